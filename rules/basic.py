@@ -1,0 +1,92 @@
+"""Rules with no parameters worth a module of their own: fixed values, booleans, UUIDs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .choice import _arrow_values, infer_type
+from .registry import Rows, Rule, RuleContext, register_rule
+from .seeding import Stream
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_UUID_DASHES = (8, 13, 18, 23)
+
+
+@register_rule("fixed", "default")
+class Fixed(Rule):
+    """The same ``value`` in every row."""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        if "value" not in spec:
+            ctx.error(f"{spec.get('type', 'fixed')} needs 'value'")
+        self.value = spec.get("value")
+        self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
+        self.single = _arrow_values([self.value], self.output_type) if self.value is not None else None
+
+    def cardinality(self) -> int | None:
+        return 1
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return self.generate(Rows(ordinal), Stream(0))
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        if self.single is None:
+            return pa.nulls(len(rows))
+        return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
+
+
+@register_rule("bool", "boolean")
+class Bool(Rule):
+    """True or false with equal odds (``probability`` of true optional)."""
+
+    output_type = "bool"
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        self.probability = float(spec.get("probability", 0.5))
+        if not 0.0 <= self.probability <= 1.0:
+            ctx.error(f"probability {self.probability} must be between 0 and 1")
+
+    def cardinality(self) -> int | None:
+        return 2
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return pa.array(ordinal.astype(bool), pa.bool_())
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        return pa.array(stream.bernoulli(rows.index, self.probability), pa.bool_())
+
+
+def format_uuid4(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Canonical UUID version-4 strings from two uint64 draws per row."""
+    high = (high & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x0000000000004000)
+    low = (low & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
+    raw = np.empty((len(high), 16), dtype=np.uint8)
+    raw[:, :8] = high.astype(">u8").view(np.uint8).reshape(-1, 8)
+    raw[:, 8:] = low.astype(">u8").view(np.uint8).reshape(-1, 8)
+    digits = np.empty((len(high), 32), dtype=np.uint8)
+    digits[:, 0::2] = _HEX[raw >> 4]
+    digits[:, 1::2] = _HEX[raw & 0x0F]
+    text = np.full((len(high), 36), ord("-"), dtype=np.uint8)
+    keep = [i for i in range(36) if i not in _UUID_DASHES]
+    text[:, keep] = digits
+    return text.view("S36").ravel()
+
+
+@register_rule("uuid", "uuid4")
+class Uuid4(Rule):
+    """Random (version 4) UUIDs in canonical text form."""
+
+    output_type = "str"
+
+    def cardinality(self) -> int | None:
+        return 1 << 122
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        text = format_uuid4(stream.child("high").bits(rows.index), stream.child("low").bits(rows.index))
+        return pa.array(text, pa.binary(36)).cast(pa.string())

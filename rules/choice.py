@@ -1,0 +1,197 @@
+"""Choices: ``choice`` (values with optional probabilities) and ``choice_from_file``.
+
+Probabilities are keyed by the choice's string form (JSON keys are strings).
+When every choice is listed they are normalised; choices left out share what
+the listed ones leave (1 - sum) equally, and a config that leaves them nothing
+is rejected. ``choice_from_file`` reads the distinct values of a CSV or XLSX
+column (first column by default), weighted by the sum of ``weight_column``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .registry import Rows, Rule, RuleContext, register_rule
+from .seeding import Stream
+
+_TOLERANCE = 1e-9
+
+
+def infer_type(values: list[Any]) -> str:
+    """The column type that holds every value as it is."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {bool}:
+        return "bool"
+    if kinds <= {int}:
+        return "int"
+    if kinds <= {int, float}:
+        return "float"
+    return "str"
+
+
+def _arrow_values(values: list[Any], kind: str) -> pa.Array:
+    if kind == "str":
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.array(values, {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}[kind])
+
+
+@register_rule("choice")
+class Choice(Rule):
+    """One of ``value``, uniformly or by ``probabilities``."""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        values = spec.get("value", spec.get("values"))
+        if not isinstance(values, list) or not values:
+            ctx.error("choice needs a non-empty list in 'value'")
+            values = [None]
+        self.choices = values
+        self.output_type = infer_type(values)
+        self.table = _arrow_values(values, self.output_type)
+        self.cumulative = self._cumulative(spec.get("probabilities") or {}, ctx)
+
+    def _cumulative(self, probabilities: Mapping[str, Any], ctx: RuleContext) -> np.ndarray | None:
+        if not probabilities:
+            return None
+        if not isinstance(probabilities, Mapping):
+            ctx.error("probabilities must be an object {choice: probability}")
+            return None
+        keys = [str(v) for v in self.choices]
+        weights = np.full(len(keys), np.nan)
+        for name, probability in probabilities.items():
+            if name not in keys:
+                ctx.error(f"probabilities name {name!r}, which is not one of the choices {keys}")
+                continue
+            if not isinstance(probability, (int, float)) or isinstance(probability, bool) or probability < 0:
+                ctx.error(f"probability of {name!r} must be a number >= 0, got {probability!r}")
+                continue
+            weights[[i for i, key in enumerate(keys) if key == name]] = float(probability)
+        unlisted = np.isnan(weights)
+        listed_total = float(np.nansum(weights))
+        if unlisted.any():
+            remainder = 1.0 - listed_total
+            if remainder <= _TOLERANCE:
+                missing = [keys[i] for i in np.flatnonzero(unlisted)]
+                ctx.error(
+                    f"probabilities sum to {listed_total:g} and leave nothing for unlisted choices {missing}"
+                )
+                return None
+            weights[unlisted] = remainder / unlisted.sum()
+        total = float(weights.sum())
+        if total <= 0:
+            ctx.error("probabilities are all zero")
+            return None
+        cumulative = np.cumsum(weights / total)
+        cumulative[-1] = 1.0
+        return cumulative
+
+    def cardinality(self) -> int | None:
+        if self.cumulative is not None:
+            weights = np.diff(np.concatenate([[0.0], self.cumulative]))
+            return len({str(v) for v, w in zip(self.choices, weights) if w > 0})
+        return len({str(v) for v in self.choices})
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        distinct = list(dict.fromkeys(self.choices))
+        return _arrow_values(distinct, self.output_type).take(pa.array(ordinal.astype(np.int64)))
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        if self.cumulative is None:
+            picks = stream.below(rows.index, len(self.choices))
+        else:
+            picks = stream.weighted(rows.index, self.cumulative)
+        return self.table.take(pa.array(picks))
+
+    def describe(self) -> str:
+        return f"choice of {len(self.choices)}"
+
+
+def read_table_file(path: Path) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a CSV or XLSX file."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet_rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    elif suffix in (".csv", ".txt", ".tsv"):
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            dialect = csv.excel_tab if suffix == ".tsv" else csv.excel
+            sheet_rows = list(csv.reader(handle, dialect))
+    else:
+        raise ValueError(f"unsupported file type {suffix!r} (use .csv or .xlsx)")
+    if not sheet_rows:
+        raise ValueError("the file is empty")
+    header = [str(cell).strip() if cell is not None else "" for cell in sheet_rows[0]]
+    return header, sheet_rows[1:]
+
+
+@register_rule("choice_from_file")
+class ChoiceFromFile(Choice):
+    """Distinct values of a file column, optionally weighted by another column."""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        file_path = spec.get("file_path")
+        values, probabilities = [None], {}
+        if not file_path:
+            ctx.error("choice_from_file needs 'file_path'")
+        else:
+            path = Path(file_path)
+            if not path.is_absolute():
+                path = ctx.settings.config_dir / path
+            try:
+                values, probabilities = self._load(path, spec.get("column"), spec.get("weight_column"), ctx)
+            except (OSError, ValueError) as exc:
+                ctx.error(f"choice_from_file {file_path}: {exc}")
+        self.source = str(file_path)
+        merged = {**spec, "value": values or [None], "probabilities": probabilities}
+        super().__init__(merged, ctx)
+
+    @staticmethod
+    def _load(
+        path: Path, column: str | None, weight_column: str | None, ctx: RuleContext
+    ) -> tuple[list[Any], dict[str, float]]:
+        if not path.exists():
+            raise ValueError(f"file not found: {path}")
+        header, body = read_table_file(path)
+        column = column or header[0]
+        if column not in header:
+            raise ValueError(f"column {column!r} not in {path.name} (columns: {header})")
+        position = header.index(column)
+        weight_position = None
+        if weight_column:
+            if weight_column not in header:
+                raise ValueError(f"weight_column {weight_column!r} not in {path.name} (columns: {header})")
+            weight_position = header.index(weight_column)
+        totals: dict[Any, float] = {}
+        for line in body:
+            value = line[position] if position < len(line) else None
+            if value is None or value == "":
+                continue
+            weight = 1.0
+            if weight_position is not None:
+                raw = line[weight_position] if weight_position < len(line) else None
+                try:
+                    weight = float(raw)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"weight {raw!r} for {value!r} is not a number") from exc
+            totals[value] = totals.get(value, 0.0) + weight
+        if not totals:
+            raise ValueError(f"column {column!r} of {path.name} has no values")
+        values = list(totals)
+        if weight_position is None:
+            return values, {}
+        grand = sum(totals.values())
+        return values, {str(v): w / grand for v, w in totals.items()}
+
+    def describe(self) -> str:
+        return f"choice of {len(self.choices)} from {self.source}"

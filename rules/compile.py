@@ -1,0 +1,530 @@
+"""Config -> Plan: compile rules, apply corrections, order work, reject the impossible.
+
+Everything that can be known before a row is written is checked here, and all
+problems are reported together: unknown rules, bad parameters, min > max,
+unique columns whose rule has too few distinct values, references to missing
+columns or tables, dependency cycles between columns or between tables. A
+sample of every table is then generated, so a rule that fails at run time
+fails here first, naming its column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import catalog  # noqa: F401  (registers every rule family)
+from .compose import Finished
+from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
+from .errors import ConfigError, GenerationError, Issues
+from .loader import LoadedConfig, load_config
+from .model import Branch, ColumnPlan, Condition, ForeignKey, Plan, TablePlan
+from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
+from .types import NUMERIC_TYPES, arrow_type, canonical_type
+
+DEFAULT_SEED = 42
+DEFAULT_ROWS = 1000
+DEFAULT_LOCALE = "en_US"
+DEFAULT_NULL_PROBABILITY = 0.1
+SAMPLE_ROWS = 64
+
+DEFAULT_RULES: dict[str, dict[str, Any]] = {
+    "int": {"type": "range"},
+    "float": {"type": "range"},
+    "bool": {"type": "bool"},
+    "str": {"type": "word"},
+    "date": {"type": "date_range"},
+    "time": {"type": "time_range"},
+    "timestamp": {"type": "timestamp_range"},
+    "uuid": {"type": "uuid"},
+    "email": {"type": "email"},
+    "phone": {"type": "phone_number"},
+}
+AFFIX_KEYS = ("prefix", "suffix", "regex")
+
+
+def build_plan(
+    path: str, environment: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[Plan, Issues]:
+    """Load, merge and compile a config file; raises ConfigError listing every problem."""
+    return compile_plan(load_config(path, environment=environment, overrides=overrides))
+
+
+def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
+    issues = Issues()
+    issues.extend(loaded.issues)
+    if issues.errors:
+        raise ConfigError(issues.errors, loaded.source)
+    data = loaded.data
+    settings = _settings(data, loaded)
+    default_rows = int(data.get("rows", DEFAULT_ROWS))
+    scale = float(data.get("scale", 1.0))
+    tables: dict[str, TablePlan] = {}
+    raw_tables = {t.get("table_name", f"tables[{i}]"): t for i, t in enumerate(data.get("tables", []))}
+    for name, raw in raw_tables.items():
+        tables[name] = _compile_table(raw, raw_tables, settings, default_rows, scale, issues)
+    _check_foreign_keys(tables, issues)
+    order = _table_order(tables, issues)
+    plan = Plan(
+        tables={name: tables[name] for name in order} if order else tables,
+        settings=settings,
+        performance=dict(data.get("performance") or {}),
+        security=dict(data.get("security") or {}),
+        openai=dict(data.get("openai") or {}),
+        output=dict(data.get("output") or {}),
+        environment=loaded.environment,
+        source=loaded.source,
+        config_sha256=loaded.text_sha256,
+        notes=list(loaded.notes),
+    )
+    if not issues.errors:
+        _size_children(plan, issues)
+    if not issues.errors:
+        _sample(plan, issues)
+    if issues.errors:
+        raise ConfigError(issues.errors, loaded.source)
+    return plan, issues
+
+
+def _settings(data: Mapping[str, Any], loaded: LoadedConfig) -> Settings:
+    as_of = data.get("as_of")
+    return Settings(
+        seed=int(data.get("seed", DEFAULT_SEED)),
+        locale=str(data.get("locale", DEFAULT_LOCALE)),
+        as_of=dt.date.fromisoformat(str(as_of)) if as_of else dt.date.today(),
+        as_of_explicit=bool(as_of),
+        config_dir=loaded.config_dir,
+        openai=dict(data.get("openai") or {}),
+    )
+
+
+def column_place(table: str, position: int, name: str) -> str:
+    return f"{table}.columns[{position}] ({name})"
+
+
+def _compile_table(
+    raw: Mapping[str, Any],
+    raw_tables: Mapping[str, Mapping[str, Any]],
+    settings: Settings,
+    default_rows: int,
+    scale: float,
+    issues: Issues,
+) -> TablePlan:
+    name = raw["table_name"]
+    rows = int(round(int(raw.get("rows", default_rows)) * scale))
+    fks = [_foreign_key(name, i, fk) for i, fk in enumerate(raw.get("foreign_keys") or [])]
+    fk_by_column = {fk.child_column: fk for fk in fks}
+    raw_columns = list(raw.get("columns") or [])
+    types = {c["name"]: canonical_type(c.get("type", "str")) or "str" for c in raw_columns}
+    primary_key = list(raw.get("primary_key") or [])
+    columns = []
+    for position, raw_column in enumerate(raw_columns):
+        fk = fk_by_column.get(raw_column["name"])
+        if fk is not None:
+            types[raw_column["name"]] = _fk_type(fk, raw_tables, types.get(raw_column["name"]), issues)
+        column = _compile_column(
+            name, position, raw_column, types, settings, issues, fk, rows, composite=len(primary_key) > 1
+        )
+        columns.append(column)
+    table = TablePlan(
+        name=name,
+        rows=rows,
+        place=name,
+        columns=columns,
+        primary_key=primary_key or [c.name for c in columns if "PK" in c.constraints],
+        unique=[list(group) for group in raw.get("unique") or []],
+        foreign_keys=fks,
+    )
+    for fk in fks:
+        if fk.child_column not in types:
+            issues.error(fk.place, f"child_column {fk.child_column!r} is not a column of {name}")
+    known = set(types)
+    for group_name, group in [("primary_key", table.primary_key), *(("unique", g) for g in table.unique)]:
+        for column_name in group:
+            if column_name not in known:
+                issues.error(f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have")
+    table.order = _column_order(table, issues)
+    return table
+
+
+def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKey:
+    per_parent = raw.get("children_per_parent")
+    return ForeignKey(
+        child_column=raw["child_column"],
+        parent_table=raw["parent_table"],
+        parent_column=raw["parent_column"],
+        distribution=raw.get("distribution", "random"),
+        weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
+        s=float(raw.get("s", 1.2)),
+        null_probability=float(raw.get("null_probability", 0.0)),
+        children_per_parent=(int(per_parent["min"]), int(per_parent["max"])) if per_parent else None,
+        place=f"{table}.foreign_keys[{position}]",
+    )
+
+
+def _fk_type(
+    fk: ForeignKey, raw_tables: Mapping[str, Mapping[str, Any]], own_type: str | None, issues: Issues
+) -> str:
+    parent = raw_tables.get(fk.parent_table)
+    if parent is None:
+        return own_type or "int"
+    for column in parent.get("columns") or []:
+        if column["name"] == fk.parent_column:
+            parent_type = canonical_type(column.get("type", "str")) or "str"
+            if own_type and own_type != parent_type:
+                issues.correction(
+                    f"{fk.place}",
+                    f"{fk.child_column} takes the type of {fk.parent_table}.{fk.parent_column}: "
+                    f"{own_type} -> {parent_type}",
+                )
+            return parent_type
+    return own_type or "int"
+
+
+def _compile_column(
+    table: str,
+    position: int,
+    raw: Mapping[str, Any],
+    types: dict[str, str],
+    settings: Settings,
+    issues: Issues,
+    fk: ForeignKey | None,
+    rows: int,
+    composite: bool,
+) -> ColumnPlan:
+    name = raw["name"]
+    place = column_place(table, position, name)
+    column_type = types[name]
+    constraints = frozenset(raw.get("constraint") or [])
+    if composite:
+        constraints -= {"PK"}
+        constraints |= {"not_null"}
+    rule_spec = _rule_spec(raw, column_type, fk)
+    column_type = _auto_correct(rule_spec, column_type, place, issues)
+    types[name] = column_type
+    context = RuleContext(place, table, name, column_type, settings, issues, types)
+    rule = None if fk is not None else compile_rule(rule_spec, context, constraints)
+    branches = [
+        _compile_branch(raw_branch, number, context, types, constraints)
+        for number, raw_branch in enumerate(raw.get("conditional_rules") or [])
+    ]
+    nullable = bool(raw.get("nullable", False))
+    null_probability = float(raw.get("null_probability", DEFAULT_NULL_PROBABILITY if nullable else 0.0))
+    if "null_probability" in raw and not nullable:
+        nullable = null_probability > 0
+    if nullable and constraints & {"PK", "not_null"}:
+        issues.error(place, "is nullable but also PK/not_null; choose one")
+    length = raw.get("length", raw.get("max_length"))
+    min_length = raw.get("min_length")
+    if length is not None and min_length is not None and int(min_length) > int(length):
+        issues.error(place, f"min_length {min_length} > max_length {length}")
+    column = ColumnPlan(
+        name=name,
+        type=column_type,
+        place=place,
+        rule=rule,
+        branches=branches,
+        nullable=nullable,
+        null_probability=null_probability if nullable else 0.0,
+        constraints=constraints,
+        max_length=int(length) if length is not None else None,
+        min_length=int(min_length) if min_length is not None else None,
+        sensitivity=str(raw.get("sensitivity", "PUBLIC")).upper(),
+        masking=dict(raw["masking"]) if raw.get("masking") else None,
+        foreign_key=fk,
+    )
+    column.key_strategy = _key_strategy(column, rule_spec, rows, issues)
+    return column
+
+
+def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) -> dict[str, Any] | None:
+    if fk is not None:
+        return None
+    if "rule" not in raw:
+        if raw.get("conditional_rules"):
+            return None
+        return dict(DEFAULT_RULES[column_type], _default=True)
+    rule = raw["rule"]
+    if rule is None:
+        return None
+    if isinstance(rule, str):
+        return {"type": rule}
+    return dict(rule)
+
+
+def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
+    """The seed's type corrections, applied and reported (never silently)."""
+    if not spec or column_type != "str" or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+        return column_type
+    bounds = [spec.get("min"), spec.get("max")]
+    numbers = [b for b in bounds if b is not None]
+    if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
+        issues.correction(place, "type str -> int: a range rule with integer bounds makes an int column")
+        return "int"
+    if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
+        issues.correction(place, "type str -> float: a range rule with decimal bounds makes a float column")
+        return "float"
+    return column_type
+
+
+def compile_rule(
+    spec: Mapping[str, Any] | None, ctx: RuleContext, constraints: frozenset[str] = frozenset()
+) -> Rule | None:
+    """A rule object for one rule spec (None for a null rule); problems go to ``ctx``."""
+    if spec is None:
+        return None
+    rule_type = spec.get("type")
+    if not isinstance(rule_type, str) or not rule_type:
+        ctx.error("rule object needs a 'type'")
+        return None
+    rule_class = lookup_rule(rule_type, ctx.settings.locale)
+    if rule_class is None:
+        ctx.error(_unknown_rule_message(rule_type, ctx.settings.locale))
+        return None
+    params = {k: v for k, v in spec.items() if k != "_default"}
+    inner = rule_class(params, ctx)
+    if rule_class.__name__ == "Regex":
+        affixes = {k: v for k, v in params.items() if k in ("prefix", "suffix")}
+        return Finished(inner, affixes, ctx, check=False) if affixes else inner
+    if any(params.get(key) is not None for key in AFFIX_KEYS):
+        return Finished(inner, params, ctx)
+    return inner
+
+
+def _unknown_rule_message(rule_type: str, locale: str) -> str:
+    candidates = list(registered_names())
+    try:
+        from .faker_rules import suggest_faker_methods
+
+        suggestions = suggest_faker_methods(rule_type, locale)
+    except ImportError:
+        suggestions = []
+    suggestions += difflib.get_close_matches(rule_type, candidates, n=3)
+    hint = f"; did you mean {', '.join(dict.fromkeys(suggestions))}?" if suggestions else ""
+    return f"unknown rule {rule_type!r}: not a rule type nor a Faker method for this locale{hint}"
+
+
+def _compile_branch(
+    raw: Mapping[str, Any],
+    number: int,
+    ctx: RuleContext,
+    types: Mapping[str, str],
+    constraints: frozenset[str],
+) -> Branch:
+    place = f"{ctx.place}.conditional_rules[{number}]"
+    branch_ctx = RuleContext(place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types)
+    conditions = []
+    for index, raw_condition in enumerate(raw.get("when") or []):
+        condition = Condition(raw_condition.get("column"), raw_condition.get("operator", "=="), raw_condition.get("value"))
+        where = f"{place}.when[{index}]"
+        if condition.column not in types:
+            ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
+        elif condition.operator not in OPERATORS:
+            ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
+        else:
+            _check_operand(condition, types[condition.column], where, ctx.issues)
+        conditions.append(condition)
+    spec = raw.get("rule")
+    spec = {"type": spec} if isinstance(spec, str) else spec
+    return Branch(conditions, compile_rule(spec, branch_ctx, constraints))
+
+
+def _check_operand(condition: Condition, column_type: str, where: str, issues: Issues) -> None:
+    if condition.operator in LIST_OPERATORS and not isinstance(condition.value, list):
+        issues.error(where, f"operator {condition.operator} needs a list value")
+        return
+    if condition.operator not in UNARY_OPERATORS and condition.value is None:
+        issues.error(where, f"operator {condition.operator} needs a value")
+        return
+    try:
+        typed_operand(condition.value, condition.operator, arrow_type(column_type))
+    except Exception as exc:  # pyarrow raises several types for impossible casts
+        issues.error(where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}")
+
+
+def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
+    """How a unique column stays unique: a sequence, a permutation, or a dedup pass."""
+    if not column.is_unique or column.foreign_key is not None:
+        return None
+    if column.branches:
+        issues.error(column.place, "a PK/unique column cannot use conditional_rules")
+        return None
+    if spec is not None and spec.get("_default") and column.type == "int":
+        return "sequence"
+    rule = column.rule
+    if rule is None:
+        issues.error(column.place, "a PK/unique column needs a rule that produces values")
+        return None
+    space = rule.cardinality()
+    if space is not None and space < rows:
+        issues.error(
+            column.place,
+            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
+        )
+        return None
+    if space is not None and rule.enumerable():
+        return "permutation"
+    return "dedup"
+
+
+def _column_order(table: TablePlan, issues: Issues) -> list[str]:
+    from .engine import column_dependencies
+
+    names = [c.name for c in table.columns]
+    dependencies = {}
+    for column in table.columns:
+        local = {ref for ref in column_dependencies(column) if "." not in ref}
+        for ref in local - set(names):
+            issues.error(column.place, f"refers to column {ref!r}, which {table.name} does not have")
+        dependencies[column.name] = (local & set(names)) - {column.name}
+        if column.name in column_dependencies(column):
+            issues.error(column.place, "refers to itself")
+    order, cycle = topological(names, dependencies)
+    if cycle:
+        issues.error(table.name, f"columns depend on each other in a cycle: {' -> '.join(cycle)}")
+    return order
+
+
+def topological(names: Sequence[str], dependencies: Mapping[str, set[str]]) -> tuple[list[str], list[str]]:
+    """Names ordered dependencies-first (stable), and a cycle if there is one."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(name: str) -> list[str]:
+        if state.get(name) == 2:
+            return []
+        if state.get(name) == 1:
+            return [*stack[stack.index(name):], name]
+        state[name] = 1
+        stack.append(name)
+        for dependency in sorted(dependencies.get(name, ()), key=names.index):
+            cycle = visit(dependency)
+            if cycle:
+                return cycle
+        stack.pop()
+        state[name] = 2
+        order.append(name)
+        return []
+
+    for name in names:
+        cycle = visit(name)
+        if cycle:
+            return list(names), cycle
+    return order, []
+
+
+def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None:
+    for table in tables.values():
+        for fk in table.foreign_keys:
+            parent = tables.get(fk.parent_table)
+            if parent is None:
+                hint = difflib.get_close_matches(fk.parent_table, list(tables), n=1)
+                issues.error(
+                    fk.place,
+                    f"parent_table {fk.parent_table!r} does not exist"
+                    + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                )
+                continue
+            try:
+                parent_column = parent.column(fk.parent_column)
+            except KeyError:
+                issues.error(fk.place, f"parent_column {fk.parent_column!r} is not a column of {parent.name}")
+                continue
+            if not parent_column.is_unique and fk.parent_column not in parent.primary_key:
+                issues.warning(
+                    fk.place,
+                    f"{parent.name}.{fk.parent_column} is not a PK or unique column; children may match several parents",
+                )
+            _check_distribution(fk, table, parent, issues)
+        for column in table.columns:
+            for ref in _parent_refs(column):
+                _check_parent_ref(table, column, ref, tables, issues)
+
+
+def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, issues: Issues) -> None:
+    if fk.distribution not in ("random", "uniform", "even", "weighted", "zipf"):
+        issues.error(fk.place, f"distribution {fk.distribution!r} is not one of random, even, weighted, zipf")
+    if fk.distribution == "zipf" and fk.s <= 0:
+        issues.error(fk.place, f"zipf s must be > 0, got {fk.s}")
+    if fk.distribution == "weighted":
+        if not fk.weights:
+            issues.error(fk.place, "weighted distribution needs 'weights' {parent value: weight}")
+        for key, weight in fk.weights.items():
+            if weight < 0:
+                issues.error(fk.place, f"weight of {key!r} is negative ({weight})")
+    if not 0.0 <= fk.null_probability <= 1.0:
+        issues.error(fk.place, f"null_probability {fk.null_probability} must be between 0 and 1")
+    if fk.children_per_parent is not None:
+        low, high = fk.children_per_parent
+        if low < 0 or low > high:
+            issues.error(fk.place, f"children_per_parent min {low} must be >= 0 and <= max {high}")
+        if fk.parent_table == table.name:
+            issues.error(fk.place, "children_per_parent cannot be used on a self-reference")
+    if fk.parent_table != table.name and parent.rows == 0 and table.rows > 0 and fk.null_probability < 1:
+        issues.error(fk.place, f"parent table {parent.name} has 0 rows, so {table.name} rows have no parent")
+
+
+def _parent_refs(column: ColumnPlan) -> set[str]:
+    from .engine import column_dependencies
+
+    return {ref for ref in column_dependencies(column) if "." in ref}
+
+
+def _check_parent_ref(
+    table: TablePlan, column: ColumnPlan, ref: str, tables: Mapping[str, TablePlan], issues: Issues
+) -> None:
+    parent_name, parent_column = ref.split(".", 1)
+    if not any(fk.parent_table == parent_name for fk in table.foreign_keys):
+        issues.error(column.place, f"refers to {ref} but {table.name} has no foreign key to {parent_name}")
+        return
+    parent = tables.get(parent_name)
+    if parent is not None and parent_column not in {c.name for c in parent.columns}:
+        issues.error(column.place, f"refers to {ref}, but {parent_name} has no column {parent_column!r}")
+
+
+def _table_order(tables: Mapping[str, TablePlan], issues: Issues) -> list[str]:
+    names = list(tables)
+    dependencies = {
+        name: {fk.parent_table for fk in table.foreign_keys if fk.parent_table in tables} - {name}
+        for name, table in tables.items()
+    }
+    order, cycle = topological(names, dependencies)
+    if cycle:
+        issues.error("foreign_keys", f"tables reference each other in a cycle: {' -> '.join(cycle)}")
+    return order
+
+
+def _size_children(plan: Plan, issues: Issues) -> None:
+    """Tables whose FK sets ``children_per_parent`` get their row count from the parent."""
+    from .relations import children_layout
+
+    for table in plan.tables.values():
+        sized = [fk for fk in table.foreign_keys if fk.children_per_parent is not None]
+        if len(sized) > 1:
+            issues.error(table.name, "only one foreign key per table can set children_per_parent")
+        elif sized:
+            table.rows = children_layout(plan, table.name, sized[0]).total
+            plan.notes.append(f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent")
+
+
+def _sample(plan: Plan, issues: Issues) -> None:
+    """Generate the first rows of each table so run-time failures surface now, by column."""
+    from .engine import generate_columns
+
+    import numpy as np
+
+    for table in plan.tables.values():
+        index = np.arange(min(table.rows, SAMPLE_ROWS), dtype=np.uint64)
+        for column in table.columns:
+            try:
+                generate_columns(plan, table.name, index, [column.name])
+            except GenerationError as exc:
+                issues.error(column.place, str(exc).split(": ", 1)[-1])
+            except Exception as exc:  # a rule failing on real rows is a config problem to report
+                issues.error(column.place, f"generating sample rows failed: {type(exc).__name__}: {exc}")
+        for column in table.columns:
+            if column.type in NUMERIC_TYPES and column.rule is not None and column.rule.output_type == "str":
+                issues.warning(column.place, f"{column.rule.describe()} gives text, stored as {column.type}")

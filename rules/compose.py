@@ -1,0 +1,117 @@
+"""What every object rule can add: ``prefix``, ``suffix`` and a final ``regex`` check.
+
+For every rule type but ``regex`` (where ``regex`` is the pattern values are
+generated from), ``regex`` is a check the finished value, prefix and suffix
+included, must fully match. Rows that fail are regenerated from fresh,
+attempt-numbered streams a bounded number of times; rows that still fail are
+left null and counted (``<column>:regex_unmatched``), never patched silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .registry import Rows, Rule, RuleContext
+from .seeding import Stream
+from .values import coerce
+
+MAX_ATTEMPTS = 10
+
+
+def _texts(values: pa.Array) -> pa.Array:
+    return coerce(values, "str")
+
+
+def full_match_mask(values: pa.Array, pattern: re.Pattern[str]) -> np.ndarray:
+    """True where the (string) value fully matches; nulls never match."""
+    texts = values.to_numpy(zero_copy_only=False)
+    return np.fromiter(
+        (text is not None and pattern.fullmatch(text) is not None for text in texts),
+        dtype=bool,
+        count=len(texts),
+    )
+
+
+class Finished(Rule):
+    """A rule with its prefix/suffix applied and its regex check enforced."""
+
+    def __init__(self, inner: Rule, spec: Mapping[str, Any], ctx: RuleContext, check: bool = True) -> None:
+        self.inner = inner
+        self.spec = dict(spec)
+        self.prefix = str(spec.get("prefix") or "")
+        self.suffix = str(spec.get("suffix") or "")
+        self.place = ctx.place
+        self.column = ctx.column
+        self.check: re.Pattern[str] | None = None
+        pattern = spec.get("regex") if check else None
+        if pattern is not None:
+            try:
+                self.check = re.compile(str(pattern))
+            except re.error as exc:
+                ctx.error(f"regex {pattern!r} is not a valid regular expression: {exc}")
+        affixed = bool(self.prefix or self.suffix)
+        self.output_type = "str" if affixed or self.check else inner.output_type
+
+    @property
+    def names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.inner.names
+
+    def references(self) -> set[str]:
+        return self.inner.references()
+
+    def cardinality(self) -> int | None:
+        return self.inner.cardinality() if self.check is None else None
+
+    def enumerable(self) -> bool:
+        return self.check is None and self.inner.enumerable()
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return self._affix(self.inner.value_at(ordinal))
+
+    def _affix(self, values: pa.Array) -> pa.Array:
+        if not (self.prefix or self.suffix or self.check):
+            return values
+        texts = _texts(values)
+        if self.prefix or self.suffix:
+            texts = pc.binary_join_element_wise(self.prefix, texts, self.suffix, "")
+        return texts
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        values = self._affix(self.inner.generate(rows, stream))
+        if self.check is None:
+            return values
+        failing = np.flatnonzero(~full_match_mask(values, self.check))
+        attempt = 0
+        while len(failing) and attempt < MAX_ATTEMPTS:
+            attempt += 1
+            retry_rows = rows.take(failing)
+            retried = self._affix(self.inner.generate(retry_rows, stream.child("attempt", attempt)))
+            ok = full_match_mask(retried, self.check)
+            if ok.any():
+                replacement = np.full(len(values), -1, dtype=np.int64)
+                replacement[failing[ok]] = np.flatnonzero(ok)
+                values = pc.if_else(pa.array(replacement >= 0), _scatter(retried, replacement), values)
+            failing = failing[~ok]
+        if len(failing):
+            rows.count(f"{self.column}:regex_unmatched", len(failing))
+            mask = np.zeros(len(values), dtype=bool)
+            mask[failing] = True
+            values = pc.if_else(pa.array(mask), pa.nulls(len(values), values.type), values)
+        return values
+
+    def describe(self) -> str:
+        extras = [f"prefix {self.prefix!r}"] if self.prefix else []
+        extras += [f"suffix {self.suffix!r}"] if self.suffix else []
+        extras += [f"checked by /{self.check.pattern}/"] if self.check else []
+        return self.inner.describe() + (f" ({', '.join(extras)})" if extras else "")
+
+
+def _scatter(source: pa.Array, slots: np.ndarray) -> pa.Array:
+    """An array the length of ``slots``: ``source[slot]`` where slot >= 0, else null."""
+    return source.take(pa.array(np.maximum(slots, 0), mask=slots < 0))

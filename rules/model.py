@@ -1,0 +1,122 @@
+"""The resolved plan: validated, typed tables and columns ready for generation.
+
+A :class:`Plan` is what the config becomes after loading, environment merging,
+corrections and validation. It is plain data plus compiled rule objects, it
+pickles (Beam ships it to workers), and every generated value is a function of
+the plan and a row index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from .registry import Rule, Settings
+from .types import arrow_type
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    operator: str
+    value: Any = None
+
+
+@dataclass
+class Branch:
+    """One ``conditional_rules`` entry: when every condition holds, ``rule`` fills the row."""
+
+    conditions: list[Condition]
+    rule: Rule | None
+
+
+@dataclass
+class ForeignKey:
+    child_column: str
+    parent_table: str
+    parent_column: str
+    distribution: str = "random"
+    weights: dict[str, float] = field(default_factory=dict)
+    s: float = 1.2
+    null_probability: float = 0.0
+    children_per_parent: tuple[int, int] | None = None
+    place: str = ""
+
+    @property
+    def is_self_reference(self) -> bool:
+        return False
+
+
+@dataclass
+class ColumnPlan:
+    name: str
+    type: str
+    place: str
+    rule: Rule | None
+    branches: list[Branch] = field(default_factory=list)
+    nullable: bool = False
+    null_probability: float = 0.0
+    constraints: frozenset[str] = frozenset()
+    max_length: int | None = None
+    min_length: int | None = None
+    sensitivity: str = "PUBLIC"
+    masking: dict[str, Any] | None = None
+    foreign_key: ForeignKey | None = None
+    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return arrow_type(self.type)
+
+    @property
+    def is_unique(self) -> bool:
+        return bool(self.constraints & {"PK", "unique"})
+
+    @property
+    def not_null(self) -> bool:
+        return bool(self.constraints & {"PK", "not_null"})
+
+
+@dataclass
+class TablePlan:
+    name: str
+    rows: int
+    place: str
+    columns: list[ColumnPlan]
+    order: list[str] = field(default_factory=list)  # evaluation order (dependencies first)
+    primary_key: list[str] = field(default_factory=list)
+    unique: list[list[str]] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnPlan:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.not_null) for c in self.columns])
+
+
+@dataclass
+class Plan:
+    tables: dict[str, TablePlan]  # in dependency order: parents before children
+    settings: Settings
+    performance: dict[str, Any] = field(default_factory=dict)
+    security: dict[str, Any] = field(default_factory=dict)
+    openai: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    environment: str | None = None
+    source: str = ""
+    config_sha256: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed
+
+    def table(self, name: str) -> TablePlan:
+        return self.tables[name]

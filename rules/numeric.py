@@ -1,0 +1,88 @@
+"""Numeric ranges: ``{"type": "range", "min": a, "max": b, "precision": p}``.
+
+Integers are uniform on [min, max]; floats are uniform on [min, max] rounded
+to ``precision`` decimals (2 unless given, as in the seed). Either bound may be
+a column reference. Defaults follow the seed: 0..10000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .params import numbers_of, per_row, read_param
+from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .seeding import Stream
+
+DEFAULT_MIN = 0
+DEFAULT_MAX = 10_000
+DEFAULT_PRECISION = 2
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        value = float(str(value))
+    return value
+
+
+@register_rule("range")
+class Range(Rule):
+    """Uniform numbers in [min, max]; integers for int columns, rounded floats otherwise."""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        self.low = read_param(spec, "min", ctx, _number, DEFAULT_MIN, "number")
+        self.high = read_param(spec, "max", ctx, _number, DEFAULT_MAX, "number")
+        self.precision = int(spec.get("precision", DEFAULT_PRECISION))
+        self.integral = ctx.column_type in ("int", "bool") or (
+            ctx.column_type == "str" and _both_int(self.low, self.high) and "precision" not in spec
+        )
+        self.output_type = "int" if self.integral else "float"
+        if self.precision < 0:
+            ctx.error(f"precision {self.precision} must be 0 or more")
+        if self.integral:
+            for name, bound in (("min", self.low), ("max", self.high)):
+                if isinstance(bound, float) and not bound.is_integer():
+                    ctx.error(f"range {name} {bound} is not a whole number but the column is int")
+        if not isinstance(self.low, ColumnRef) and not isinstance(self.high, ColumnRef) and self.low > self.high:
+            ctx.error(f"range min {self.low} > max {self.high}")
+
+    def cardinality(self) -> int | None:
+        if isinstance(self.low, ColumnRef) or isinstance(self.high, ColumnRef):
+            return None
+        if self.integral:
+            return int(self.high) - int(self.low) + 1
+        scale = 10**self.precision
+        return int(round((self.high - self.low) * scale)) + 1
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        if self.integral:
+            return pa.array(ordinal.astype(np.int64) + int(self.low), pa.int64())
+        scale = 10**self.precision
+        values = np.round(self.low + ordinal.astype(np.float64) / scale, self.precision)
+        return pa.array(values, pa.float64())
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        low = per_row(self.low, rows, numbers_of, float)
+        high = per_row(self.high, rows, numbers_of, float)
+        if self.integral and not isinstance(low, np.ndarray) and not isinstance(high, np.ndarray):
+            return pa.array(stream.integers(rows.index, int(low), int(high)), pa.int64())
+        fraction = stream.uniform(rows.index)
+        if self.integral:
+            low_i = np.ceil(low)
+            span = np.floor(high) - low_i + 1
+            values = low_i + np.floor(fraction * np.maximum(span, 1))
+            return pa.array(values, pa.int64(), from_pandas=True)
+        values = np.round(low + fraction * (np.asarray(high) - low), self.precision)
+        values = np.minimum(values, high)
+        return pa.array(values, pa.float64(), from_pandas=True)
+
+    def describe(self) -> str:
+        return f"range [{self.low}, {self.high}]"
+
+
+def _both_int(low: Any, high: Any) -> bool:
+    return isinstance(low, int) and isinstance(high, int)

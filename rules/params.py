@@ -1,0 +1,115 @@
+"""Parsing rule parameters: constants, dates and times, and column references.
+
+A parameter written ``{"column": "signup_date"}`` becomes a :class:`ColumnRef`
+and is resolved per row at generation time; anything else is parsed once, at
+plan time, with errors reported to the rule's context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .registry import ColumnRef, RuleContext, Rows
+
+EPOCH = dt.date(1970, 1, 1)
+EPOCH_TS = dt.datetime(1970, 1, 1)
+US_PER_SECOND = 1_000_000
+SECONDS_PER_DAY = 86_400
+
+
+def is_reference(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"column"} and isinstance(value["column"], str)
+
+
+def parse_date(text: Any) -> dt.date:
+    if isinstance(text, dt.date) and not isinstance(text, dt.datetime):
+        return text
+    return dt.date.fromisoformat(str(text).strip()[:10])
+
+
+def parse_time(text: Any) -> dt.time:
+    return dt.time.fromisoformat(str(text).strip())
+
+
+def parse_timestamp(text: Any) -> dt.datetime:
+    value = str(text).strip().replace("T", " ")
+    if len(value) == 10:
+        value += " 00:00:00"
+    return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+def date_days(value: dt.date) -> int:
+    return (value - EPOCH).days
+
+
+def time_seconds(value: dt.time) -> int:
+    return value.hour * 3600 + value.minute * 60 + value.second
+
+
+def timestamp_seconds(value: dt.datetime) -> int:
+    return int((value - EPOCH_TS).total_seconds())
+
+
+def read_param(
+    spec: Mapping[str, Any],
+    key: str,
+    ctx: RuleContext,
+    parse: Callable[[Any], Any],
+    default: Any,
+    what: str,
+) -> Any:
+    """``spec[key]`` parsed, a ColumnRef, or ``default``; a parse error is reported, not raised."""
+    if key not in spec or spec[key] is None:
+        return default
+    value = spec[key]
+    if is_reference(value):
+        name = value["column"]
+        if "." not in name and ctx.columns and name not in ctx.columns:
+            ctx.error(f"{key} refers to column {name!r}, which this table does not have")
+        return ColumnRef(name)
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        ctx.error(f"{key} {value!r} is not a valid {what}")
+        return default
+
+
+def per_row(
+    value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], int]
+) -> np.ndarray | int:
+    """A parameter as a number per row (references) or one number (constants)."""
+    if isinstance(value, ColumnRef):
+        return to_number(rows.ref(value.name))
+    return constant(value)
+
+
+def days_of(values: pa.Array) -> np.ndarray:
+    """Dates or timestamps as day numbers (nulls become the minimum int64)."""
+    if pa.types.is_timestamp(values.type):
+        values = values.cast(pa.timestamp("s")).cast(pa.int64())
+        return _filled(values) // SECONDS_PER_DAY
+    if pa.types.is_string(values.type):
+        values = values.cast(pa.date32())
+    return _filled(values.cast(pa.int32()).cast(pa.int64()))
+
+
+def seconds_of(values: pa.Array) -> np.ndarray:
+    """Timestamps or dates as seconds since the epoch."""
+    if pa.types.is_date(values.type):
+        return days_of(values) * SECONDS_PER_DAY
+    if pa.types.is_string(values.type):
+        values = values.cast(pa.timestamp("us"))
+    return _filled(values.cast(pa.timestamp("s")).cast(pa.int64()))
+
+
+def numbers_of(values: pa.Array) -> np.ndarray:
+    return values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def _filled(values: pa.Array) -> np.ndarray:
+    return values.fill_null(np.iinfo(np.int64).min).to_numpy(zero_copy_only=False).astype(np.int64)

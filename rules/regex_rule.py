@@ -1,0 +1,50 @@
+"""``{"type": "regex", "regex": pattern}``: strings generated from the pattern itself.
+
+The pattern is compiled once into a generator tree (``regex_gen``); patterns
+that cannot be generated (look-arounds, back-references) are rejected at
+validation. The value space is counted, so unique regex columns are checked
+against the row count and built by permutation, not by retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .regex_gen import RegexUnsupported, compile_regex
+from .registry import Rows, Rule, RuleContext, register_rule
+from .seeding import Stream
+
+
+@register_rule("regex")
+class Regex(Rule):
+    """Strings that fully match ``regex``."""
+
+    output_type = "str"
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        self.pattern = spec.get("regex", spec.get("pattern"))
+        self.generator = None
+        if not isinstance(self.pattern, str) or not self.pattern:
+            ctx.error("regex rule needs a non-empty 'regex' pattern")
+            return
+        try:
+            self.generator = compile_regex(self.pattern)
+        except RegexUnsupported as exc:
+            ctx.error(f"regex {self.pattern!r}: {exc}")
+
+    def cardinality(self) -> int | None:
+        return self.generator.cardinality() if self.generator else None
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return pa.array(self.generator.value_at(ordinal), pa.string())
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        return pa.array(self.generator.generate(stream, rows.index), pa.string())
+
+    def describe(self) -> str:
+        return f"regex /{self.pattern}/"

@@ -1,0 +1,215 @@
+"""The rule registry: one class per rule type, registered by name.
+
+A rule class is built once per column at plan time from its config object
+(``__init__`` parses and reports problems into the context), then asked for
+values of any set of rows at generation time. Adding a rule type means writing
+one class with ``@register_rule("name", ...)``; nothing else dispatches on names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import Issues
+from .seeding import Stream
+
+_RULES: dict[str, type[Rule]] = {}
+_NORMALISED: dict[str, str] = {}
+_FALLBACKS: list[Callable[[str, str], type[Rule] | None]] = []
+
+
+def normalise_name(name: str) -> str:
+    """Rule-name matching ignores case, spaces and underscores (the seed's habit)."""
+    return re.sub(r"[\s_]+", "", str(name)).lower()
+
+
+def register_rule(*names: str) -> Callable[[type[Rule]], type[Rule]]:
+    """Class decorator: register ``cls`` under each of ``names``; a name twice is an error."""
+
+    def decorate(cls: type[Rule]) -> type[Rule]:
+        for name in names:
+            if name in _RULES and _RULES[name] is not cls:
+                raise RuntimeError(
+                    f"rule name {name!r} registered twice: {_RULES[name].__name__} and {cls.__name__}"
+                )
+            _RULES[name] = cls
+            _NORMALISED.setdefault(normalise_name(name), name)
+        cls.names = tuple(dict.fromkeys((*getattr(cls, "names", ()), *names)))
+        return cls
+
+    return decorate
+
+
+def register_fallback(resolver: Callable[[str, str], type[Rule] | None]) -> None:
+    """Add a resolver asked, in order, for names no class is registered under.
+
+    ``resolver(name, locale)`` returns a rule class or None; the Faker family
+    uses it so any Faker method name is a rule without listing them all.
+    """
+    if resolver not in _FALLBACKS:
+        _FALLBACKS.append(resolver)
+
+
+def lookup_rule(name: str, locale: str = "en_US") -> type[Rule] | None:
+    """The class for ``name``: registered (exact, then ignoring case/spaces/underscores), then fallbacks."""
+    if name in _RULES:
+        return _RULES[name]
+    canonical = _NORMALISED.get(normalise_name(name))
+    if canonical:
+        return _RULES[canonical]
+    for resolver in _FALLBACKS:
+        found = resolver(name, locale)
+        if found is not None:
+            return found
+    return None
+
+
+def registered_names() -> dict[str, type[Rule]]:
+    return dict(_RULES)
+
+
+@dataclass
+class Settings:
+    """Run-wide inputs a rule may need when it is compiled."""
+
+    seed: int = 0
+    locale: str = "en_US"
+    as_of: dt.date = field(default_factory=dt.date.today)
+    as_of_explicit: bool = False
+    config_dir: Path = field(default_factory=Path.cwd)
+    openai: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RuleContext:
+    """What a rule sees while it is compiled: where it is, its column's type, the settings."""
+
+    place: str
+    table: str
+    column: str
+    column_type: str
+    settings: Settings
+    issues: Issues
+    columns: Mapping[str, str] = field(default_factory=dict)  # same-table column -> type
+
+    def error(self, message: str) -> None:
+        self.issues.error(self.place, message)
+
+    def warning(self, message: str) -> None:
+        self.issues.warning(self.place, message)
+
+    def correction(self, message: str) -> None:
+        self.issues.correction(self.place, message)
+
+
+class Rows:
+    """The rows a rule is asked to fill: global row indices plus lookups of other columns.
+
+    ``ref(name)`` returns another column's values for exactly these rows; the
+    engine guarantees same-table columns are computed first (dependency order)
+    and resolves ``parent.column`` names through the table's foreign key.
+    ``count`` records things worth reporting (values that failed a check);
+    counts of a subset flow into the counters of the rows it was taken from.
+    """
+
+    __slots__ = ("_lookup", "_parent", "_positions", "counters", "index")
+
+    def __init__(
+        self,
+        index: np.ndarray,
+        lookup: Callable[[str, np.ndarray], pa.Array] | None = None,
+        counters: dict[str, int] | None = None,
+    ) -> None:
+        self.index = np.asarray(index, dtype=np.uint64)
+        self._lookup = lookup
+        self._parent: Rows | None = None
+        self._positions: np.ndarray | None = None
+        self.counters = counters if counters is not None else {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def ref(self, name: str) -> pa.Array:
+        if self._parent is not None:
+            return self._parent.ref(name).take(pa.array(self._positions))
+        if self._lookup is None:
+            raise KeyError(f"column {name!r} is not available to this rule")
+        return self._lookup(name, self.index)
+
+    def take(self, positions: np.ndarray) -> Rows:
+        """The subset of these rows at ``positions`` (references follow along)."""
+        subset = Rows(self.index[positions], None, self.counters)
+        subset._parent = self
+        subset._positions = np.asarray(positions, dtype=np.int64)
+        return subset
+
+    def count(self, name: str, amount: int) -> None:
+        if amount:
+            self.counters[name] = self.counters.get(name, 0) + int(amount)
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A rule parameter that takes its value from another column of the row."""
+
+    name: str
+
+
+class Rule:
+    """Base class of every rule type.
+
+    Subclasses set ``output_type`` (a canonical column type) in ``__init__``,
+    report config problems through ``ctx`` and implement ``generate``.
+    ``cardinality`` (distinct values the rule can produce, None when unbounded
+    or unknown) lets validation reject impossible unique constraints; rules
+    whose value space can be enumerated implement ``value_at`` so unique keys
+    are built by a permutation instead of a dedup pass.
+    """
+
+    names: ClassVar[tuple[str, ...]] = ()
+    output_type: str = "str"
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        self.spec = dict(spec)
+
+    def references(self) -> set[str]:
+        """Names of columns (same table, or ``parent.column``) this rule reads."""
+        return {
+            value.name for value in vars(self).values() if isinstance(value, ColumnRef)
+        }
+
+    def cardinality(self) -> int | None:
+        return None
+
+    def enumerable(self) -> bool:
+        return type(self).value_at is not Rule.value_at and not self.references()
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        """The ``ordinal``-th value of the rule's value space (0 <= ordinal < cardinality)."""
+        raise NotImplementedError
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """How this rule produces values, for ``plan`` and the report."""
+        return type(self).__name__
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Process-local caches (Faker instances, pools) are rebuilt on the worker.
+        return {k: v for k, v in vars(self).items() if not k.startswith("_cache")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+
+
+def iter_rule_classes() -> Iterable[type[Rule]]:
+    return dict.fromkeys(_RULES.values()).keys()

@@ -1,0 +1,182 @@
+"""Dates, times and timestamps drawn uniformly from a range.
+
+``date``/``date_range`` (``YYYY-MM-DD``), ``time``/``time_range``
+(``HH:MM:SS``), ``timestamp``/``timestamp_range`` (``YYYY-MM-DD HH:MM:SS``).
+Bounds may be column references (``{"column": "signup_date"}``); a row whose
+referenced start lies after its end gets the start. Defaults follow the seed:
+dates from 1950-01-01 to the plan's "today" (``as_of``), times over the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from .params import (
+    EPOCH,
+    SECONDS_PER_DAY,
+    date_days,
+    days_of,
+    parse_date,
+    parse_time,
+    parse_timestamp,
+    per_row,
+    read_param,
+    seconds_of,
+    time_seconds,
+    timestamp_seconds,
+)
+from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .seeding import Stream
+
+DEFAULT_START = dt.date(1950, 1, 1)
+
+
+class _TemporalRange(Rule):
+    """Uniform integers (days or seconds) between two bounds, typed on the way out."""
+
+    unit_name: ClassVar[str]
+    output_type: ClassVar[str]
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        default_start, default_end = self.defaults(ctx)
+        self.start = read_param(spec, "start", ctx, self.parse, default_start, self.unit_name)
+        self.end = read_param(spec, "end", ctx, self.parse, default_end, self.unit_name)
+        self.uses_today = "end" not in spec or spec.get("end") in (None, "today")
+        if spec.get("end") == "today":
+            self.end = default_end
+        if self.uses_today and not ctx.settings.as_of_explicit and self.depends_on_today:
+            ctx.warning(
+                f"no end given: it defaults to today ({default_end}), so this column changes from "
+                "day to day; set as_of in the config or --as-of to pin it"
+            )
+        fixed = not isinstance(self.start, ColumnRef) and not isinstance(self.end, ColumnRef)
+        if fixed and self.to_number(self.start) > self.to_number(self.end):
+            ctx.error(f"start {self.start} is after end {self.end}")
+
+    depends_on_today: ClassVar[bool] = True
+
+    def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def parse(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def to_number(self, value: Any) -> int:
+        raise NotImplementedError
+
+    def numbers_of(self, values: pa.Array) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_arrow(self, numbers: np.ndarray) -> pa.Array:
+        raise NotImplementedError
+
+    def cardinality(self) -> int | None:
+        if isinstance(self.start, ColumnRef) or isinstance(self.end, ColumnRef):
+            return None
+        return self.to_number(self.end) - self.to_number(self.start) + 1
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return self.to_arrow(ordinal.astype(np.int64) + self.to_number(self.start))
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        low = per_row(self.start, rows, self.numbers_of, self.to_number)
+        high = per_row(self.end, rows, self.numbers_of, self.to_number)
+        if not isinstance(low, np.ndarray) and not isinstance(high, np.ndarray):
+            return self.to_arrow(stream.integers(rows.index, low, high))
+        low = np.broadcast_to(low, len(rows)).astype(np.int64)
+        high = np.maximum(np.broadcast_to(high, len(rows)).astype(np.int64), low)
+        span = (high - low + 1).astype(np.float64)
+        numbers = low + np.floor(stream.uniform(rows.index) * span).astype(np.int64)
+        missing = low == np.iinfo(np.int64).min
+        values = self.to_arrow(np.where(missing, 0, numbers))
+        if missing.any():
+            values = pa.array(values.to_pylist(), values.type, mask=missing)
+        return values
+
+    def describe(self) -> str:
+        return f"{self.names[0]} [{self.start}, {self.end}]"
+
+
+@register_rule("date_range", "date")
+class DateRange(_TemporalRange):
+    """Uniform dates in [start, end] (days)."""
+
+    unit_name = "date (YYYY-MM-DD)"
+    output_type = "date"
+
+    def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
+        return DEFAULT_START, ctx.settings.as_of
+
+    def parse(self, value: Any) -> dt.date:
+        return parse_date(value)
+
+    def to_number(self, value: dt.date) -> int:
+        return date_days(value)
+
+    def numbers_of(self, values: pa.Array) -> np.ndarray:
+        return days_of(values)
+
+    def to_arrow(self, numbers: np.ndarray) -> pa.Array:
+        return pa.array(numbers.astype(np.int32), pa.int32()).cast(pa.date32())
+
+
+@register_rule("time_range", "time")
+class TimeRange(_TemporalRange):
+    """Uniform times of day in [start, end] (seconds)."""
+
+    unit_name = "time (HH:MM:SS)"
+    output_type = "time"
+    depends_on_today = False
+
+    def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
+        return dt.time(0, 0, 0), dt.time(23, 59, 59)
+
+    def parse(self, value: Any) -> dt.time:
+        return parse_time(value)
+
+    def to_number(self, value: dt.time) -> int:
+        return time_seconds(value)
+
+    def numbers_of(self, values: pa.Array) -> np.ndarray:
+        if pa.types.is_string(values.type):
+            values = values.cast(pa.time64("us"))
+        micros = values.cast(pa.time64("us")).cast(pa.int64()).fill_null(np.iinfo(np.int64).min)
+        raw = micros.to_numpy(zero_copy_only=False)
+        return np.where(raw == np.iinfo(np.int64).min, raw, raw // 1_000_000)
+
+    def to_arrow(self, numbers: np.ndarray) -> pa.Array:
+        return pa.array(numbers.astype(np.int64) * 1_000_000, pa.int64()).cast(pa.time64("us"))
+
+
+@register_rule("timestamp_range", "timestamp")
+class TimestampRange(_TemporalRange):
+    """Uniform timestamps in [start, end], whole seconds, no zone."""
+
+    unit_name = "timestamp (YYYY-MM-DD HH:MM:SS)"
+    output_type = "timestamp"
+
+    def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
+        start = dt.datetime.combine(DEFAULT_START, dt.time())
+        end = dt.datetime.combine(ctx.settings.as_of, dt.time(23, 59, 59))
+        return start, end
+
+    def parse(self, value: Any) -> dt.datetime:
+        return parse_timestamp(value)
+
+    def to_number(self, value: dt.datetime) -> int:
+        return timestamp_seconds(value)
+
+    def numbers_of(self, values: pa.Array) -> np.ndarray:
+        return seconds_of(values)
+
+    def to_arrow(self, numbers: np.ndarray) -> pa.Array:
+        return pa.array(numbers.astype(np.int64) * 1_000_000, pa.int64()).cast(pa.timestamp("us"))
+
+
+__all__ = ["EPOCH", "SECONDS_PER_DAY", "DateRange", "TimeRange", "TimestampRange"]

@@ -1,0 +1,56 @@
+"""Column types: the contract's names and synonyms, and the Arrow type each maps to."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TYPE_SYNONYMS: dict[str, str] = {
+    "int": "int",
+    "integer": "int",
+    "float": "float",
+    "double": "float",
+    "decimal": "float",
+    "bool": "bool",
+    "boolean": "bool",
+    "str": "str",
+    "string": "str",
+    "text": "str",
+    "date": "date",
+    "time": "time",
+    "timestamp": "timestamp",
+    "datetime": "timestamp",
+    "uuid": "uuid",
+    "email": "email",
+    "phone": "phone",
+}
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "str": pa.string(),
+    "uuid": pa.string(),
+    "email": pa.string(),
+    "phone": pa.string(),
+    "date": pa.date32(),
+    "time": pa.time64("us"),
+    "timestamp": pa.timestamp("us"),
+}
+
+STRING_TYPES = frozenset({"str", "uuid", "email", "phone"})
+NUMERIC_TYPES = frozenset({"int", "float"})
+TEMPORAL_TYPES = frozenset({"date", "time", "timestamp"})
+
+
+def canonical_type(name: str) -> str | None:
+    """The canonical column type for a config type name, or None if unknown."""
+    return TYPE_SYNONYMS.get(str(name).strip().lower())
+
+
+def arrow_type(column_type: str) -> pa.DataType:
+    return ARROW_TYPES[column_type]
+
+
+def storage_kind(column_type: str) -> str:
+    """The family of values a column stores: uuid/email/phone are strings."""
+    return "str" if column_type in STRING_TYPES else column_type

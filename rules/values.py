@@ -1,0 +1,79 @@
+"""Casting a rule's output to its column's type, and length limits.
+
+Rules produce values in their natural type (a range gives ints, a Faker date
+gives dates); the column's declared type decides what is stored. Casts that
+can lose meaning (text to number) are checked at validation by sampling, so a
+failure here names the column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import GenerationError
+from .model import ColumnPlan
+from .seeding import Stream
+from .types import arrow_type
+
+_TEXT_FORMATS = {
+    pa.types.is_timestamp: "%Y-%m-%d %H:%M:%S",
+    pa.types.is_date: "%Y-%m-%d",
+}
+
+
+def coerce(values: pa.Array, column_type: str, place: str = "") -> pa.Array:
+    """``values`` as the Arrow type of ``column_type``."""
+    target = arrow_type(column_type)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type == target:
+        return values
+    try:
+        if pa.types.is_string(target) or pa.types.is_large_string(target):
+            return _to_text(values)
+        if pa.types.is_null(values.type):
+            return pa.nulls(len(values), target)
+        if pa.types.is_large_string(values.type):
+            values = values.cast(pa.string())
+        return values.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise GenerationError(f"{place}: cannot store {values.type} values as {column_type}: {exc}") from exc
+
+
+def _to_text(values: pa.Array) -> pa.Array:
+    for test, fmt in _TEXT_FORMATS.items():
+        if test(values.type):
+            return pc.strftime(values, format=fmt).cast(pa.string())
+    if pa.types.is_time(values.type):
+        return values.cast(pa.string()).cast(pa.string())
+    return values.cast(pa.string())
+
+
+def random_letters(stream: Stream, index: np.ndarray, width: int) -> np.ndarray:
+    """``width`` lowercase letters per row, as a numpy unicode array."""
+    if width <= 0 or len(index) == 0:
+        return np.full(len(index), "", dtype="<U1")
+    codes = np.empty((len(index), width), dtype=np.uint8)
+    for position in range(width):
+        codes[:, position] = stream.child(position).below(index, 26) + ord("a")
+    return codes.view(f"S{width}").ravel().astype(f"<U{width}")
+
+
+def apply_lengths(values: pa.Array, column: ColumnPlan, stream: Stream, index: np.ndarray) -> pa.Array:
+    """Truncate strings to ``max_length``; pad ones below ``min_length`` with random letters."""
+    if not pa.types.is_string(values.type):
+        return values
+    if column.max_length is not None:
+        values = pc.utf8_slice_codeunits(values, 0, column.max_length)
+    if column.min_length:
+        lengths = pc.fill_null(pc.utf8_length(values), column.min_length).to_numpy(zero_copy_only=False)
+        short = np.flatnonzero(lengths < column.min_length)
+        if len(short):
+            padding = random_letters(stream, index[short], column.min_length)
+            texts = values.to_pylist()
+            for slot, position in enumerate(short):
+                texts[position] += padding[slot][: column.min_length - lengths[position]]
+            values = pa.array(texts, pa.string())
+    return values
