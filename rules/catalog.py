@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import basic, choice, numeric, regex_rule, temporal  # noqa: F401
+from . import basic, choice, llm, numeric, regex_rule, temporal  # noqa: F401
 
 try:  # the Faker family is large; a failure to import it must be loud, not half-registered
     from . import faker_rules  # noqa: F401

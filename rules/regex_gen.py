@@ -15,8 +15,10 @@ concatenations, alternations and bounded repetitions.
 * ``cardinality()`` is the exact number of *distinct* strings ``generate`` can
   produce. Ambiguous patterns such as ``a?a?`` or ``[a-z]+[a-z0-9]*`` count every
   string once (the count comes from a deterministic automaton, not from multiplying
-  choices). It is ``None`` when the count exceeds 2**63, or when the pattern unrolls
-  into more than 4,096 character positions or 20,000 automaton states.
+  choices). It is ``None`` when the count exceeds 2**63, or when the pattern is too
+  intricate to count within a fixed budget (more than 4,096 character positions once
+  repetitions are unrolled, 20,000 automaton states, or a few million set operations;
+  e.g. ``(a?){4000}``). Counting runs once per generator, on first use.
 * ``value_at(ordinals)`` is a bijection from ``[0, cardinality())`` onto those strings:
   ordinal ``k`` is the ``k``-th string in sorted (code point) order, so distinct
   ordinals give distinct strings. It is vectorised over the ordinals (one numpy pass
@@ -34,8 +36,9 @@ Value space
   form feed. Literals and explicit class members (non-ASCII ones included) are
   generated as written.
 * Case-insensitive matching is supported, globally (``(?i)``) or scoped
-  (``(?i:...)``): each letter may then be generated in any of its case forms, and a
-  negated class excludes every case form of its members.
+  (``(?i:...)``): each letter may then be generated in its simple lower- or upper-case
+  form (``(?i)k`` gives ``k`` or ``K``, never the Kelvin sign), and a negated class
+  excludes every case form of its members.
 * Groups (capturing, non-capturing, named) and alternation are supported; the anchors
   ``^ $ \\A \\Z`` generate nothing and must stand where nothing can precede (``^``,
   ``\\A``) or follow (``$``, ``\\Z``) them.
@@ -84,6 +87,7 @@ _ATOMIC_GROUP = getattr(_sre, "ATOMIC_GROUP", None)
 
 _MAX_POSITIONS = 4096
 _MAX_DFA_STATES = 20_000
+_MAX_COUNTING_WORK = 4_000_000
 _CARDINALITY_LIMIT = 1 << 63
 _DRAW_SPAN_LIMIT = 1 << 40
 
@@ -179,14 +183,13 @@ def _case_closure(codes: np.ndarray) -> np.ndarray:
 class _TreeBuilder:
     """Turns the parser's output into generator nodes, rejecting what cannot be generated."""
 
-    def __init__(self, pattern: str, max_repeat: int) -> None:
-        self.pattern = pattern
+    def __init__(self, max_repeat: int) -> None:
         self.max_repeat = max_repeat
         self.next_id = 0
         self.emits_nul = False
 
     def reject(self, construct: str) -> RegexUnsupported:
-        return RegexUnsupported(f"regex {self.pattern!r}: {construct}")
+        return RegexUnsupported(construct)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -321,16 +324,19 @@ def _check_anchors(node: _Node, builder: _TreeBuilder, text_before: bool, text_a
 
 # --------------------------------------------------------------------------- generation
 
-Emitted = tuple[np.ndarray, "np.ndarray | int"]
+_CodesAndLengths = tuple[np.ndarray, "np.ndarray | int"]
+"""Code points (rows x width, zero-padded on the right) and the length per row, or one length for all."""
 
 
-def _draw_chars(codes: np.ndarray, stream: Stream, rows: np.ndarray, count: int) -> np.ndarray:
+def _draw_chars(
+    codes: np.ndarray, stream: Stream, rows: np.ndarray, count: int, into: np.ndarray | None = None
+) -> np.ndarray:
     """``count`` independent characters of ``codes`` per row, several per 64-bit draw."""
     size = len(codes)
     per_draw = 1
     while size ** (per_draw + 1) <= _DRAW_SPAN_LIMIT:
         per_draw += 1
-    drawn = np.empty((len(rows), count), dtype=_CODE)
+    drawn = np.empty((len(rows), count), dtype=_CODE) if into is None else into
     radix = np.uint64(size)
     for draw_no, first in enumerate(range(0, count, per_draw)):
         in_draw = min(per_draw, count - first)
@@ -339,6 +345,21 @@ def _draw_chars(codes: np.ndarray, stream: Stream, rows: np.ndarray, count: int)
             remaining, digit = np.divmod(remaining, radix)
             drawn[:, column] = codes[digit]
     return drawn
+
+
+def _fill(node: _Node, stream: Stream, rows: np.ndarray, into: np.ndarray) -> None:
+    """Write a fixed-length node's values straight into ``into`` (rows x node length)."""
+    if isinstance(node, _Concat):
+        offset = 0
+        for part in node.parts:
+            _fill(part, stream, rows, into[:, offset : offset + part.max_len])
+            offset += part.max_len
+    elif isinstance(node, _Chars):
+        _draw_chars(node.codes, stream.child(node.node_id), rows, 1, into)
+    elif isinstance(node, _Repeat) and isinstance(node.body, _Chars):
+        _draw_chars(node.body.codes, stream.child(node.node_id), rows, node.high, into)
+    elif node.max_len:
+        into[:] = _emit(node, stream, rows)[0]
 
 
 def _place(out: np.ndarray, rows: np.ndarray | None, offset: np.ndarray | int, codes: np.ndarray) -> None:
@@ -355,7 +376,7 @@ def _place(out: np.ndarray, rows: np.ndarray | None, offset: np.ndarray | int, c
     out[row_ids[:, None], offset[:, None] + np.arange(width)] = codes
 
 
-def _join(pieces: list[Emitted], row_count: int) -> Emitted:
+def _join(pieces: list[_CodesAndLengths], row_count: int) -> _CodesAndLengths:
     if all(isinstance(length, int) for _codes, length in pieces):
         joined = np.concatenate([codes for codes, _length in pieces], axis=1)
         return joined, sum(length for _codes, length in pieces)  # type: ignore[misc]
@@ -367,7 +388,7 @@ def _join(pieces: list[Emitted], row_count: int) -> Emitted:
     return out, offset
 
 
-def _emit(node: _Node, stream: Stream, rows: np.ndarray) -> Emitted:
+def _emit(node: _Node, stream: Stream, rows: np.ndarray) -> _CodesAndLengths:
     row_count = len(rows)
     if isinstance(node, _Literal):
         return np.broadcast_to(node.codes, (row_count, len(node.codes))), len(node.codes)
@@ -376,6 +397,10 @@ def _emit(node: _Node, stream: Stream, rows: np.ndarray) -> Emitted:
     if isinstance(node, _Chars):
         return _draw_chars(node.codes, stream.child(node.node_id), rows, 1), 1
     if isinstance(node, _Concat):
+        if node.min_len == node.max_len:
+            out = np.empty((row_count, node.max_len), dtype=_CODE)
+            _fill(node, stream, rows, out)
+            return out, node.max_len
         return _join([_emit(part, stream, rows) for part in node.parts], row_count)
     if isinstance(node, _Alt):
         return _emit_alt(node, stream, rows)
@@ -384,7 +409,7 @@ def _emit(node: _Node, stream: Stream, rows: np.ndarray) -> Emitted:
     raise TypeError(f"unknown node {node!r}")
 
 
-def _emit_alt(node: _Alt, stream: Stream, rows: np.ndarray) -> Emitted:
+def _emit_alt(node: _Alt, stream: Stream, rows: np.ndarray) -> _CodesAndLengths:
     choice = stream.child(node.node_id).below(rows, len(node.options))
     out = np.zeros((len(rows), node.max_len), dtype=_CODE)
     lengths = np.zeros(len(rows), dtype=np.int64)
@@ -400,9 +425,16 @@ def _emit_alt(node: _Alt, stream: Stream, rows: np.ndarray) -> Emitted:
     return out, lengths
 
 
-def _emit_repeat(node: _Repeat, stream: Stream, rows: np.ndarray) -> Emitted:
+def _emit_repeat(node: _Repeat, stream: Stream, rows: np.ndarray) -> _CodesAndLengths:
     own_stream = stream.child(node.node_id)
     body = node.body
+    if isinstance(body, _Literal):
+        repeated = np.tile(body.codes, node.high)
+        if node.low == node.high:
+            return np.broadcast_to(repeated, (len(rows), len(repeated))), len(repeated)
+        counts = own_stream.child("count").integers(rows, node.low, node.high)
+        lengths = counts * len(body.codes)
+        return np.where(np.arange(len(repeated)) < lengths[:, None], repeated, 0).astype(_CODE), lengths
     if isinstance(body, _Chars):
         codes = _draw_chars(body.codes, own_stream, rows, node.high)
         if node.low == node.high:
@@ -435,11 +467,11 @@ def _to_strings(codes: np.ndarray, lengths: np.ndarray | int, may_contain_nul: b
         return np.full(row_count, "", dtype=object)
     if may_contain_nul:
         row_lengths = np.broadcast_to(np.asarray(lengths, dtype=np.int64), (row_count,))
-        return np.array(
-            ["".join(map(chr, row[:length])) for row, length in zip(codes.tolist(), row_lengths.tolist())]
-            + [None],
-            dtype=object,
-        )[:-1]
+        texts = np.empty(row_count, dtype=object)
+        texts[:] = [
+            "".join(map(chr, row[:length])) for row, length in zip(codes.tolist(), row_lengths.tolist())
+        ]
+        return texts
     texts = np.ascontiguousarray(codes, dtype=_CODE).view(f"U{width}").reshape(row_count)
     return texts.astype(object)
 
@@ -447,16 +479,25 @@ def _to_strings(codes: np.ndarray, lengths: np.ndarray | int, may_contain_nul: b
 # --------------------------------------------------------------------------- enumeration
 
 
+class _TooComplex(Exception):
+    """Counting the value space would exceed the position, state or work budget."""
+
+
 class _Positions:
     """Glushkov position automaton of the repetition-unrolled tree."""
 
     def __init__(self) -> None:
+        self.work_left = _MAX_COUNTING_WORK
         self.charset_of: list[int] = []
         self.follow: list[set[int]] = []
         self.charsets: list[np.ndarray] = []
         self.charset_ids: dict[bytes, int] = {}
 
-    def new_position(self, codes: np.ndarray) -> int:
+    def new_position(self, codes: np.ndarray | None) -> int:
+        if codes is None:
+            self.charset_of.append(-1)
+            self.follow.append(set())
+            return len(self.follow) - 1
         key = codes.tobytes()
         if key not in self.charset_ids:
             self.charset_ids[key] = len(self.charsets)
@@ -465,9 +506,15 @@ class _Positions:
         self.follow.append(set())
         return len(self.follow) - 1
 
+    def spend(self, work: int) -> None:
+        self.work_left -= work
+        if self.work_left < 0:
+            raise _TooComplex
+
     def concat(self, left: tuple, right: tuple) -> tuple[set[int], set[int], bool]:
         left_first, left_last, left_nullable = left
         right_first, right_last, right_nullable = right
+        self.spend(len(left_first) + len(right_last) + len(left_last) * (len(right_first) + 1))
         for position in left_last:
             self.follow[position] |= right_first
         first = left_first | right_first if left_nullable else left_first
@@ -525,8 +572,10 @@ def _atoms(charsets: list[np.ndarray]) -> tuple[list[np.ndarray], list[list[int]
     starts, stops = segment_starts[used], segment_stops[used]
     atom_codes = [
         np.concatenate(
-            [np.arange(start, stop, dtype=_CODE) for start, stop in zip(starts[atom_of_segment == atom],
-                                                                        stops[atom_of_segment == atom])]
+            [
+                np.arange(start, stop, dtype=_CODE)
+                for start, stop in zip(starts[atom_of_segment == atom], stops[atom_of_segment == atom])
+            ]
         )
         for atom in range(len(signatures))
     ]
@@ -544,7 +593,7 @@ class _Enumerator:
     def __init__(self, root: _Node) -> None:
         self.max_len = root.max_len
         positions = _Positions()
-        start = positions.new_position(np.empty(0, dtype=_CODE))
+        start = positions.new_position(None)
         first, last, nullable = positions.build(root)
         positions.follow[start] = set(first)
         accepting_positions = last | {start} if nullable else last
@@ -556,10 +605,12 @@ class _Enumerator:
         state_ids = {states[0]: 0}
         self.accepting: list[bool] = []
         self.transitions: list[list[tuple[int, int]]] = []
-        self.complete = True
         for positions_here in states:
             self.accepting.append(not accepting_positions.isdisjoint(positions_here))
-            following = set().union(*(positions.follow[position] for position in positions_here))
+            follow_sets = [positions.follow[position] for position in positions_here]
+            positions.spend(sum(map(len, follow_sets)))
+            following = set().union(*follow_sets)
+            positions.spend(len(following) * len(atom_codes))
             targets: dict[int, set[int]] = {}
             for position in following:
                 for atom in atoms_of_charset[positions.charset_of[position]]:
@@ -573,8 +624,7 @@ class _Enumerator:
                 moves.append((atom, state_ids[target]))
             self.transitions.append(moves)
             if len(states) > _MAX_DFA_STATES:
-                self.complete = False
-                return
+                raise _TooComplex
         self.counts = self._count_strings()
         self.total = self.counts[0]
         self._tables: dict[int, tuple] = {}
@@ -613,7 +663,7 @@ class _Enumerator:
             self._tables[state] = (codes, ends - weights, ends, distinct_targets.tolist(), target_slot)
         return self._tables[state]
 
-    def unrank(self, ordinals: np.ndarray) -> Emitted:
+    def unrank(self, ordinals: np.ndarray) -> _CodesAndLengths:
         row_count = len(ordinals)
         out = np.zeros((row_count, self.max_len), dtype=_CODE)
         lengths = np.zeros(row_count, dtype=np.int64)
@@ -632,13 +682,13 @@ class _Enumerator:
                     rows, ranks = rows[~stops], ranks[~stops] - np.uint64(1)
                 if rows.size == 0:
                     continue
-                codes, starts, _ends, targets, target_slot = self.table(state)
+                codes, starts, ends, targets, target_slot = self.table(state)
                 if len(targets) == 1:
                     picks, ranks = np.divmod(ranks, np.uint64(self.counts[targets[0]]))
                     out[rows, depth] = codes[picks]
                     next_frontier.setdefault(targets[0], []).append((rows, ranks))
                     continue
-                picks = np.searchsorted(_ends, ranks, side="right")
+                picks = np.searchsorted(ends, ranks, side="right")
                 ranks = ranks - starts[picks]
                 out[rows, depth] = codes[picks]
                 slots = target_slot[picks]
@@ -675,7 +725,7 @@ class RegexGenerator:
             raise RegexUnsupported(f"invalid regex: {err}") from err
         self.pattern = pattern
         self.max_repeat = max_repeat
-        builder = _TreeBuilder(pattern, max_repeat)
+        builder = _TreeBuilder(max_repeat)
         self._root = builder.sequence(list(parsed), parsed.state.flags)
         _check_anchors(self._root, builder, text_before=False, text_after=False)
         self._may_contain_nul = builder.emits_nul
@@ -690,10 +740,14 @@ class RegexGenerator:
 
     def _enumeration(self) -> _Enumerator | None:
         if not self._enumerator_built:
-            if self._root.positions <= _MAX_POSITIONS:
+            try:
+                if self._root.positions > _MAX_POSITIONS:
+                    raise _TooComplex
                 enumerator = _Enumerator(self._root)
-                if enumerator.complete and enumerator.total <= _CARDINALITY_LIMIT:
+                if enumerator.total <= _CARDINALITY_LIMIT:
                     self._enumerator = enumerator
+            except _TooComplex:
+                pass
             self._enumerator_built = True
         return self._enumerator
 
@@ -713,9 +767,10 @@ class RegexGenerator:
         enumerator = self._enumeration()
         if enumerator is None:
             raise RegexUnsupported(
-                f"regex {self.pattern!r}: value space cannot be enumerated "
-                f"(more than 2**63 values, or more than {_MAX_POSITIONS} positions / "
-                f"{_MAX_DFA_STATES} automaton states)"
+                "value space cannot be enumerated "
+                "(more than 2**63 values, or too intricate to count: more than "
+                f"{_MAX_POSITIONS} character positions, {_MAX_DFA_STATES} automaton states "
+                f"or {_MAX_COUNTING_WORK} set operations)"
             )
         ordinals = np.asarray(ordinal)
         if ordinals.dtype.kind not in "iu":
