@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from .choice import _arrow_values, infer_type
 from .registry import Rows, Rule, RuleContext, register_rule
-from .seeding import Stream
+from .seeding import Stream, mix64
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _UUID_DASHES = (8, 13, 18, 23)
@@ -87,6 +87,17 @@ class Uuid4(Rule):
     def cardinality(self) -> int | None:
         return 1 << 122
 
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        """Distinct ordinals (< 2**62) give distinct UUIDs: the ordinal fills the 62 free low bits."""
+        ordinal = np.asarray(ordinal, dtype=np.uint64)
+        high = mix64(ordinal ^ np.uint64(0x5DEECE66D))
+        return _uuid_array(format_uuid4(high, ordinal))
+
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
-        text = format_uuid4(stream.child("high").bits(rows.index), stream.child("low").bits(rows.index))
-        return pa.array(text, pa.binary(36)).cast(pa.string())
+        return _uuid_array(
+            format_uuid4(stream.child("high").bits(rows.index), stream.child("low").bits(rows.index))
+        )
+
+
+def _uuid_array(text: np.ndarray) -> pa.Array:
+    return pa.array(text, pa.binary(36)).cast(pa.string())

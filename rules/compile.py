@@ -113,7 +113,7 @@ def _compile_table(
     issues: Issues,
 ) -> TablePlan:
     name = raw["table_name"]
-    rows = int(round(int(raw.get("rows", default_rows)) * scale))
+    rows = round(int(raw.get("rows", default_rows)) * scale)
     fks = [_foreign_key(name, i, fk) for i, fk in enumerate(raw.get("foreign_keys") or [])]
     fk_by_column = {fk.child_column: fk for fk in fks}
     raw_columns = list(raw.get("columns") or [])
@@ -144,7 +144,9 @@ def _compile_table(
     for group_name, group in [("primary_key", table.primary_key), *(("unique", g) for g in table.unique)]:
         for column_name in group:
             if column_name not in known:
-                issues.error(f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have")
+                issues.error(
+                    f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have"
+                )
     table.order = _column_order(table, issues)
     return table
 
@@ -210,10 +212,10 @@ def _compile_column(
         _compile_branch(raw_branch, number, context, types, constraints)
         for number, raw_branch in enumerate(raw.get("conditional_rules") or [])
     ]
-    nullable = bool(raw.get("nullable", False))
+    nullable = bool(raw.get("nullable", "null_probability" in raw))
     null_probability = float(raw.get("null_probability", DEFAULT_NULL_PROBABILITY if nullable else 0.0))
-    if "null_probability" in raw and not nullable:
-        nullable = null_probability > 0
+    if not nullable and null_probability > 0:
+        issues.error(place, f"null_probability {null_probability} but nullable is false")
     if nullable and constraints & {"PK", "not_null"}:
         issues.error(place, "is nullable but also PK/not_null; choose one")
     length = raw.get("length", raw.get("max_length"))
@@ -256,7 +258,13 @@ def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) 
 
 def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
     """The seed's type corrections, applied and reported (never silently)."""
-    if not spec or column_type != "str" or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+    if (
+        not spec
+        or column_type != "str"
+        or spec.get("type") != "range"
+        or spec.get("prefix")
+        or spec.get("suffix")
+    ):
         return column_type
     bounds = [spec.get("min"), spec.get("max")]
     numbers = [b for b in bounds if b is not None]
@@ -317,10 +325,14 @@ def _compile_branch(
     branch_ctx = RuleContext(place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types)
     conditions = []
     for index, raw_condition in enumerate(raw.get("when") or []):
-        condition = Condition(raw_condition.get("column"), raw_condition.get("operator", "=="), raw_condition.get("value"))
+        condition = Condition(
+            raw_condition.get("column"), raw_condition.get("operator", "=="), raw_condition.get("value")
+        )
         where = f"{place}.when[{index}]"
         if condition.column not in types:
-            ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
+            ctx.issues.error(
+                where, f"condition on column {condition.column!r}, which this table does not have"
+            )
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
         else:
@@ -341,10 +353,14 @@ def _check_operand(condition: Condition, column_type: str, where: str, issues: I
     try:
         typed_operand(condition.value, condition.operator, arrow_type(column_type))
     except Exception as exc:  # pyarrow raises several types for impossible casts
-        issues.error(where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}")
+        issues.error(
+            where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}"
+        )
 
 
-def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
+def _key_strategy(
+    column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues
+) -> str | None:
     """How a unique column stays unique: a sequence, a permutation, or a dedup pass."""
     if not column.is_unique or column.foreign_key is not None:
         return None
@@ -355,13 +371,15 @@ def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int,
         return "sequence"
     rule = column.rule
     if rule is None:
-        issues.error(column.place, "a PK/unique column needs a rule that produces values")
+        if spec is None:
+            issues.error(column.place, "a PK/unique column needs a rule that produces values")
         return None
     space = rule.cardinality()
     if space is not None and space < rows:
         issues.error(
             column.place,
-            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
+            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values "
+            f"for {rows:,} rows",
         )
         return None
     if space is not None and rule.enumerable():
@@ -397,7 +415,7 @@ def topological(names: Sequence[str], dependencies: Mapping[str, set[str]]) -> t
         if state.get(name) == 2:
             return []
         if state.get(name) == 1:
-            return [*stack[stack.index(name):], name]
+            return [*stack[stack.index(name) :], name]
         state[name] = 1
         stack.append(name)
         for dependency in sorted(dependencies.get(name, ()), key=names.index):
@@ -436,7 +454,8 @@ def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None
             if not parent_column.is_unique and fk.parent_column not in parent.primary_key:
                 issues.warning(
                     fk.place,
-                    f"{parent.name}.{fk.parent_column} is not a PK or unique column; children may match several parents",
+                    f"{parent.name}.{fk.parent_column} is not a PK or unique column; "
+                    "children may match several parents",
                 )
             _check_distribution(fk, table, parent, issues)
         for column in table.columns:
@@ -507,14 +526,16 @@ def _size_children(plan: Plan, issues: Issues) -> None:
             issues.error(table.name, "only one foreign key per table can set children_per_parent")
         elif sized:
             table.rows = children_layout(plan, table.name, sized[0]).total
-            plan.notes.append(f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent")
+            plan.notes.append(
+                f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent"
+            )
 
 
 def _sample(plan: Plan, issues: Issues) -> None:
     """Generate the first rows of each table so run-time failures surface now, by column."""
-    from .engine import generate_columns
-
     import numpy as np
+
+    from .engine import generate_columns
 
     for table in plan.tables.values():
         index = np.arange(min(table.rows, SAMPLE_ROWS), dtype=np.uint64)

@@ -25,6 +25,8 @@ from .registry import Rows
 from .seeding import Stream
 from .values import apply_lengths, coerce
 
+KEY_SPACE_LIMIT = 1 << 62  # a permutation needs no more ordinals than rows; keeps the Feistel in 64 bits
+
 __all__ = ["column_stream", "generate_batch", "generate_batch_counted", "generate_columns"]
 
 
@@ -56,11 +58,14 @@ def generate_columns(
     index: np.ndarray,
     wanted: Iterable[str] | None = None,
     counters: dict[str, int] | None = None,
+    attempts: dict[str, int] | None = None,
 ) -> dict[str, pa.Array]:
     """Values of ``wanted`` columns (default: all) for the rows at ``index``.
 
     Only the wanted columns and the columns they depend on are computed.
     ``counters`` (if given) receives counts of reportable events by column.
+    ``attempts`` maps a column to a retry number: its values then come from a
+    fresh, attempt-numbered stream (how the dedup pass re-draws collisions).
     """
     counters = counters if counters is not None else {}
     table_plan = plan.table(table)
@@ -77,7 +82,8 @@ def generate_columns(
     rows = Rows(index, lookup, counters)
     for name in table_plan.order:
         if name in needed:
-            computed[name] = _column_values(plan, table_plan, table_plan.column(name), rows)
+            attempt = (attempts or {}).get(name, 0)
+            computed[name] = _column_values(plan, table_plan, table_plan.column(name), rows, attempt)
     return {name: computed[name] for name in (wanted or [c.name for c in table_plan.columns])}
 
 
@@ -91,9 +97,7 @@ def _dependency_closure(table_plan: TablePlan, wanted: Iterable[str] | None) -> 
         if name in needed:
             continue
         needed.add(name)
-        pending.extend(
-            ref for ref in column_dependencies(table_plan.column(name)) if "." not in ref
-        )
+        pending.extend(ref for ref in column_dependencies(table_plan.column(name)) if "." not in ref)
     return needed
 
 
@@ -109,23 +113,32 @@ def column_dependencies(column: ColumnPlan) -> set[str]:
     return refs
 
 
-def _column_values(plan: Plan, table: TablePlan, column: ColumnPlan, rows: Rows) -> pa.Array:
+def _column_values(
+    plan: Plan, table: TablePlan, column: ColumnPlan, rows: Rows, attempt: int = 0
+) -> pa.Array:
     stream = column_stream(plan, table.name, column.name)
+    if attempt:
+        stream = stream.child("attempt", attempt)
     if column.foreign_key is not None:
         values = relations.foreign_key_values(plan, table, column, rows, generate_columns)
     elif column.key_strategy == "sequence":
         values = pa.array(rows.index.astype(np.int64) + 1, pa.int64())
     elif column.key_strategy == "permutation":
-        ordinals = unique_ordinals(stream.child("key"), rows.index, column.rule.cardinality())
-        values = column.rule.value_at(ordinals)
+        space = min(column.rule.cardinality(), KEY_SPACE_LIMIT)
+        values = column.rule.value_at(unique_ordinals(stream.child("key"), rows.index, space))
     elif column.branches:
         values = _conditional_values(column, rows, stream)
     elif column.rule is None:
         values = pa.nulls(len(rows), column.arrow_type)
+    elif column.key_strategy == "dedup" and hasattr(column.rule, "per_row"):
+        values = column.rule.per_row(rows, stream.child("value"))
     else:
         values = column.rule.generate(rows, stream.child("value"))
     values = coerce(values, column.type, column.place)
     values = apply_lengths(values, column, stream.child("length"), rows.index)
+    replaced = plan.replacements.get(f"{table.name}.{column.name}")
+    if replaced is not None:
+        values = replaced.apply(rows.index, values)
     if column.null_probability > 0 and not column.not_null:
         is_null = stream.child("null").bernoulli(rows.index, column.null_probability)
         if is_null.any():
@@ -142,7 +155,9 @@ def _conditional_values(column: ColumnPlan, rows: Rows, stream: Stream) -> pa.Ar
         undecided &= ~holds
         positions = np.flatnonzero(holds)
         if len(positions):
-            pieces.append((positions, _rule_values(branch.rule, rows, positions, stream.child("when", number), column)))
+            pieces.append(
+                (positions, _rule_values(branch.rule, rows, positions, stream.child("when", number), column))
+            )
     positions = np.flatnonzero(undecided)
     if len(positions):
         pieces.append((positions, _rule_values(column.rule, rows, positions, stream.child("value"), column)))

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
@@ -102,6 +104,31 @@ class TablePlan:
 
 
 @dataclass
+class Replacements:
+    """A dedup pass's result for one column: new values for the rows that collided.
+
+    Small by design (one entry per collision), so it travels to workers as a
+    side input while the column itself is never collected.
+    """
+
+    row_index: np.ndarray  # sorted uint64
+    values: pa.Array
+
+    def apply(self, index: np.ndarray, values: pa.Array) -> pa.Array:
+        if not len(self.row_index):
+            return values
+        slot = np.searchsorted(self.row_index, index).clip(0, len(self.row_index) - 1)
+        hit = self.row_index[slot] == index
+        if not hit.any():
+            return values
+        patch = self.values.take(pa.array(np.where(hit, slot, 0))).cast(values.type)
+        return pc.if_else(pa.array(hit), patch, values)
+
+    def __len__(self) -> int:
+        return len(self.row_index)
+
+
+@dataclass
 class Plan:
     tables: dict[str, TablePlan]  # in dependency order: parents before children
     settings: Settings
@@ -113,6 +140,7 @@ class Plan:
     source: str = ""
     config_sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    replacements: dict[str, Replacements] = field(default_factory=dict)  # "table.column" -> dedup result
 
     @property
     def seed(self) -> int:

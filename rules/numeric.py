@@ -47,7 +47,11 @@ class Range(Rule):
             for name, bound in (("min", self.low), ("max", self.high)):
                 if isinstance(bound, float) and not bound.is_integer():
                     ctx.error(f"range {name} {bound} is not a whole number but the column is int")
-        if not isinstance(self.low, ColumnRef) and not isinstance(self.high, ColumnRef) and self.low > self.high:
+        if (
+            not isinstance(self.low, ColumnRef)
+            and not isinstance(self.high, ColumnRef)
+            and self.low > self.high
+        ):
             ctx.error(f"range min {self.low} > max {self.high}")
 
     def cardinality(self) -> int | None:
@@ -56,7 +60,7 @@ class Range(Rule):
         if self.integral:
             return int(self.high) - int(self.low) + 1
         scale = 10**self.precision
-        return int(round((self.high - self.low) * scale)) + 1
+        return round((self.high - self.low) * scale) + 1
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         if self.integral:

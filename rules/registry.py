@@ -182,9 +182,7 @@ class Rule:
 
     def references(self) -> set[str]:
         """Names of columns (same table, or ``parent.column``) this rule reads."""
-        return {
-            value.name for value in vars(self).values() if isinstance(value, ColumnRef)
-        }
+        return {value.name for value in vars(self).values() if isinstance(value, ColumnRef)}
 
     def cardinality(self) -> int | None:
         return None

@@ -114,6 +114,4 @@ class Stream:
 
     def weighted(self, index: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
         """Index into a category table given cumulative weights ending at 1.0."""
-        return np.searchsorted(cumulative, self.uniform(index), side="right").clip(
-            0, len(cumulative) - 1
-        )
+        return np.searchsorted(cumulative, self.uniform(index), side="right").clip(0, len(cumulative) - 1)

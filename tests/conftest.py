@@ -1,0 +1,40 @@
+"""Shared fixtures: build plans from config dicts written to a temporary file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "templates"
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    def write(config: dict[str, Any], name: str = "config.json") -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_plan(write_config: Callable[..., Path]) -> Callable[..., Any]:
+    from synthbeam.rules.compile import build_plan
+
+    def make(config: dict[str, Any], **kwargs: Any) -> Any:
+        config.setdefault("as_of", "2026-01-01")
+        plan, _ = build_plan(str(write_config(config)), **kwargs)
+        return plan
+
+    return make
+
+
+def one_table(columns: list[dict[str, Any]], rows: int = 1000, **extra: Any) -> dict[str, Any]:
+    """A config with a single table ``t``."""
+    return {"seed": 1, "tables": [{"table_name": "t", "rows": rows, "columns": columns, **extra}]}

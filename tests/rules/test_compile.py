@@ -1,0 +1,382 @@
+"""Validation: every impossible request is rejected before a row is written, with its place."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthbeam.rules.errors import ConfigError
+from tests.conftest import one_table
+
+
+def errors_of(make_plan, config, **kwargs) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        make_plan(config, **kwargs)
+    return [str(issue) for issue in caught.value.issues]
+
+
+def single_error(make_plan, columns, rows=100, **extra) -> str:
+    errors = errors_of(make_plan, one_table(columns, rows=rows, **extra))
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def test_unknown_faker_method_suggests_close_names(make_plan) -> None:
+    message = single_error(make_plan, [{"name": "n", "type": "str", "rule": "frist_name"}])
+    assert message.startswith("t.columns[0] (n): unknown rule 'frist_name'")
+    assert "first_name" in message
+
+
+def test_faker_names_ignore_case_spaces_and_underscores(make_plan) -> None:
+    plan = make_plan(
+        one_table(
+            [
+                {"name": "n", "type": "str", "rule": "First Name"},
+                {"name": "m", "type": "str", "rule": "LASTNAME"},
+            ]
+        )
+    )
+    assert plan.table("t").column("n").rule is not None
+
+
+def test_invalid_regex_pattern(make_plan) -> None:
+    message = single_error(
+        make_plan, [{"name": "r", "type": "str", "rule": {"type": "regex", "regex": "[a-"}}]
+    )
+    assert "t.columns[0] (r)" in message and "regex" in message
+
+
+def test_ungeneratable_regex(make_plan) -> None:
+    message = single_error(
+        make_plan, [{"name": "r", "type": "str", "rule": {"type": "regex", "regex": "a(?=b)"}}]
+    )
+    assert "t.columns[0] (r)" in message
+
+
+def test_invalid_check_regex(make_plan) -> None:
+    message = single_error(
+        make_plan, [{"name": "r", "type": "str", "rule": {"type": "word", "regex": "(unclosed"}}]
+    )
+    assert "not a valid regular expression" in message
+
+
+def test_min_greater_than_max(make_plan) -> None:
+    message = single_error(
+        make_plan, [{"name": "amount", "type": "int", "rule": {"type": "range", "min": 5, "max": 1}}]
+    )
+    assert message == "t.columns[0] (amount): range min 5 > max 1"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"type": "date_range", "start": "2024-02-01", "end": "2024-01-01"},
+        {"type": "time_range", "start": "10:00:00", "end": "09:00:00"},
+        {"type": "timestamp_range", "start": "2024-01-02 00:00:00", "end": "2024-01-01 00:00:00"},
+    ],
+)
+def test_start_after_end(make_plan, rule) -> None:
+    message = single_error(make_plan, [{"name": "when", "type": "str", "rule": rule}])
+    assert "is after end" in message and "t.columns[0] (when)" in message
+
+
+def test_bad_date_text(make_plan) -> None:
+    message = single_error(
+        make_plan, [{"name": "d", "type": "date", "rule": {"type": "date_range", "start": "2024-13-01"}}]
+    )
+    assert "start '2024-13-01' is not a valid date" in message
+
+
+@pytest.mark.parametrize(
+    "probabilities, expected",
+    [
+        ({"a": -0.1}, "must be a number >= 0"),
+        ({"z": 0.5}, "'z', which is not one of the choices"),
+        ({"a": 0.6, "b": 0.4}, "leave nothing for unlisted choices ['c']"),
+    ],
+)
+def test_bad_probabilities(make_plan, probabilities, expected) -> None:
+    rule = {"type": "choice", "value": ["a", "b", "c"], "probabilities": probabilities}
+    message = single_error(make_plan, [{"name": "c", "type": "str", "rule": rule}])
+    assert expected in message
+
+
+def test_probabilities_normalised_when_every_choice_listed(make_plan) -> None:
+    plan = make_plan(
+        one_table(
+            [
+                {
+                    "name": "c",
+                    "type": "str",
+                    "rule": {"type": "choice", "value": ["a", "b"], "probabilities": {"a": 2, "b": 6}},
+                }
+            ]
+        )
+    )
+    assert plan.table("t").column("c").rule.cumulative.tolist() == [0.25, 1.0]
+
+
+def _two_tables(fk, parent_columns=None):
+    return {
+        "tables": [
+            {
+                "table_name": "parent",
+                "rows": 10,
+                "columns": parent_columns or [{"name": "id", "type": "int", "constraint": ["PK"]}],
+            },
+            {
+                "table_name": "child",
+                "rows": 10,
+                "columns": [
+                    {"name": "id", "type": "int", "constraint": ["PK"]},
+                    {"name": "parent_id", "type": "int"},
+                ],
+                "foreign_keys": [fk],
+            },
+        ]
+    }
+
+
+def test_fk_to_missing_table(make_plan) -> None:
+    errors = errors_of(
+        make_plan, _two_tables({"child_column": "parent_id", "parent_table": "parnet", "parent_column": "id"})
+    )
+    assert errors == ["child.foreign_keys[0]: parent_table 'parnet' does not exist; did you mean 'parent'?"]
+
+
+def test_fk_to_missing_column(make_plan) -> None:
+    errors = errors_of(
+        make_plan,
+        _two_tables({"child_column": "parent_id", "parent_table": "parent", "parent_column": "nope"}),
+    )
+    assert errors == ["child.foreign_keys[0]: parent_column 'nope' is not a column of parent"]
+
+
+def test_fk_cycle_rejected_but_self_reference_allowed(make_plan) -> None:
+    cycle = {
+        "tables": [
+            {
+                "table_name": "a",
+                "rows": 5,
+                "columns": [
+                    {"name": "id", "type": "int", "constraint": ["PK"]},
+                    {"name": "b_id", "type": "int"},
+                ],
+                "foreign_keys": [{"child_column": "b_id", "parent_table": "b", "parent_column": "id"}],
+            },
+            {
+                "table_name": "b",
+                "rows": 5,
+                "columns": [
+                    {"name": "id", "type": "int", "constraint": ["PK"]},
+                    {"name": "a_id", "type": "int"},
+                ],
+                "foreign_keys": [{"child_column": "a_id", "parent_table": "a", "parent_column": "id"}],
+            },
+        ]
+    }
+    errors = errors_of(make_plan, cycle)
+    assert len(errors) == 1 and "cycle" in errors[0] and "a -> b -> a" in errors[0]
+    self_ref = one_table(
+        [{"name": "id", "type": "int", "constraint": ["PK"]}, {"name": "boss", "type": "int"}],
+        foreign_keys=[{"child_column": "boss", "parent_table": "t", "parent_column": "id"}],
+    )
+    assert make_plan(self_ref).table("t").rows == 1000
+
+
+@pytest.mark.parametrize(
+    "rule, space",
+    [
+        ({"type": "choice", "value": ["a", "b", "c", "d", "e"]}, "5"),
+        ({"type": "range", "min": 1, "max": 50}, "50"),
+        ({"type": "date_range", "start": "2024-01-01", "end": "2024-01-31"}, "31"),
+        ({"type": "regex", "regex": "[AB][0-9]"}, "20"),
+        ({"type": "range", "min": 1, "max": 9, "prefix": "X"}, "9"),
+    ],
+)
+def test_unique_column_without_enough_values(make_plan, rule, space) -> None:
+    message = single_error(
+        make_plan, [{"name": "k", "type": "str", "rule": rule, "constraint": ["unique"]}], rows=1000
+    )
+    assert message.startswith("t.columns[0] (k): is unique but its rule")
+    assert f"has only {space} distinct values for 1,000 rows" in message
+
+
+def test_unique_over_a_million_rows_from_five_choices(make_plan) -> None:
+    message = single_error(
+        make_plan,
+        [
+            {
+                "name": "k",
+                "type": "str",
+                "constraint": ["PK"],
+                "rule": {"type": "choice", "value": list("abcde")},
+            }
+        ],
+        rows=1_000_000,
+    )
+    assert "only 5 distinct values for 1,000,000 rows" in message
+
+
+def test_column_reference_cycle(make_plan) -> None:
+    errors = errors_of(
+        make_plan,
+        one_table(
+            [
+                {"name": "a", "type": "date", "rule": {"type": "date_range", "start": {"column": "b"}}},
+                {"name": "b", "type": "date", "rule": {"type": "date_range", "start": {"column": "a"}}},
+            ]
+        ),
+    )
+    assert any("cycle" in e and "a -> b -> a" in e for e in errors), errors
+
+
+def test_reference_to_missing_column(make_plan) -> None:
+    errors = errors_of(
+        make_plan,
+        one_table(
+            [{"name": "a", "type": "date", "rule": {"type": "date_range", "start": {"column": "nope"}}}]
+        ),
+    )
+    assert any("t.columns[0] (a)" in e and "'nope'" in e for e in errors), errors
+
+
+def test_condition_on_missing_column(make_plan) -> None:
+    errors = errors_of(make_plan, one_table([
+        {"name": "a", "type": "str", "rule": "word"},
+        {"name": "b", "type": "str", "rule": None, "conditional_rules": [
+            {"when": [{"column": "zz", "operator": "==", "value": 1}], "rule": "word"}]},
+    ]))
+    assert errors == ["t.columns[1] (b).conditional_rules[0].when[0]: condition on column 'zz', "
+                      "which this table does not have"]
+
+
+def test_condition_with_unknown_operator(make_plan) -> None:
+    errors = errors_of(make_plan, one_table([
+        {"name": "a", "type": "str", "rule": "word"},
+        {"name": "b", "type": "str", "rule": None, "conditional_rules": [
+            {"when": [{"column": "a", "operator": "~=", "value": 1}], "rule": "word"}]},
+    ]))
+    assert len(errors) == 1 and "~=" in errors[0]
+    assert "t.columns[1] (b).conditional_rules[0].when[0]" in errors[0]
+
+
+def test_condition_value_of_the_wrong_type(make_plan) -> None:
+    errors = errors_of(make_plan, one_table([
+        {"name": "a", "type": "date"},
+        {"name": "b", "type": "str", "rule": None, "conditional_rules": [
+            {"when": [{"column": "a", "operator": ">", "value": "not a date"}], "rule": "word"}]},
+    ]))
+    assert len(errors) == 1 and "cannot be compared with a date column" in errors[0]
+
+
+def test_choice_from_file_missing_file_and_column(make_plan, tmp_path) -> None:
+    (tmp_path / "cities.csv").write_text("city,weight\nOslo,1\n", encoding="utf-8")
+    errors = errors_of(
+        make_plan,
+        one_table(
+            [
+                {
+                    "name": "a",
+                    "type": "str",
+                    "rule": {"type": "choice_from_file", "file_path": "missing.csv"},
+                },
+                {
+                    "name": "b",
+                    "type": "str",
+                    "rule": {"type": "choice_from_file", "file_path": "cities.csv", "column": "town"},
+                },
+            ]
+        ),
+    )
+    assert any("t.columns[0] (a)" in e and "missing.csv" in e and "not found" in e for e in errors), errors
+    assert any("t.columns[1] (b)" in e and "'town'" in e and "cities.csv" in e for e in errors), errors
+
+
+def test_choice_from_xlsx_with_weights(make_plan, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["city", "people"])
+    for city, people in (("Oslo", 1), ("Rome", 3)):
+        workbook.active.append([city, people])
+    workbook.save(tmp_path / "cities.xlsx")
+    plan = make_plan(
+        one_table(
+            [
+                {
+                    "name": "c",
+                    "type": "str",
+                    "rule": {
+                        "type": "choice_from_file",
+                        "file_path": "cities.xlsx",
+                        "column": "city",
+                        "weight_column": "people",
+                    },
+                }
+            ],
+            rows=8000,
+        )
+    )
+    from synthbeam.rules.engine import generate_batch
+
+    values = generate_batch(plan, "t", 0, 8000).column("c").to_pylist()
+    assert set(values) == {"Oslo", "Rome"}
+    assert abs(values.count("Rome") / 8000 - 0.75) < 0.02
+
+
+def test_all_errors_reported_at_once(make_plan) -> None:
+    errors = errors_of(
+        make_plan,
+        one_table(
+            [
+                {"name": "a", "type": "int", "rule": {"type": "range", "min": 9, "max": 1}},
+                {"name": "b", "type": "str", "rule": "no_such_method_xyz"},
+                {
+                    "name": "c",
+                    "type": "date",
+                    "rule": {"type": "date_range", "start": "2024-02-01", "end": "2024-01-01"},
+                },
+            ]
+        ),
+    )
+    assert len(errors) == 3
+    assert [e.split(":")[0] for e in errors] == ["t.columns[0] (a)", "t.columns[1] (b)", "t.columns[2] (c)"]
+
+
+def test_corrections_are_listed(make_plan, write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    path = write_config(
+        one_table([{"name": "qty", "type": "str", "rule": {"type": "range", "min": 1, "max": 9}}])
+    )
+    plan, issues = build_plan(str(path))
+    assert plan.table("t").column("qty").type == "int"
+    assert [str(c) for c in issues.corrections] == [
+        "t.columns[0] (qty): type str -> int: a range rule with integer bounds makes an int column"
+    ]
+
+
+def test_default_today_warns_unless_as_of(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    config = one_table([{"name": "d", "type": "date"}])
+    _, issues = build_plan(str(write_config(config)))
+    assert any("changes from day to day" in str(w) for w in issues.warnings)
+    config["as_of"] = "2025-01-01"
+    plan, issues = build_plan(str(write_config(config)))
+    assert not issues.warnings and plan.settings.as_of.isoformat() == "2025-01-01"
+
+
+def test_nullable_primary_key_rejected(make_plan) -> None:
+    message = single_error(make_plan, [{"name": "id", "type": "int", "constraint": ["PK"], "nullable": True}])
+    assert "nullable" in message
+
+
+def test_templates_validate(make_plan) -> None:
+    from synthbeam.rules.compile import build_plan
+    from tests.conftest import TEMPLATES
+
+    for template in sorted(TEMPLATES.glob("*.json")):
+        plan, issues = build_plan(str(template))
+        assert plan.tables, template
+        assert not issues.errors
