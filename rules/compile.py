@@ -382,8 +382,9 @@ def _key_strategy(
             f"for {rows:,} rows",
         )
         return None
-    if space is not None and rule.enumerable():
+    if space is not None and rule.enumerable() and column.max_length is None:
         return "permutation"
+    # Values cut to ``length`` may collide even when the rule's values are distinct.
     return "dedup"
 
 
@@ -393,9 +394,8 @@ def _column_order(table: TablePlan, issues: Issues) -> list[str]:
     names = [c.name for c in table.columns]
     dependencies = {}
     for column in table.columns:
+        # Missing names were already reported where they were written (rule parameter or condition).
         local = {ref for ref in column_dependencies(column) if "." not in ref}
-        for ref in local - set(names):
-            issues.error(column.place, f"refers to column {ref!r}, which {table.name} does not have")
         dependencies[column.name] = (local & set(names)) - {column.name}
         if column.name in column_dependencies(column):
             issues.error(column.place, "refers to itself")

@@ -1,0 +1,523 @@
+"""Every Faker method is a rule; the common ones are computed column-wise from Faker's data.
+
+Any Faker method name is a rule (``{"type": "date_of_birth", "params":
+{"minimum_age": 18}}``; case, spaces and underscores are ignored):
+:class:`FakerMethod`, reached through ``register_fallback``, draws rows from a
+seeded pool of Faker's own values (:mod:`faker_pool`).
+
+The methods in :data:`VECTORISED_METHODS` are registered rule classes, one per
+family (names, address, phone, company, SSN, internet, lorem, credit card,
+bank). They compile the method of the plan's locale into a node tree
+(:mod:`faker_compile`, :mod:`faker_recipes`, :mod:`faker_lorem`) built from that
+locale's provider data (its word lists, weights, formats) and generate whole
+columns with numpy (:mod:`faker_vector`). Where a locale's implementation
+cannot be compiled (or the ``params`` are ones no recipe handles) the same
+class falls back to the pool; ``describe()`` and ``vectorised`` say which.
+
+Vectorised: names (``first_name``, ``last_name``, ``name`` and their
+``_male``/``_female`` forms, ``prefix``/``suffix`` forms, ``ja_JP`` kana and
+romanized names), address (``address``, ``street_address``, ``street_name``,
+``building_number``, ``city``, ``postcode``, ``zipcode``, ``country``,
+``country_code``, ``state``, ``administrative_unit``, ``state_abbr``,
+``secondary_address``), ``phone_number``/``msisdn``, ``company``, ``job``,
+``ssn``, ``user_name``, ``email``/``free_email``/``company_email``/
+``safe_email``, ``domain_name``, ``ipv4``/``ipv4_private``/``ipv4_public``/
+``ipv6``, ``word``/``sentence``/``paragraph``/``text``,
+``credit_card_number``/``credit_card_security_code``/``credit_card_expire``,
+``iban``/``bban``. Everything else goes through the pool.
+
+Purity: every value is a function of (column stream key, row index) and the
+pinned Faker version. ``credit_card_expire`` counts its default ten years from
+the plan's ``as_of`` date instead of the wall clock. Unique columns: rules
+whose values can be enumerated (``ssn``, ``iban``, ``ipv4``, fixed patterns,
+picks, and ``email``/``user_name`` through a ``first.last<tag>`` scheme) offer
+``value_at``; the rest offer ``per_row``, values that are independent per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import faker_lorem, faker_recipes  # noqa: F401  (register their recipes)
+from .faker_compile import MethodCompiler, NotVectorisable, as_node, compiler_for
+from .faker_pool import (
+    DEFAULT_POOL_SIZE,
+    Pool,
+    faker_generator,
+    faker_method_name,
+    infer_kind,
+    per_row_values,
+    render_text,
+    sample_values,
+    suggest_faker_methods,
+    unknown_method_message,
+)
+from .faker_vector import Const, Node, Pick, mix
+from .registry import Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
+from .seeding import Stream, derive_key
+
+__all__ = [
+    "VECTORISED_METHODS",
+    "FakerMethod",
+    "VectorisedFaker",
+    "faker_method_name",
+    "suggest_faker_methods",
+]
+
+_POOL_BUDGET_BYTES = 64 << 20
+_MIN_POOL = 100
+_EXPIRY_SPAN = dt.timedelta(days=3652.4)  # Faker's "+10y"
+
+
+def _read_params(spec: Mapping[str, Any], ctx: RuleContext) -> dict[str, Any]:
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        ctx.error(f"params must be an object of keyword arguments, got {type(params).__name__}")
+        return {}
+    return dict(params)
+
+
+def _read_pool_size(spec: Mapping[str, Any], ctx: RuleContext) -> int:
+    size = spec.get("pool_size", DEFAULT_POOL_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        ctx.error(f"pool_size must be a whole number >= 1, got {size!r}")
+        return DEFAULT_POOL_SIZE
+    return size
+
+
+class FakerMethod(Rule):
+    """Any Faker method: rows pick from a pool of Faker's values seeded by the column."""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        super().__init__(spec, ctx)
+        self.locale = ctx.settings.locale
+        self.written = str(spec.get("type") or (self.names[0] if self.names else ""))
+        self.params = _read_params(spec, ctx)
+        self.pool_size = _read_pool_size(spec, ctx)
+        self.kind = "str"
+        self.method = self.resolve(ctx)
+        if self.method is not None:
+            self.add_default_params(ctx)
+            self.check_call(ctx)
+        self.output_type = self.kind
+
+    def resolve(self, ctx: RuleContext) -> str | None:
+        """The Faker method the rule names, or None (reported) when the locale has none."""
+        try:
+            faker_generator(self.locale)
+        except ValueError as exc:
+            ctx.error(str(exc))
+            return None
+        method = faker_method_name(self.written, self.locale)
+        if method is None:
+            ctx.error(unknown_method_message(self.written, self.locale))
+        return method
+
+    def add_default_params(self, ctx: RuleContext) -> None:
+        """Parameters a rule pins so values do not depend on the wall clock."""
+
+    def check_call(self, ctx: RuleContext) -> None:
+        """Call the method (a few times, fixed seed): report failures, infer the value type."""
+        try:
+            samples = sample_values(self.locale, self.method, self.params)
+        except Exception as exc:  # Faker raises anything; the user needs its message
+            arguments = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+            ctx.error(f"Faker {self.method}({arguments}) failed: {type(exc).__name__}: {exc}")
+            self.method = None
+            return
+        self.kind = infer_kind(samples)
+        texts = [render_text(v) or "" for v in samples]
+        average = max(1, sum(len(t.encode("utf-8")) for t in texts) // max(1, len(texts)))
+        affordable = max(_MIN_POOL, _POOL_BUDGET_BYTES // average)
+        if self.pool_size > affordable:
+            ctx.warning(
+                f"Faker {self.method} values average {average} bytes; pool_size reduced from "
+                f"{self.pool_size} to {affordable} to stay within {_POOL_BUDGET_BYTES >> 20} MB"
+            )
+            self.pool_size = affordable
+
+    # -- generation -----------------------------------------------------------------------------
+    def _pool(self) -> Pool:
+        pool = getattr(self, "_cache_pool", None)
+        if pool is None:
+            pool = Pool(self.locale, self.method, self.params, self.pool_size, self.kind)
+            self._cache_pool = pool
+        return pool
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        if self.method is None:
+            return pa.nulls(len(rows), pa.string())
+        return self._pool().generate(rows.index, stream)
+
+    @property
+    def row_independent(self) -> bool:
+        """Whether ``generate`` draws each row independently (a pool repeats its values)."""
+        return False
+
+    def per_row(self, rows: Rows, stream: Stream) -> pa.Array:
+        """Values drawn independently per row (Faker re-seeded for every row): for unique columns."""
+        if self.method is None:
+            return pa.nulls(len(rows), pa.string())
+        return per_row_values(self.locale, self.method, self.params, self.kind, rows.index, stream)
+
+    def describe(self) -> str:
+        return f"faker pool {self.method or self.written} ({self.pool_size})"
+
+
+def _resolve_faker_rule(name: str, locale: str) -> type[Rule] | None:
+    return FakerMethod if faker_method_name(name, locale) else None
+
+
+register_fallback(_resolve_faker_rule)
+
+
+class VectorisedFaker(FakerMethod):
+    """A Faker method computed column-wise from the locale's provider data (pool when it cannot be)."""
+
+    # Rule names (normalised) that stand for another Faker method: the seed's shortcuts.
+    aliases: ClassVar[dict[str, str]] = {}
+    # Methods a locale may lack, with the method used instead (and reported as a correction).
+    stand_ins: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
+        self.vectorised = False
+        self.fallback_reason = ""
+        super().__init__(spec, ctx)
+        if self.method is None:
+            return
+        try:
+            self._cache_node = self.compile()
+            self.vectorised = True
+            self.output_type = "str"
+        except NotVectorisable as exc:
+            self.fallback_reason = str(exc)
+
+    def resolve(self, ctx: RuleContext) -> str | None:
+        written = self.aliases.get(normalise_name(self.written), self.written)
+        try:
+            faker_generator(self.locale)
+        except ValueError as exc:
+            ctx.error(str(exc))
+            return None
+        method = faker_method_name(written, self.locale)
+        stand_in = self.stand_ins.get(normalise_name(written))
+        if method is None and stand_in and faker_method_name(stand_in, self.locale):
+            ctx.correction(f"Faker locale {self.locale} has no {written}; using {stand_in}")
+            return faker_method_name(stand_in, self.locale)
+        if method is None:
+            ctx.error(unknown_method_message(written, self.locale))
+        return method
+
+    def compile(self) -> Node:
+        node = as_node(compiler_for(self.locale).value(self.method, self.params))
+        if node.pooled():
+            self.pooled_tokens = node.pooled()
+        return node
+
+    def _node(self) -> Node:
+        node = getattr(self, "_cache_node", None)
+        if node is None:
+            node = self.compile()
+            self._cache_node = node
+        return node
+
+    def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        if not self.vectorised:
+            return super().generate(rows, stream)
+        return self._node().generate(rows.index, stream)
+
+    @property
+    def row_independent(self) -> bool:
+        return self.vectorised
+
+    def per_row(self, rows: Rows, stream: Stream) -> pa.Array:
+        if self.vectorised:
+            return self.generate(rows, stream)
+        return super().per_row(rows, stream)
+
+    def cardinality(self) -> int | None:
+        return self._node().cardinality() if self.vectorised else None
+
+    def enumerable(self) -> bool:
+        return self.vectorised and self._node().enumerable()
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        return self._node().value_at(ordinal)
+
+    def describe(self) -> str:
+        if not self.vectorised:
+            reason = f"; not vectorised: {self.fallback_reason}" if self.fallback_reason else ""
+            return super().describe() + reason
+        pooled = getattr(self, "pooled_tokens", ())
+        extra = f", pooled tokens: {', '.join(pooled)}" if pooled else ""
+        return f"faker {self.method} (vectorised{extra})"
+
+
+@register_rule(
+    "first_name",
+    "last_name",
+    "name",
+    "first_name_male",
+    "first_name_female",
+    "first_name_nonbinary",
+    "last_name_male",
+    "last_name_female",
+    "name_male",
+    "name_female",
+    "prefix",
+    "prefix_male",
+    "prefix_female",
+    "suffix",
+    "suffix_male",
+    "suffix_female",
+    "first_kana_name",
+    "last_kana_name",
+    "kana_name",
+    "first_romanized_name",
+    "last_romanized_name",
+    "romanized_name",
+)
+class FakerNames(VectorisedFaker):
+    """Person names from the locale's name lists, weights and name formats."""
+
+
+@register_rule(
+    "address",
+    "street_address",
+    "street_name",
+    "building_number",
+    "city",
+    "postcode",
+    "zipcode",
+    "country",
+    "country_code",
+    "state",
+    "administrative_unit",
+    "state_abbr",
+    "secondary_address",
+)
+class FakerAddress(VectorisedFaker):
+    """Addresses and their parts from the locale's address formats and place lists."""
+
+    stand_ins: ClassVar[dict[str, str]] = {"zipcode": "postcode", "state": "administrative_unit"}
+
+
+@register_rule("phone_number", "phone", "msisdn")
+class FakerPhone(VectorisedFaker):
+    """Phone numbers from the locale's (weighted) number formats."""
+
+    aliases: ClassVar[dict[str, str]] = {"phone": "phone_number"}
+
+
+@register_rule("company", "job")
+class FakerCompany(VectorisedFaker):
+    """Company names (from name formats) and job titles."""
+
+
+@register_rule("ssn")
+class FakerSsn(VectorisedFaker):
+    """National identity numbers: en_US ranges, fr_FR NIR with its key, format patterns elsewhere."""
+
+
+@register_rule("ipv4", "ipv4_private", "ipv4_public", "ipv6", "domain_name")
+class FakerNetwork(VectorisedFaker):
+    """IP addresses (IPv4 from Faker's networks minus reserved ones, IPv6 uniform) and domain names."""
+
+
+@register_rule("word", "sentence", "paragraph", "text")
+class FakerLorem(VectorisedFaker):
+    """Lorem words, sentences, paragraphs and texts from the locale's word list."""
+
+
+@register_rule(
+    "credit_card_number",
+    "cc",
+    "credit_card_security_code",
+    "cc_cvv",
+    "credit_card_expire",
+    "cc_expiry_date",
+)
+class FakerCreditCard(VectorisedFaker):
+    """Card numbers with Luhn check digits, security codes, MM/YY expiry dates."""
+
+    aliases: ClassVar[dict[str, str]] = {
+        "cc": "credit_card_number",
+        "cccvv": "credit_card_security_code",
+        "ccexpirydate": "credit_card_expire",
+    }
+
+    def add_default_params(self, ctx: RuleContext) -> None:
+        if self.method != "credit_card_expire":
+            return
+        start = dt.datetime.combine(ctx.settings.as_of, dt.time())
+        if "start" not in self.params:
+            self.params["start"] = start
+            if not ctx.settings.as_of_explicit:
+                ctx.warning(
+                    f"credit_card_expire counts from today ({ctx.settings.as_of}), so this column changes "
+                    "from day to day; set as_of in the config or --as-of to pin it"
+                )
+        if "end" not in self.params:
+            self.params["end"] = start + _EXPIRY_SPAN
+
+
+@register_rule("iban", "bban")
+class FakerBank(VectorisedFaker):
+    """Bank account numbers: the locale's BBAN format, IBAN check digits by ISO 13616."""
+
+
+# -- emails and user names: unique by construction ---------------------------------------------
+TAG_SPACE = 10_000  # numeric tags 0..9999 after "first.last"
+
+
+class UniqueNames:
+    """``first.last<tag>`` (and ``@domain``): ordinal -> (first, last, tag) is one-to-one.
+
+    Names are slugged like Faker's user names, deduplicated and never end in a
+    digit, so the tag (no leading zeros, omitted when 0) can be read back off
+    the end: distinct ordinals give distinct local parts, whatever the domain.
+    """
+
+    def __init__(self, first: tuple[str, ...], last: tuple[str, ...], domain: Node | None, salt: int) -> None:
+        self.first = pa.array(first, pa.string())
+        self.last = pa.array(last, pa.string())
+        self.domain = domain
+        self.salt = salt
+
+    @property
+    def space(self) -> int:
+        return len(self.first) * len(self.last) * TAG_SPACE
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        ordinal = np.asarray(ordinal, dtype=np.uint64)
+        per_tag = np.uint64(len(self.first) * len(self.last))
+        tag = (ordinal // per_tag).astype(np.int64)
+        rest = ordinal % per_tag
+        first = self.first.take(pa.array((rest // np.uint64(len(self.last))).astype(np.int64)))
+        last = self.last.take(pa.array((rest % np.uint64(len(self.last))).astype(np.int64)))
+        tags = pc.if_else(pa.array(tag > 0), pa.array(tag).cast(pa.string()), "")
+        parts: list[Any] = [first, ".", last, tags]
+        if self.domain is not None:
+            parts += ["@", self.domain.generate(ordinal, Stream(self.salt))]
+        return pc.binary_join_element_wise(*parts, "")
+
+
+def _slug_names(compiler: MethodCompiler, provider: Any, token: str) -> tuple[str, ...]:
+    """A name list as Faker's ``user_name`` writes names: lower, ASCII, slugged; distinct."""
+    from faker.utils.text import slugify
+
+    from .faker_recipes import ascii_transform
+
+    node = as_node(compiler.value(token))
+    if not isinstance(node, (Const, Pick)):
+        raise NotVectorisable(f"{token} is not a list of names")
+    to_ascii = ascii_transform(tuple(provider.replacements))
+    slugged = (slugify(to_ascii(v.lower()), allow_unicode=True) for v in node.atoms())
+    names = [n for n in slugged if n and not n[-1].isdigit() and "." not in n]
+    if not names:
+        raise NotVectorisable(f"no usable {token} values")
+    return tuple(dict.fromkeys(names))
+
+
+class _EmailLike(VectorisedFaker):
+    """Adds the ``first.last<tag>`` scheme, so unique columns are built by permutation."""
+
+    def unique_scheme(self) -> UniqueNames:
+        compiler = compiler_for(self.locale)
+        generator = compiler.generator
+        provider = generator.user_name.__self__
+        tokens = [t for f in provider.user_name_formats for t in _tokens(f)]
+        first = next((t for t in tokens if "first" in t), None)
+        last = next((t for t in tokens if "last" in t), None)
+        if first is None or last is None:
+            raise NotVectorisable("user name formats without first and last names")
+        domain = self.domain_node(compiler)
+        salt = derive_key("faker-unique", self.locale, self.method, repr(sorted(self.params.items())))
+        return UniqueNames(
+            _slug_names(compiler, provider, first), _slug_names(compiler, provider, last), domain, salt
+        )
+
+    def domain_node(self, compiler: MethodCompiler) -> Node | None:
+        return None
+
+    def _scheme(self) -> UniqueNames | None:
+        scheme = getattr(self, "_cache_scheme", None)
+        if scheme is None and self.method is not None:
+            try:
+                scheme = self.unique_scheme()
+            except NotVectorisable:
+                return None
+            self._cache_scheme = scheme
+        return scheme
+
+    def cardinality(self) -> int | None:
+        scheme = self._scheme()
+        return scheme.space if scheme is not None else super().cardinality()
+
+    def enumerable(self) -> bool:
+        return self._scheme() is not None
+
+    def value_at(self, ordinal: np.ndarray) -> pa.Array:
+        scheme = self._scheme()
+        if scheme is None:
+            raise NotImplementedError(f"{self.method} cannot enumerate its values")
+        return scheme.value_at(ordinal)
+
+
+def _tokens(template: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{\{\s*(\w+)\s*\}\}", template)
+
+
+@register_rule("user_name")
+class FakerUserName(_EmailLike):
+    """User names from the locale's formats; unique columns use ``first.last<tag>``."""
+
+
+@register_rule("email", "free_email", "company_email", "safe_email")
+class FakerEmail(_EmailLike):
+    """Emails as Faker writes them (``user_name@domain``); unique columns use ``first.last<tag>@domain``."""
+
+    def domain_node(self, compiler: MethodCompiler) -> Node | None:
+        lower = str.lower
+        if self.method == "email":
+            if self.params.get("domain"):
+                return Const(str(self.params["domain"]).lower())
+            if self.params.get("safe", True):
+                return compiler.node("safe_domain_name").map_text(lower)
+            return mix([compiler.node("domain_name"), compiler.node("free_email_domain")]).map_text(lower)
+        method = {
+            "safe_email": "safe_domain_name",
+            "free_email": "free_email_domain",
+            "company_email": "domain_name",
+        }[self.method]
+        return compiler.node(method).map_text(lower)
+
+
+VECTORISED_METHODS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        name
+        for family in (
+            FakerNames,
+            FakerAddress,
+            FakerPhone,
+            FakerCompany,
+            FakerSsn,
+            FakerUserName,
+            FakerEmail,
+            FakerNetwork,
+            FakerLorem,
+            FakerCreditCard,
+            FakerBank,
+        )
+        for name in family.names
+        if normalise_name(name) not in {normalise_name(a) for a in family.aliases}
+    )
+)
