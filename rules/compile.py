@@ -540,8 +540,10 @@ def _sample(plan: Plan, issues: Issues) -> None:
     for table in plan.tables.values():
         index = np.arange(min(table.rows, SAMPLE_ROWS), dtype=np.uint64)
         for column in table.columns:
+            counters: dict[str, int] = {}
             try:
-                generate_columns(plan, table.name, index, [column.name])
+                generate_columns(plan, table.name, index, [column.name], counters=counters)
+                _report_sample_events(column, counters, len(index), issues)
             except GenerationError as exc:
                 issues.error(column.place, str(exc).split(": ", 1)[-1])
             except Exception as exc:  # a rule failing on real rows is a config problem to report
@@ -549,3 +551,13 @@ def _sample(plan: Plan, issues: Issues) -> None:
         for column in table.columns:
             if column.type in NUMERIC_TYPES and column.rule is not None and column.rule.output_type == "str":
                 issues.warning(column.place, f"{column.rule.describe()} gives text, stored as {column.type}")
+
+
+def _report_sample_events(column: ColumnPlan, counters: dict[str, int], sampled: int, issues: Issues) -> None:
+    unmatched = counters.get(f"{column.name}:regex_unmatched", 0)
+    if unmatched and unmatched == sampled:
+        issues.error(column.place, f"none of {sampled} sample values matches its regex check, even after retries")
+    elif unmatched:
+        issues.warning(
+            column.place, f"{unmatched} of {sampled} sample values fail its regex check after retries and become null"
+        )

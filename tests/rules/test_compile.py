@@ -380,3 +380,9 @@ def test_templates_validate(make_plan) -> None:
         plan, issues = build_plan(str(template))
         assert plan.tables, template
         assert not issues.errors
+
+
+def test_regex_check_that_nothing_passes_is_rejected(make_plan) -> None:
+    message = single_error(make_plan, [{"name": "c", "type": "str",
+                                        "rule": {"type": "choice", "value": ["a", "b"], "regex": "[0-9]+"}}])
+    assert message.startswith("t.columns[0] (c): none of 64 sample values matches its regex check")

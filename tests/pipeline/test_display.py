@@ -1,0 +1,70 @@
+"""Terminal output pieces: aligned tables, readable cells, the run monitor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from synthbeam.pipeline.progress import RunMonitor, process_tree_rss
+from synthbeam.pipeline.textview import format_bytes, format_cell, render_table, truncate
+from synthbeam.transforms.metrics import LOCAL_PROGRESS
+
+
+def test_format_cell_reads_naturally() -> None:
+    assert format_cell(None) == "NULL"
+    assert format_cell(True) == "true"
+    assert format_cell(2.5) == "2.5"
+    assert format_cell(dt.date(2024, 1, 2)) == "2024-01-02"
+    assert format_cell(dt.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02 03:04:05"
+    assert format_cell(dt.datetime(2024, 1, 2, 3, 4, 5, 7)) == "2024-01-02 03:04:05.000007"
+    assert format_cell(dt.time(6, 30)) == "06:30:00"
+    assert format_cell("two\nlines") == "two\\nlines"
+
+
+def test_render_table_aligns_and_truncates() -> None:
+    lines = render_table(["id", "name"], [[1, "a"], [100, "x" * 50]], max_cell=10)
+    assert lines[0] == " id  name"  # numeric columns align right, header included
+    assert lines[2] == "  1  a"
+    assert lines[3] == "100  xxxxxxxxx…"
+    assert truncate("abcdef", 4) == "abc…"
+
+
+def test_render_table_splits_wide_tables_into_blocks() -> None:
+    headers = [f"column_{i}" for i in range(12)]
+    lines = render_table(headers, [list(range(12))], max_width=40)
+    assert max(len(line) for line in lines) <= 40
+    assert "" in lines  # a blank line between blocks
+    assert all(h in "\n".join(lines) for h in headers)
+
+
+def test_format_bytes() -> None:
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(2048) == "2.0 KB"
+    assert format_bytes(3 * 2**30) == "3.0 GB"
+
+
+def test_monitor_samples_memory_and_draws_progress() -> None:
+    stream = io.StringIO()
+    monitor = RunMonitor(
+        "display-test",
+        {"a": 100, "bb": 50},
+        live=True,
+        stream=stream,
+        draw_interval=0.0,
+        sample_interval=0.01,
+    )
+    with monitor:
+        LOCAL_PROGRESS.add("display-test", "a", 100)
+        LOCAL_PROGRESS.add("display-test", "bb", 20)
+        lines = monitor.lines()
+    assert "100 / 100 rows" in lines[0] and "20 / 50 rows" in lines[1]
+    assert lines[0].startswith("a  [####################]")
+    assert monitor.peak_rss >= monitor.peak_rss_main > 10 * 2**20
+    assert monitor.wall_seconds > 0
+    assert "\x1b[2K" in stream.getvalue()
+    assert LOCAL_PROGRESS.snapshot("display-test") == {}  # forgotten after the run
+
+
+def test_process_tree_rss_counts_this_process() -> None:
+    total, own = process_tree_rss()
+    assert total >= own > 0

@@ -1,0 +1,89 @@
+"""WriteTable: fixed shards hold fixed chunks, runner-decided shards hold everything, nothing left over."""
+
+from __future__ import annotations
+
+import os
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from synthbeam.rules.engine import generate_batch
+from synthbeam.transforms.chunks import table_chunks
+from synthbeam.transforms.generate import ChunkStats
+from synthbeam.transforms.sinks import ParquetSink
+from synthbeam.transforms.write import ShardWritten, WriteTable, finalize_table
+
+
+def _sink(plan, table, tmp_path, num_shards):
+    table_plan = plan.table(table)
+    return ParquetSink(
+        str(tmp_path / table / table), table_plan.schema, {}, table_name=table, num_shards=num_shards
+    )
+
+
+def _run(runner, plan, table, chunks, sink, num_shards):
+    pipeline = BeamTestPipeline(runner=runner)
+    written = pipeline | WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test")
+    assert_that(
+        written | beam.Map(lambda t: (t.table, t.rows, t.chunks, len(t.files))),
+        equal_to([(table, plan.table(table).rows, len(chunks), num_shards or 1)]),
+    )
+    pipeline.run().wait_until_finish()
+    return sorted(os.listdir(os.path.dirname(sink.file_path_prefix.get())))
+
+
+def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_path) -> None:
+    chunks = list(table_chunks("orders", 2500, 300, num_shards=3))
+    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 3), 3)
+    assert files == [f"orders-0000{i}-of-00003.parquet" for i in range(3)]
+    for shard, name in enumerate(files):
+        table = pq.read_table(tmp_path / "orders" / name)
+        mine = [c for c in chunks if c.shard == shard]
+        expected = pa.Table.from_batches(
+            [generate_batch(all_types_plan, "orders", c.start, c.stop) for c in mine]
+        )
+        assert table.equals(expected), f"shard {shard} differs"
+
+
+def test_more_shards_than_chunks_gives_empty_shards(all_types_plan, runner, tmp_path) -> None:
+    all_types_plan.table("orders").rows = 5
+    chunks = list(table_chunks("orders", 5, 1, num_shards=8))
+    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 8), 8)
+    assert len(files) == 8
+    counts = [pq.read_metadata(tmp_path / "orders" / f).num_rows for f in files]
+    assert counts == [1, 1, 1, 1, 1, 0, 0, 0]
+
+
+def test_runner_decided_shards_hold_every_row(all_types_plan, runner, tmp_path) -> None:
+    chunks = list(table_chunks("orders", 2500, 400))
+    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 0), 0)
+    assert files and all(f.endswith(".parquet") for f in files)
+    assert not [f for f in files if f.startswith("beam-temp")]
+    table = pq.read_table([str(tmp_path / "orders" / f) for f in files]).sort_by("order_id")
+    assert table.equals(pa.Table.from_batches([generate_batch(all_types_plan, "orders", 0, 2500)]))
+
+
+def test_empty_table_gets_one_file(all_types_plan, runner, tmp_path) -> None:
+    all_types_plan.table("orders").rows = 0
+    files = _run(runner, all_types_plan, "orders", [], _sink(all_types_plan, "orders", tmp_path, 0), 0)
+    assert files == ["orders-00000-of-00001.parquet"]
+    assert pq.read_table(tmp_path / "orders" / files[0]).num_rows == 0
+
+
+def test_finalize_refuses_a_wrong_row_count(all_types_plan, tmp_path) -> None:
+    sink = _sink(all_types_plan, "orders", tmp_path, 0)
+    init = sink.initialize_write()
+    writer = sink.open_writer(init, "a")
+    writer.write(generate_batch(all_types_plan, "orders", 0, 10))
+    shard = ShardWritten(writer.close(), 10, 1, 0.0, 1.0, 0.1)
+    duplicate = ShardWritten(shard.temp_path, 10, 1, 0.0, 1.0, 0.1)
+    stats = [ChunkStats("orders", 0, 10)]
+    with pytest.raises(RuntimeError, match="20 rows, expected 10"):
+        list(finalize_table(None, sink, "orders", 10, 0, init, [shard, duplicate], stats))
+    (result,) = finalize_table(None, sink, "orders", 10, 0, init, [shard], stats)
+    assert result.rows == 10 and len(result.files) == 1
+    assert not os.path.exists(init), "the sink's temporary directory is removed"
