@@ -1,1 +1,10 @@
+"""The Beam layer: orchestration only, every value comes from ``synthbeam.rules``.
 
+- :mod:`.chunks`: a table's rows as chunk descriptors (the unit of work and memory).
+- :mod:`.generate`: ``GenerateTable``/``GenerateChunks``: chunks -> ``(table, chunk_id, RecordBatch)``.
+- :mod:`.sinks`: ``ParquetSink``, ``AvroSink``, ``CsvSink`` (``FileBasedSink`` subclasses of record batches);
+  :mod:`.avro_container` encodes Avro column-wise.
+- :mod:`.write`: ``WriteTable``: one table generated into shard files through a sink.
+- :mod:`.output`: staging, the all-or-nothing ``CommitOutput`` step, ``_report.json``.
+- :mod:`.metrics`: Beam counters in the ``synthbeam`` namespace and the in-process progress tally.
+"""

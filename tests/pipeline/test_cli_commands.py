@@ -180,6 +180,7 @@ def test_later_commands_say_not_implemented(cli, args) -> None:
         (["generate", "c.json", "--rows", "many"], "--rows"),
         (["generate", "c.json", "--as-of", "2024-13-01"], "YYYY-MM-DD"),
         (["validate", "c.json", "--runner=DirectRunner"], "unrecognized arguments"),
+        (["generate", "a.json", "b.json"], "unexpected argument 'b.json'"),
     ],
 )
 def test_usage_errors_are_one_line(cli, args, message) -> None:

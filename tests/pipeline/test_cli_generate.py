@@ -247,6 +247,8 @@ def test_unwritable_output_is_one_line(cli, config_path, tmp_path) -> None:
     assert run.code == 1 and run.err.count("\n") == 1
     run = cli("generate", config_path, "--out", blocker)
     assert run.code == 1 and "not a directory" in run.err
+    run = cli("generate", config_path, "--out", "nosuchscheme://bucket/out")
+    assert run.code == 1 and run.err.startswith("error: cannot use output nosuchscheme://bucket/out")
 
 
 def test_config_errors_are_one_line(cli, write_config, tmp_path) -> None:

@@ -58,9 +58,7 @@ def test_launcher_translates_parameters_and_passes_beam_options() -> None:
 def test_launcher_output_parses_with_the_cli_parser() -> None:
     from synthbeam.pipeline.cli import build_parser
 
-    args = _launcher().translate(
-        ["--config=gs://b/c.json", "--output=gs://b/o", "--seed=4", "--num_shards=8"]
-    )
+    args = _launcher().translate(["--config=gs://b/c.json", "--output=gs://b/o", "--seed=4", "--num_shards=8"])
     namespace, extras = build_parser().parse_known_args(args)
     assert (namespace.command, namespace.config, namespace.out, namespace.seed) == (
         "generate",

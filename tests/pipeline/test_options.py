@@ -44,9 +44,7 @@ def test_max_workers_maps_to_dataflow_and_flink(make_plan) -> None:
     assert dataflow.options.view_as(WorkerOptions).max_num_workers == 7 and not dataflow.local
     explicit = beam_setup(["--runner=DataflowRunner", "--max_num_workers=2"], _plan(make_plan, max_workers=7))
     assert explicit.options.view_as(WorkerOptions).max_num_workers == 2
-    flink = beam_setup(
-        ["--runner=FlinkRunner", "--flink_master=localhost:8081"], _plan(make_plan, max_workers=5)
-    )
+    flink = beam_setup(["--runner=FlinkRunner", "--flink_master=localhost:8081"], _plan(make_plan, max_workers=5))
     assert flink.options.view_as(FlinkRunnerOptions).parallelism == 5
 
 

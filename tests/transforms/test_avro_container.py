@@ -57,9 +57,7 @@ def test_edge_values_of_every_type() -> None:
 
 def test_non_nullable_fields_and_uuid_logical_type() -> None:
     tokens = [str(uuid.UUID(int=i)) for i in range(5)]
-    schema = pa.schema(
-        [pa.field("id", pa.int64(), nullable=False), pa.field("token", pa.string(), nullable=False)]
-    )
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("token", pa.string(), nullable=False)])
     batch = pa.record_batch([pa.array(range(5)), pa.array(tokens)], schema=schema)
     records, _ = _round_trip([batch], {"token": "uuid"})
     assert [r["id"] for r in records] == list(range(5))

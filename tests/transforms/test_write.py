@@ -20,9 +20,7 @@ from synthbeam.transforms.write import ShardWritten, WriteTable, finalize_table
 
 def _sink(plan, table, tmp_path, num_shards):
     table_plan = plan.table(table)
-    return ParquetSink(
-        str(tmp_path / table / table), table_plan.schema, {}, table_name=table, num_shards=num_shards
-    )
+    return ParquetSink(str(tmp_path / table / table), table_plan.schema, {}, table_name=table, num_shards=num_shards)
 
 
 def _run(runner, plan, table, chunks, sink, num_shards):
@@ -43,9 +41,7 @@ def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_pat
     for shard, name in enumerate(files):
         table = pq.read_table(tmp_path / "orders" / name)
         mine = [c for c in chunks if c.shard == shard]
-        expected = pa.Table.from_batches(
-            [generate_batch(all_types_plan, "orders", c.start, c.stop) for c in mine]
-        )
+        expected = pa.Table.from_batches([generate_batch(all_types_plan, "orders", c.start, c.stop) for c in mine])
         assert table.equals(expected), f"shard {shard} differs"
 
 

@@ -1,0 +1,76 @@
+"""``build(p, plan, ...)``: every table of a plan as branches of one Beam pipeline.
+
+Per table: chunk descriptors -> generation -> a ``BatchSink`` into the run's
+staging directory (:class:`synthbeam.transforms.write.WriteTable`). All
+tables' results meet in :class:`synthbeam.transforms.output.CommitOutput`, the
+last step, which moves the staged files into place and writes the report.
+Tables do not wait for one another: a child table computes the parent values
+it needs from the parent's row indices, never from the parent's output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import apache_beam as beam
+
+from synthbeam.rules.model import Plan
+from synthbeam.transforms.chunks import Chunk
+from synthbeam.transforms.output import STAGING_PREFIX, CommitOutput, OutputLayout
+from synthbeam.transforms.sinks import check_avro_names, sink_class
+from synthbeam.transforms.write import WriteTable
+
+__all__ = ["build", "layout_problems"]
+
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
+
+
+def layout_problems(plan: Plan, output_format: str) -> list[str]:
+    """Table or column names the output layout or format cannot hold (each a one-line message)."""
+    problems = []
+    for name, table in plan.tables.items():
+        if _UNSAFE_NAME.search(name) or name in (".", "..") or name.startswith(STAGING_PREFIX):
+            problems.append(f"{table.place}: table name {name!r} cannot be a directory name")
+        if output_format == "avro":
+            bad = check_avro_names(name, [c.name for c in table.columns])
+            if bad:
+                problems.append(
+                    f"{table.place}: Avro field names must match [A-Za-z_][A-Za-z0-9_]*; "
+                    f"rename {', '.join(repr(b) for b in bad)} or choose another format"
+                )
+    return problems
+
+
+def build(
+    pipeline: beam.Pipeline,
+    plan: Plan,
+    layout: OutputLayout,
+    *,
+    output_format: str,
+    chunks: Mapping[str, list[Chunk]],
+    num_shards: int = 0,
+    overwrite: bool = False,
+    report: dict[str, Any] | None = None,
+    run_id: str = "",
+) -> beam.PCollection:
+    """Add every table and the commit to ``pipeline``; returns the commit's output (the report)."""
+    sink_type = sink_class(output_format)
+    written = []
+    for name, table in plan.tables.items():
+        sink = sink_type(
+            layout.staged_prefix(name),
+            table.schema,
+            {column.name: column.type for column in table.columns},
+            table_name=name,
+            num_shards=num_shards,
+        )
+        written.append(pipeline | f"Table[{name}]" >> WriteTable(plan, name, chunks[name], sink, num_shards, run_id))
+    if not written:
+        written.append(pipeline | "NoTables" >> beam.Create([]))
+    return (
+        tuple(written)
+        | "AllTables" >> beam.Flatten()
+        | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}})
+    )

@@ -1,0 +1,73 @@
+"""From a config location and command-line overrides to a compiled plan.
+
+Local paths go through :func:`synthbeam.rules.compile.build_plan`. A URL
+(``gs://bucket/config.json``, or any scheme Beam's FileSystems handles) is read
+with ``FileSystems.open`` and compiled from its text by the loader, so a
+Dataflow template can take its config from Cloud Storage. Files a local
+config refers to (``choice_from_file``) resolve relative to the config file;
+for a remote config they resolve against the working directory (the rule
+engine reads files without Beam).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from synthbeam.rules.errors import ConfigError, Issue, Issues
+from synthbeam.rules.model import Plan
+
+__all__ = ["is_url", "load_plan"]
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def load_plan(
+    location: str, environment: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[Plan, Issues]:
+    """The compiled plan and its issues (warnings, corrections); raises ConfigError."""
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if not is_url(location):
+        from synthbeam.rules.compile import build_plan
+
+        return build_plan(location, environment=environment, overrides=overrides)
+    return _load_url(location, environment, overrides)
+
+
+def _load_url(location: str, environment: str | None, overrides: Mapping[str, Any]) -> tuple[Plan, Issues]:
+    from apache_beam.io.filesystems import FileSystems
+
+    from synthbeam.rules import loader
+    from synthbeam.rules.compile import compile_plan
+
+    try:
+        with FileSystems.open(location) as handle:
+            text = handle.read().decode("utf-8")
+    except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
+        raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
+    # The rule engine reads files through the local filesystem only (it never imports Beam),
+    # so files a remote config names resolve against the working directory.
+    loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
+    return compile_plan(loaded)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def resolve_dedup(plan: Plan) -> dict[str, int]:
+    """Run the dedup pass for unique columns that need one; collisions per ``table.column``.
+
+    The pass runs in this process (``synthbeam.rules.dedup``): its result is a
+    small map of replaced rows that travels inside the plan to every worker,
+    so ``preview`` and every runner see the same values.
+    """
+    from synthbeam.rules.dedup import apply_dedup, dedup_columns
+
+    if not dedup_columns(plan):
+        return {}
+    return apply_dedup(plan)

@@ -1,0 +1,159 @@
+"""Watching a run: peak memory of its processes and, on a terminal, live progress per table.
+
+:class:`RunMonitor` is a background thread started around ``pipeline.run()``.
+It samples the resident memory of this process and all its children (the
+workers of a multi-process DirectRunner) with psutil, keeping the peak of the
+sum; ``resource.getrusage`` supplies this process's own high-water mark in
+case a peak fell between two samples.
+
+When ``live`` is set (a terminal and the in-process runner) it redraws one
+line per table -- rows done / total and rows per second -- from the tally the
+workers keep in :data:`synthbeam.transforms.metrics.LOCAL_PROGRESS`. Where
+workers run in other processes the tally stays empty and the display shows
+the elapsed time only. Everything goes to stderr; stdout stays clean.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import TextIO
+
+from synthbeam.transforms.metrics import LOCAL_PROGRESS
+
+__all__ = ["RunMonitor", "process_tree_rss"]
+
+
+def process_tree_rss() -> tuple[int, int]:
+    """(this process + all descendants, this process) resident bytes."""
+    try:
+        import psutil
+    except ImportError:  # psutil is a dependency; without it the report shows 0
+        return 0, 0
+    try:
+        me = psutil.Process(os.getpid())
+        own = me.memory_info().rss
+    except Exception:
+        return 0, 0
+    total = own
+    for child in me.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except Exception:  # the child exited between listing and sampling
+            continue
+    return total, own
+
+
+def _own_high_water_mark() -> int:
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+    except Exception:  # not on every platform
+        return 0
+
+
+def _rate(rows: float, seconds: float) -> str:
+    if seconds <= 0 or rows <= 0:
+        return "-"
+    value = rows / seconds
+    return f"{value / 1e6:.1f}M" if value >= 1e6 else f"{value / 1e3:.1f}k" if value >= 1e3 else f"{value:.0f}"
+
+
+class RunMonitor:
+    """Context manager: peak RSS sampling, plus a live per-table display when ``live``."""
+
+    def __init__(
+        self,
+        run_id: str,
+        totals: dict[str, int],
+        *,
+        live: bool = False,
+        stream: TextIO | None = None,
+        sample_interval: float = 0.1,
+        draw_interval: float = 0.5,
+    ) -> None:
+        self.run_id = run_id
+        self.totals = dict(totals)
+        self.live = live
+        self.stream = stream if stream is not None else sys.stderr
+        self.sample_interval = sample_interval
+        self.draw_interval = draw_interval
+        self.peak_rss = 0
+        self.peak_rss_main = 0
+        self.started = 0.0
+        self.wall_seconds = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen: dict[str, tuple[float, int, float, int]] = {}
+        self._lines_drawn = 0
+
+    def __enter__(self) -> RunMonitor:
+        self.started = time.perf_counter()
+        self._sample()
+        self._thread = threading.Thread(target=self._loop, name="synthbeam-monitor", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.wall_seconds = time.perf_counter() - self.started
+        self._sample()
+        self.peak_rss_main = max(self.peak_rss_main, _own_high_water_mark())
+        self.peak_rss = max(self.peak_rss, self.peak_rss_main)
+        if self.live:
+            self._draw(final=exc_info[0] is None)
+        LOCAL_PROGRESS.forget(self.run_id)
+
+    def _sample(self) -> None:
+        total, own = process_tree_rss()
+        self.peak_rss = max(self.peak_rss, total)
+        self.peak_rss_main = max(self.peak_rss_main, own)
+
+    def _loop(self) -> None:
+        next_draw = 0.0
+        while not self._stop.wait(self.sample_interval):
+            self._sample()
+            if self.live and time.perf_counter() >= next_draw:
+                self._draw()
+                next_draw = time.perf_counter() + self.draw_interval
+
+    def lines(self, final: bool = False) -> list[str]:
+        """The display: one line per table, or an elapsed-time line when no tally is visible."""
+        now = time.perf_counter()
+        elapsed = now - self.started
+        done = LOCAL_PROGRESS.snapshot(self.run_id)
+        if not done and not final:
+            return [f"generating {len(self.totals)} table(s)... {elapsed:.0f}s"]
+        width = max((len(name) for name in self.totals), default=5)
+        lines = []
+        for name, total in self.totals.items():
+            rows = done.get(name, 0)
+            first_time, first_rows, last_time, last_rows = self._seen.get(name, (now, rows, now, rows))
+            if rows != last_rows:
+                last_time, last_rows = now, rows
+            self._seen[name] = (first_time, first_rows, last_time, last_rows)
+            share = rows / total if total else 1.0
+            bar = ("#" * int(share * 20)).ljust(20, ".")
+            # Rows since the table was first seen, over the time until its last change.
+            rate = _rate(last_rows - first_rows, last_time - first_time)
+            lines.append(f"{name:<{width}} [{bar}] {rows:>12,} / {total:,} rows  {rate} rows/s")
+        return lines
+
+    def _draw(self, final: bool = False) -> None:
+        lines = self.lines(final)
+        out = []
+        if self._lines_drawn:
+            out.append(f"\x1b[{self._lines_drawn}F")  # back to the first line of the previous frame
+        out.extend(f"\x1b[2K{line}\n" for line in lines)
+        if len(lines) < self._lines_drawn:  # a shorter frame: clear what is left of the old one
+            out.extend("\x1b[2K\n" for _ in range(self._lines_drawn - len(lines)))
+            out.append(f"\x1b[{self._lines_drawn - len(lines)}F")
+        self.stream.write("".join(out))
+        self.stream.flush()
+        self._lines_drawn = len(lines)

@@ -1,0 +1,102 @@
+"""Plain-text rendering for the terminal: aligned tables and readable cell values.
+
+Used by ``preview`` (rows), ``validate`` and ``plan`` (summaries). Pure
+functions of their inputs; no Beam, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["format_bytes", "format_cell", "render_table", "truncate"]
+
+NULL = "NULL"
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, marking the cut with an ellipsis."""
+    if width <= 0 or len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + "…"
+
+
+def format_cell(value: Any) -> str:
+    """One value as it should read in a terminal (no quotes, ISO dates, NULL for null)."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    # Control characters would break the alignment; show them escaped.
+    return text.encode("unicode_escape").decode("ascii") if any(ch < " " for ch in text) else text
+
+
+def _is_numeric(values: Sequence[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    max_cell: int = 32,
+    max_width: int | None = None,
+    indent: str = "",
+    raw: bool = False,
+) -> list[str]:
+    """Aligned text lines; numeric columns right-aligned, long cells truncated.
+
+    When the table is wider than ``max_width`` the columns are split into
+    several blocks, each repeating nothing but its own headers, so every cell
+    stays readable instead of wrapping.
+    """
+    cells = [[str(v) if raw else format_cell(v) for v in row] for row in rows]
+    cells = [[truncate(c, max_cell) for c in row] for row in cells]
+    heads = [truncate(h, max_cell) for h in headers]
+    numeric = [_is_numeric([row[i] for row in rows]) if not raw else False for i in range(len(headers))]
+    widths = [max([len(heads[i])] + [len(row[i]) for row in cells]) for i in range(len(headers))]
+    blocks: list[list[int]] = [[]]
+    used = len(indent)
+    for i, width in enumerate(widths):
+        need = width + (2 if blocks[-1] else 0)
+        if max_width and blocks[-1] and used + need > max_width:
+            blocks.append([])
+            used = len(indent)
+            need = width
+        blocks[-1].append(i)
+        used += need
+    lines: list[str] = []
+    for number, block in enumerate(blocks):
+        if number:
+            lines.append("")
+
+        def line(values: Sequence[str], block: list[int] = block) -> str:
+            parts = [values[i].rjust(widths[i]) if numeric[i] else values[i].ljust(widths[i]) for i in block]
+            return (indent + "  ".join(parts)).rstrip()
+
+        lines.append(line(heads))
+        lines.append(indent + "  ".join("-" * widths[i] for i in block))
+        lines.extend(line(row) for row in cells)
+    return lines
+
+
+def format_bytes(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"

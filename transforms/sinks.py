@@ -1,0 +1,251 @@
+"""File sinks: whole Arrow record batches into Parquet, Avro or CSV shard files.
+
+Each sink is a small :class:`apache_beam.io.filebasedsink.FileBasedSink`
+subclass whose records are ``pyarrow.RecordBatch`` objects, so it works with
+``beam.io.Write(sink)`` as well as with :mod:`synthbeam.transforms.write`,
+which drives the same sink API (``initialize_write`` -> ``open_writer`` ->
+``finalize_write``). Writers only ever write into the sink's temporary
+directory; ``finalize_write`` renames the shards of *committed* bundles into
+place and deletes the temporary directory, so a failed or retried bundle never
+leaves a partial or duplicate file. All paths go through Beam's FileSystems
+(local paths or ``gs://``).
+
+The encoding of one file (:class:`BatchEncoder`) is separate from the sink so
+size estimates (``synthbeam plan``) use exactly the bytes a run would write.
+
+Types on disk: int64, float64, boolean, string, date, time (microseconds) and
+timestamp (microseconds, no zone). Avro uses the logical types ``date``,
+``time-micros``, ``timestamp-micros`` and ``uuid`` (for uuid-typed columns);
+nullable columns are ``["null", type]`` unions. CSV is UTF-8 with a header in
+every shard, RFC 4180 quoting (strings are always quoted, so an empty string
+``""`` differs from a null, which is an empty field).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, BinaryIO, ClassVar
+
+import fastavro
+import pyarrow as pa
+from apache_beam.io.filebasedsink import FileBasedSink
+from apache_beam.io.filesystem import CompressionTypes
+
+from .avro_container import AvroContainerWriter
+
+__all__ = [
+    "FORMATS",
+    "AvroSink",
+    "BatchEncoder",
+    "BatchSink",
+    "CsvSink",
+    "ParquetSink",
+    "avro_schema",
+    "check_avro_names",
+    "sink_class",
+]
+
+AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class BatchEncoder:
+    """Writes record batches of one schema into an open binary file object."""
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Flush trailers (footer, last block); the file object stays open."""
+
+
+class _OpenShard:
+    """What ``BatchSink.open`` hands to ``write_record``/``close``: the raw handle and its encoder."""
+
+    __slots__ = ("encoder", "raw")
+
+    def __init__(self, raw: BinaryIO, encoder: BatchEncoder) -> None:
+        self.raw = raw
+        self.encoder = encoder
+
+
+class BatchSink(FileBasedSink):
+    """A FileBasedSink whose records are record batches of ``schema``.
+
+    ``column_types`` maps column name -> synthbeam column type (``uuid``,
+    ``email``, ...) for formats that record more than the Arrow type.
+    """
+
+    format_name: ClassVar[str] = ""
+    extension: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        file_path_prefix: str,
+        schema: pa.Schema,
+        column_types: Mapping[str, str] | None = None,
+        table_name: str = "table",
+        num_shards: int = 0,
+    ) -> None:
+        super().__init__(
+            file_path_prefix,
+            coder=None,
+            file_name_suffix=self.extension,
+            num_shards=num_shards,
+            mime_type="application/octet-stream",
+            compression_type=CompressionTypes.UNCOMPRESSED,
+        )
+        self.schema = schema
+        self.column_types = dict(column_types or {})
+        self.table_name = table_name
+
+    def encoder(self, file_obj: BinaryIO) -> BatchEncoder:
+        raise NotImplementedError
+
+    def open(self, temp_path: str) -> _OpenShard:
+        raw = super().open(temp_path)
+        return _OpenShard(raw, self.encoder(raw))
+
+    def write_record(self, file_handle: _OpenShard, value: pa.RecordBatch) -> None:
+        if value.schema != self.schema:
+            value = pa.RecordBatch.from_arrays(value.columns, schema=self.schema)
+        file_handle.encoder.write(value)
+
+    def close(self, file_handle: _OpenShard) -> None:
+        file_handle.encoder.close()
+        file_handle.raw.close()
+
+    def display_data(self) -> dict[str, Any]:
+        return {**super().display_data(), "format": self.format_name}
+
+
+# --- Parquet -----------------------------------------------------------------
+
+
+class _ParquetEncoder(BatchEncoder):
+    def __init__(self, file_obj: BinaryIO, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.writer = pq.ParquetWriter(file_obj, schema, compression="snappy")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        # One row group per batch: memory stays at one batch however large the shard grows.
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class ParquetSink(BatchSink):
+    """Parquet shards (snappy), one row group per generated batch."""
+
+    format_name = "parquet"
+    extension = ".parquet"
+
+    def encoder(self, file_obj: BinaryIO) -> BatchEncoder:
+        return _ParquetEncoder(file_obj, self.schema)
+
+
+# --- CSV ---------------------------------------------------------------------
+
+
+class _CsvEncoder(BatchEncoder):
+    def __init__(self, file_obj: BinaryIO, schema: pa.Schema) -> None:
+        import pyarrow.csv as pcsv
+
+        # "needed" quotes every string (pyarrow cannot know a string is safe), which is
+        # RFC 4180-conform and keeps "" (empty string) apart from an empty field (null).
+        options = pcsv.WriteOptions(include_header=True, quoting_style="needed")
+        self.writer = pcsv.CSVWriter(file_obj, schema, write_options=options)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class CsvSink(BatchSink):
+    """UTF-8 CSV shards with a header row in every shard."""
+
+    format_name = "csv"
+    extension = ".csv"
+
+    def encoder(self, file_obj: BinaryIO) -> BatchEncoder:
+        return _CsvEncoder(file_obj, self.schema)
+
+
+# --- Avro --------------------------------------------------------------------
+
+_AVRO_PRIMITIVES: dict[str, Any] = {
+    "int64": "long",
+    "double": "double",
+    "bool": "boolean",
+    "string": "string",
+    "date32[day]": {"type": "int", "logicalType": "date"},
+    "time64[us]": {"type": "long", "logicalType": "time-micros"},
+    "timestamp[us]": {"type": "long", "logicalType": "timestamp-micros"},
+}
+
+
+def check_avro_names(table_name: str, column_names: Iterable[str]) -> list[str]:
+    """Column names Avro cannot store (it allows ``[A-Za-z_][A-Za-z0-9_]*`` only)."""
+    return [name for name in column_names if not AVRO_NAME.match(name)]
+
+
+def _avro_record_name(table_name: str) -> str:
+    name = re.sub(r"\W", "_", table_name, flags=re.ASCII) or "table"
+    return name if AVRO_NAME.match(name) else f"t_{name}"
+
+
+def avro_schema(table_name: str, schema: pa.Schema, column_types: Mapping[str, str]) -> dict[str, Any]:
+    """The Avro record schema of a table (logical types, nullable unions)."""
+    fields = []
+    for field in schema:
+        arrow_name = str(field.type)
+        if arrow_name not in _AVRO_PRIMITIVES:
+            raise TypeError(f"{table_name}.{field.name}: no Avro mapping for Arrow type {arrow_name}")
+        avro_type = _AVRO_PRIMITIVES[arrow_name]
+        if column_types.get(field.name) == "uuid":
+            avro_type = {"type": "string", "logicalType": "uuid"}
+        if field.nullable:
+            fields.append({"name": field.name, "type": ["null", avro_type], "default": None})
+        else:
+            fields.append({"name": field.name, "type": avro_type})
+    return {"type": "record", "name": _avro_record_name(table_name), "fields": fields}
+
+
+class _AvroEncoder(BatchEncoder):
+    def __init__(self, file_obj: BinaryIO, schema: pa.Schema, avro: Mapping[str, Any]) -> None:
+        self.writer = AvroContainerWriter(file_obj, avro, [field.nullable for field in schema])
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.writer.write(batch)
+
+
+class AvroSink(BatchSink):
+    """Avro object container shards (deflate) with logical types."""
+
+    format_name = "avro"
+    extension = ".avro"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bad = check_avro_names(self.table_name, self.schema.names)
+        if bad:
+            raise ValueError(f"{self.table_name}: column names not allowed in Avro: {', '.join(bad)}")
+        self.avro = avro_schema(self.table_name, self.schema, self.column_types)
+        fastavro.parse_schema(dict(self.avro))  # a schema Avro readers reject fails here, not in a worker
+
+    def encoder(self, file_obj: BinaryIO) -> BatchEncoder:
+        return _AvroEncoder(file_obj, self.schema, self.avro)
+
+
+FORMATS: dict[str, type[BatchSink]] = {"parquet": ParquetSink, "avro": AvroSink, "csv": CsvSink}
+
+
+def sink_class(format_name: str) -> type[BatchSink]:
+    try:
+        return FORMATS[format_name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown output format {format_name!r}: use one of {', '.join(FORMATS)}") from None
