@@ -16,8 +16,10 @@ from typing import Any
 
 import apache_beam as beam
 
+from synthbeam.rules.dedup import dedup_columns
 from synthbeam.rules.model import Plan
 from synthbeam.transforms.chunks import Chunk
+from synthbeam.transforms.dedup import DedupPlan
 from synthbeam.transforms.output import STAGING_PREFIX, CommitOutput, OutputLayout
 from synthbeam.transforms.sinks import check_avro_names, sink_class
 from synthbeam.transforms.write import WriteTable
@@ -57,6 +59,7 @@ def build(
 ) -> beam.PCollection:
     """Add every table and the commit to ``pipeline``; returns the commit's output (the report)."""
     sink_type = sink_class(output_format)
+    replacements = pipeline | "Dedup" >> DedupPlan(plan, chunks) if dedup_columns(plan) else None
     written = []
     for name, table in plan.tables.items():
         sink = sink_type(
@@ -66,7 +69,8 @@ def build(
             table_name=name,
             num_shards=num_shards,
         )
-        written.append(pipeline | f"Table[{name}]" >> WriteTable(plan, name, chunks[name], sink, num_shards, run_id))
+        write = WriteTable(plan, name, chunks[name], sink, num_shards, run_id, replacements)
+        written.append(pipeline | f"Table[{name}]" >> write)
     if not written:
         written.append(pipeline | "NoTables" >> beam.Create([]))
     return (

@@ -6,11 +6,11 @@ Order of events, so a user error never leaves a trace:
    the layout/format cannot hold, pipeline options, and the output directory
    (an existing non-empty one needs ``--overwrite``; nothing is touched
    otherwise);
-2. unique columns that need a dedup pass get it (in this process; the small
-   map of replaced rows travels to the workers inside the plan);
-3. the pipeline runs; its files appear under ``OUT/.synthbeam-tmp-<run id>/``
+2. the pipeline runs: unique columns that need a dedup pass get it first,
+   distributed (``transforms/dedup.py``), and its small map of replaced rows
+   reaches generation as a side input; its files appear under ``OUT/.synthbeam-tmp-<run id>/``
    and its last step moves them into place and writes ``_report.json``;
-4. on success the launcher adds wall time, rows/s and peak memory to the
+3. on success the launcher adds wall time, rows/s and peak memory to the
    report; on failure or Ctrl-C it removes the staging directory, and the
    output directory too if this run created it.
 """
@@ -28,7 +28,6 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.runner import PipelineState
 
-from synthbeam.rules.errors import GenerationError
 from synthbeam.rules.model import Plan
 from synthbeam.transforms.chunks import chunk_rows, table_chunks
 from synthbeam.transforms.metrics import table_counters
@@ -36,7 +35,6 @@ from synthbeam.transforms.output import OutputLayout, existing_entries, remove_t
 from synthbeam.transforms.sinks import FORMATS
 
 from .build import build, layout_problems
-from .config import resolve_dedup
 from .errors import RunFailed, UserError, failure_line
 from .options import OptionsError, beam_setup
 from .progress import RunMonitor
@@ -138,10 +136,6 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             "use a gs:// (or other shared filesystem) URL for --out"
         )
     out_existed, _ = check_output(out, request.overwrite, request.config_location)
-    try:
-        dedup_collisions = resolve_dedup(plan)
-    except GenerationError as exc:
-        raise UserError(str(exc)) from None
 
     run_id = _run_id()
     layout = OutputLayout(out, run_id)
@@ -160,8 +154,6 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
         command=request.command,
     )
-    if dedup_collisions:
-        report["dedup_collisions"] = dedup_collisions
     pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
     build(
         pipeline,

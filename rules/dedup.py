@@ -1,21 +1,31 @@
 """The dedup pass for unique columns whose values cannot be enumerated (Faker values, LLM pools).
 
-Rows keep their first-drawn value unless an earlier row (lower index) already
-has it; each losing row re-draws from an attempt-numbered stream, round after
-round, until its value is new. The result is a :class:`Replacements` map
-(row index -> value), small by construction, which the engine applies wherever
-the column is generated, including when a child table computes its parent's
-key. If the rounds run out the run fails naming the column and the count:
-values are never made unique by appending counters or timestamps.
+The algorithm, identical wherever it runs:
 
-``find_replacements`` is the in-process form (used by ``preview``, tests and
-small tables; it holds a set of the column's values). The Beam pipeline runs
-the same rounds distributed, with ``resolve_round`` deciding each round.
+1. Round 0: every row draws its value (attempt 0). For each value the lowest
+   row index keeps it; every other row holding it is a *loser*.
+2. Rounds 1..ROUNDS: each loser draws ``ATTEMPTS_PER_ROUND`` candidates from
+   fresh, attempt-numbered streams. A candidate is *blocked* if any row drew it
+   in round 0 or a loser was given it in an earlier round. Losers are settled
+   in row order: each takes its first candidate that is neither blocked nor
+   taken by a lower loser this round (:func:`resolve_round`).
+3. Losers left after the last round fail the run, naming the column and the
+   count. Values are never made unique by appending counters or timestamps.
+
+The result is a :class:`Replacements` map (row index -> value), small by
+construction; the engine applies it wherever the column is generated,
+including when a child table computes its parent's key.
+
+``find_replacements`` runs the rounds in this process, holding the column's
+distinct values in a set (``preview``, tests, small tables). The Beam pipeline
+(``transforms/dedup.py``) runs the same rounds distributed: round 0 is a
+combine per value, and "blocked" is found by re-generating the column and
+testing it against the (small) candidate set, so the column is never collected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +34,8 @@ from .engine import generate_columns
 from .errors import GenerationError
 from .model import Plan, Replacements
 
-MAX_ROUNDS = 8
+ROUNDS = 8
+ATTEMPTS_PER_ROUND = 4
 CHUNK_ROWS = 1 << 18
 
 
@@ -40,60 +51,81 @@ def dedup_columns(plan: Plan) -> list[tuple[str, str]]:
 
 def candidate_values(plan: Plan, table: str, column: str, index: np.ndarray, attempt: int) -> pa.Array:
     """The column's values at ``index`` as drawn on retry ``attempt`` (0 = first draw)."""
-    return generate_columns(
-        plan, table, np.asarray(index, dtype=np.uint64), [column], attempts={column: attempt}
-    )[column]
+    rows = np.asarray(index, dtype=np.uint64)
+    return generate_columns(plan, table, rows, [column], attempts={column: attempt})[column]
+
+
+def round_attempts(round_number: int) -> range:
+    """The attempt numbers tried in dedup round ``round_number`` (1-based)."""
+    first = (round_number - 1) * ATTEMPTS_PER_ROUND + 1
+    return range(first, first + ATTEMPTS_PER_ROUND)
+
+
+def round_candidates(
+    plan: Plan, table: str, column: str, losers: Sequence[int], round_number: int
+) -> dict[int, list[Hashable]]:
+    """Each loser's candidates for one round, in attempt order."""
+    index = np.array(sorted(losers), dtype=np.uint64)
+    drawn = [candidate_values(plan, table, column, index, a).to_pylist() for a in round_attempts(round_number)]
+    return {int(row): [values[i] for values in drawn] for i, row in enumerate(index.tolist())}
 
 
 def resolve_round(
-    losers: Iterable[int], candidates: Iterable[Hashable], taken: set[Hashable]
+    candidates: Mapping[int, Sequence[Hashable]], blocked: Iterable[Hashable]
 ) -> tuple[dict[int, Hashable], list[int]]:
-    """Accept each loser's candidate if no row has it yet (lowest index wins); return the rest.
-
-    ``taken`` holds every value already in the column and is updated in place.
-    """
+    """Settle losers in row order: first candidate not blocked nor taken by a lower loser."""
+    unavailable = set(blocked)
     accepted: dict[int, Hashable] = {}
     pending: list[int] = []
-    for row, value in sorted(zip(losers, candidates), key=lambda pair: pair[0]):
-        if value is None or value in taken:
-            pending.append(row)
+    for row in sorted(candidates):
+        for value in candidates[row]:
+            if value is not None and value not in unavailable:
+                unavailable.add(value)
+                accepted[row] = value
+                break
         else:
-            taken.add(value)
-            accepted[row] = value
+            pending.append(row)
     return accepted, pending
 
 
-def find_replacements(plan: Plan, table: str, column: str, max_rounds: int = MAX_ROUNDS) -> Replacements:
+def collision_error(place: str, remaining: int, rows: int) -> GenerationError:
+    return GenerationError(
+        f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
+        f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
+    )
+
+
+def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -> Replacements:
+    order = sorted(accepted)
+    return Replacements(np.array(order, dtype=np.uint64), pa.array([accepted[row] for row in order], arrow_type))
+
+
+def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
     """Replacements that make ``table.column`` unique, computed in this process."""
     rows = plan.table(table).rows
     column_plan = plan.table(table).column(column)
-    taken: set[Hashable] = set()
+    drawn: set[Hashable] = set()
     losers: list[int] = []
     for start in range(0, rows, CHUNK_ROWS):
         index = np.arange(start, min(rows, start + CHUNK_ROWS), dtype=np.uint64)
         for row, value in zip(index.tolist(), candidate_values(plan, table, column, index, 0).to_pylist()):
             if value is None:
                 continue
-            if value in taken:
+            if value in drawn:
                 losers.append(row)
             else:
-                taken.add(value)
+                drawn.add(value)
     replaced: dict[int, Hashable] = {}
-    for attempt in range(1, max_rounds + 1):
+    for round_number in range(1, ROUNDS + 1):
         if not losers:
             break
-        candidates = candidate_values(plan, table, column, np.array(losers, dtype=np.uint64), attempt)
-        accepted, losers = resolve_round(losers, candidates.to_pylist(), taken)
+        candidates = round_candidates(plan, table, column, losers, round_number)
+        blocked = {value for values in candidates.values() for value in values if value in drawn}
+        accepted, losers = resolve_round(candidates, blocked | set(replaced.values()))
         replaced.update(accepted)
     if losers:
-        raise GenerationError(
-            f"{column_plan.place}: {len(losers):,} values still collide after {max_rounds} dedup rounds; "
-            "the rule cannot produce enough distinct values for this row count"
-        )
-    order = sorted(replaced)
-    return Replacements(
-        np.array(order, dtype=np.uint64), pa.array([replaced[row] for row in order], column_plan.arrow_type)
-    )
+        raise collision_error(column_plan.place, len(losers), rows)
+    return to_replacements(replaced, column_plan.arrow_type)
 
 
 def apply_dedup(plan: Plan) -> dict[str, int]:

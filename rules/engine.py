@@ -139,6 +139,7 @@ def _column_values(
     replaced = plan.replacements.get(f"{table.name}.{column.name}")
     if replaced is not None:
         values = replaced.apply(rows.index, values)
+        rows.count(f"{column.name}:dedup_replaced", replaced.count_in(rows.index))
     if column.null_probability > 0 and not column.not_null:
         is_null = stream.child("null").bernoulli(rows.index, column.null_probability)
         if is_null.any():

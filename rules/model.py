@@ -124,6 +124,13 @@ class Replacements:
         patch = self.values.take(pa.array(np.where(hit, slot, 0))).cast(values.type)
         return pc.if_else(pa.array(hit), patch, values)
 
+    def count_in(self, index: np.ndarray) -> int:
+        """How many of ``index`` have a replacement."""
+        if not len(self.row_index):
+            return 0
+        slot = np.searchsorted(self.row_index, index).clip(0, len(self.row_index) - 1)
+        return int((self.row_index[slot] == index).sum())
+
     def __len__(self) -> int:
         return len(self.row_index)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import apache_beam as beam
@@ -22,7 +22,7 @@ import pyarrow as pa
 from apache_beam import pvalue
 
 from synthbeam.rules.engine import generate_batch_counted
-from synthbeam.rules.model import Plan
+from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk
 from .metrics import LOCAL_PROGRESS, record_chunk
@@ -61,7 +61,11 @@ class ChunkGenerator:
         self.plan = plan
         self.run_id = run_id
 
-    def __call__(self, chunk: Chunk) -> tuple[pa.RecordBatch, ChunkStats]:
+    def __call__(
+        self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None
+    ) -> tuple[pa.RecordBatch, ChunkStats]:
+        if replacements:
+            self.plan.replacements = dict(replacements)
         started = time.time()
         clock = time.perf_counter()
         batch, events = generate_batch_counted(self.plan, chunk.table, chunk.start, chunk.stop)
@@ -77,6 +81,11 @@ class ChunkGenerator:
         return batch, stats
 
 
+def dedup_side_input(replacements: pvalue.PCollection | None) -> list[pvalue.AsSideInput]:
+    """The dedup results as a ``{"table.column": Replacements}`` side input, if the plan has any."""
+    return [pvalue.AsDict(replacements)] if replacements is not None else []
+
+
 class GenerateChunks(beam.DoFn):
     """``Chunk`` -> ``(table, chunk_id, RecordBatch)``; ``ChunkStats`` on the ``stats`` output."""
 
@@ -84,8 +93,8 @@ class GenerateChunks(beam.DoFn):
         super().__init__()
         self.generator = ChunkGenerator(plan, run_id)
 
-    def process(self, chunk: Chunk) -> Iterator[object]:
-        batch, stats = self.generator(chunk)
+    def process(self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None) -> Iterator[object]:
+        batch, stats = self.generator(chunk, replacements)
         yield (chunk.table, chunk.chunk_id, batch)
         yield pvalue.TaggedOutput(STATS, stats)
 
@@ -97,16 +106,26 @@ class GenerateTable(beam.PTransform):
     ``[STATS]`` one ``ChunkStats`` per chunk.
     """
 
-    def __init__(self, plan: Plan, chunks: Iterable[Chunk], run_id: str = "") -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        chunks: Iterable[Chunk],
+        run_id: str = "",
+        replacements: pvalue.PCollection | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.chunks = list(chunks)
         self.run_id = run_id
+        self.replacements = replacements
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> pvalue.DoOutputsTuple:
         return (
             pbegin
             | "Chunks" >> beam.Create(self.chunks, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
-            | "Generate" >> beam.ParDo(GenerateChunks(self.plan, self.run_id)).with_outputs(STATS, main="batches")
+            | "Generate"
+            >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements)).with_outputs(
+                STATS, main="batches"
+            )
         )

@@ -148,9 +148,23 @@ def commit_output(
     report = dict(report)
     report["tables"] = _report_tables(report.get("tables", {}), written, layout)
     report["total_rows"] = sum(t.rows for t in written.values())
+    collisions = _dedup_collisions(written)
+    if collisions:
+        report["dedup_collisions"] = collisions
     write_json(layout.report, report)
     remove_tree(layout.staging)
     return report
+
+
+def _dedup_collisions(written: dict[str, TableWritten]) -> dict[str, int]:
+    """Rows the dedup pass re-drew, per ``table.column`` (from the generation events)."""
+    suffix = ":dedup_replaced"
+    return {
+        f"{name}.{event[: -len(suffix)]}": count
+        for name, table in written.items()
+        for event, count in table.events.items()
+        if event.endswith(suffix)
+    }
 
 
 def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], layout: OutputLayout) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +34,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.transforms import window
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk
-from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable
+from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input
 from .sinks import BatchSink
 
 __all__ = ["ShardWritten", "TableWritten", "WriteBundles", "WriteShards", "WriteTable", "finalize_table"]
@@ -120,7 +120,12 @@ class WriteShards(beam.DoFn):
         self.generator = ChunkGenerator(plan, run_id)
         self.sink = sink
 
-    def process(self, element: tuple[int, Iterable[Chunk]], init_result: str) -> Iterator[Any]:
+    def process(
+        self,
+        element: tuple[int, Iterable[Chunk]],
+        init_result: str,
+        replacements: Mapping[str, Replacements] | None = None,
+    ) -> Iterator[Any]:
         shard, chunks = element
         started = time.time()
         # The shard number leads the name: finalize_write sorts names, so shard n lands in file n.
@@ -128,7 +133,7 @@ class WriteShards(beam.DoFn):
         rows = count = 0
         write_seconds = 0.0
         for chunk in sorted(chunks, key=lambda c: c.chunk_id):
-            batch, stats = self.generator(chunk)
+            batch, stats = self.generator(chunk, replacements)
             clock = time.perf_counter()
             writer.write(batch)
             write_seconds += time.perf_counter() - clock
@@ -202,6 +207,7 @@ class WriteTable(beam.PTransform):
         sink: BatchSink,
         num_shards: int = 0,
         run_id: str = "",
+        replacements: pvalue.PCollection | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
@@ -210,6 +216,7 @@ class WriteTable(beam.PTransform):
         self.sink = sink
         self.num_shards = num_shards
         self.run_id = run_id
+        self.replacements = replacements
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
@@ -221,13 +228,15 @@ class WriteTable(beam.PTransform):
                 | "Chunks" >> beam.Create([(chunk.shard, chunk) for chunk in self.chunks], reshuffle=False)
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
-                >> beam.ParDo(WriteShards(self.plan, self.sink, self.run_id), pvalue.AsSingleton(init)).with_outputs(
-                    STATS, main="shards"
-                )
+                >> beam.ParDo(
+                    WriteShards(self.plan, self.sink, self.run_id),
+                    pvalue.AsSingleton(init),
+                    *dedup_side_input(self.replacements),
+                ).with_outputs(STATS, main="shards")
             )
             shards, stats = written.shards, written[STATS]
         else:
-            generated = pipeline | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id)
+            generated = pipeline | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
             shards = generated.batches | "WriteBundles" >> beam.ParDo(WriteBundles(self.sink), pvalue.AsSingleton(init))
             stats = generated[STATS]
         return once | "Finalize" >> beam.FlatMap(
