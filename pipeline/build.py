@@ -18,6 +18,7 @@ import apache_beam as beam
 
 from synthbeam.rules.dedup import dedup_columns
 from synthbeam.rules.model import Plan
+from synthbeam.rules.security import audit_lines, output_column_types, output_schema
 from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
 from synthbeam.transforms.output import STAGING_PREFIX, CommitOutput, OutputLayout
@@ -61,11 +62,11 @@ def build(
     sink_type = sink_class(output_format)
     replacements = pipeline | "Dedup" >> DedupPlan(plan, chunks) if dedup_columns(plan) else None
     written = []
-    for name, table in plan.tables.items():
+    for name in plan.tables:
         sink = sink_type(
             layout.staged_prefix(name),
-            table.schema,
-            {column.name: column.type for column in table.columns},
+            output_schema(plan, name),
+            output_column_types(plan, name),
             table_name=name,
             num_shards=num_shards,
         )
@@ -76,5 +77,12 @@ def build(
     return (
         tuple(written)
         | "AllTables" >> beam.Flatten()
-        | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}})
+        | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, _audit(plan))
     )
+
+
+def _audit(plan: Plan) -> list[str]:
+    """The lines of ``_audit.jsonl`` (empty unless ``security.audit_enabled``)."""
+    if plan.protection is None or not plan.protection.audit_enabled:
+        return []
+    return audit_lines(plan.protection, {name: table.rows for name, table in plan.tables.items()})

@@ -11,6 +11,7 @@ engine reads files without Beam).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,22 @@ def load_plan(
     if not is_url(location):
         from synthbeam.rules.compile import build_plan
 
-        return build_plan(location, environment=environment, overrides=overrides)
-    return _load_url(location, environment, overrides)
+        plan, issues = build_plan(location, environment=environment, overrides=overrides)
+    else:
+        plan, issues = _load_url(location, environment, overrides)
+    return _with_security(plan, issues)
+
+
+def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
+    """Decide masking and encryption (the key comes from the environment or a key file, here)."""
+    from synthbeam.rules.security import plan_security
+
+    security_plan, security_issues = plan_security(plan, os.environ)
+    if security_issues.errors:
+        raise ConfigError(security_issues.errors, plan.source)
+    issues.extend(security_issues)
+    plan.protection = security_plan if security_plan.active else None
+    return plan, issues
 
 
 def _load_url(location: str, environment: str | None, overrides: Mapping[str, Any]) -> tuple[Plan, Issues]:

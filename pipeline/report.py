@@ -19,6 +19,7 @@ import platform
 from typing import Any
 
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
+from synthbeam.rules.security import report_section
 
 __all__ = ["REPORT_VERSION", "describe_column", "finish_report", "read_report", "report_base"]
 
@@ -116,6 +117,7 @@ def report_base(
         "command": command,
         "notes": list(plan.notes),
         "tables": {name: _table_entry(table, (rows_per_chunk or {}).get(name)) for name, table in plan.tables.items()},
+        **({"security": report_section(plan.protection)} if plan.protection else {}),
     }
 
 

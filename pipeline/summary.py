@@ -20,6 +20,7 @@ from typing import Any
 from synthbeam.rules.engine import generate_batch
 from synthbeam.rules.errors import Issues
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
+from synthbeam.rules.security import output_column_types, output_schema, protect
 
 from .report import describe_column
 from .textview import format_bytes, render_table
@@ -92,14 +93,17 @@ def estimate_table_bytes(plan: Plan, table: TablePlan, output_format: str) -> tu
     from synthbeam.transforms.sinks import sink_class
 
     sink = sink_class(output_format)(
-        "memory://estimate/" + table.name, table.schema, {c.name: c.type for c in table.columns}, table.name
+        "memory://estimate/" + table.name,
+        output_schema(plan, table.name),
+        output_column_types(plan, table.name),
+        table.name,
     )
 
     def encoded(rows: int) -> int:
         buffer = io.BytesIO()
         encoder = sink.encoder(buffer)
         if rows:
-            encoder.write(generate_batch(plan, table.name, 0, rows))
+            encoder.write(protect(plan, table.name, 0, generate_batch(plan, table.name, 0, rows)))
         encoder.close()
         return len(buffer.getvalue())
 
@@ -178,7 +182,7 @@ def preview_lines(plan: Plan, tables: list[str], limit: int) -> list[str]:
     for name in tables:
         table = plan.table(name)
         shown = min(limit, table.rows)
-        batch = generate_batch(plan, name, 0, shown)
+        batch = protect(plan, name, 0, generate_batch(plan, name, 0, shown))
         if lines:
             lines.append("")
         lines.append(f"{name}: rows 1-{shown} of {table.rows:,}" if shown else f"{name}: no rows")

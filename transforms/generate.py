@@ -23,6 +23,7 @@ from apache_beam import pvalue
 
 from synthbeam.rules.engine import generate_batch_counted
 from synthbeam.rules.model import Plan, Replacements
+from synthbeam.rules.security import protect
 
 from .chunks import Chunk
 from .metrics import LOCAL_PROGRESS, record_chunk
@@ -69,6 +70,7 @@ class ChunkGenerator:
         started = time.time()
         clock = time.perf_counter()
         batch, events = generate_batch_counted(self.plan, chunk.table, chunk.start, chunk.stop)
+        batch = protect(self.plan, chunk.table, chunk.start, batch)
         seconds = time.perf_counter() - clock
         if batch.num_rows != chunk.rows:
             raise RuntimeError(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 REPORT_NAME = "_report.json"
+AUDIT_FILE = "_audit.jsonl"  # what was masked/encrypted, per table (security.audit_enabled)
 STAGING_PREFIX = ".synthbeam-tmp-"
 _COMMITTING = "_COMMITTING"
 
@@ -108,16 +109,25 @@ def _mkdirs(path: str) -> None:
 
 def write_json(path: str, data: Any) -> None:
     """Write ``data`` as indented JSON (via a temporary name, then a rename)."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_text(path: str, text: str) -> None:
+    """Write UTF-8 ``text`` via a temporary name, then a rename, so readers never see half a file."""
     temp = path + ".tmp"
     with FileSystems.create(temp) as handle:
-        handle.write((json.dumps(data, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8"))
+        handle.write(text.encode("utf-8"))
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([temp], [path])
 
 
 def commit_output(
-    layout: OutputLayout, tables: Iterable[TableWritten], overwrite: bool, report: dict[str, Any]
+    layout: OutputLayout,
+    tables: Iterable[TableWritten],
+    overwrite: bool,
+    report: dict[str, Any],
+    audit: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Move every staged table into ``OUT``, write the report, drop the staging directory.
 
@@ -151,6 +161,8 @@ def commit_output(
     collisions = _dedup_collisions(written)
     if collisions:
         report["dedup_collisions"] = collisions
+    if audit:
+        write_text(FileSystems.join(layout.out, AUDIT_FILE), "".join(line + "\n" for line in audit))
     write_json(layout.report, report)
     remove_tree(layout.staging)
     return report
@@ -187,23 +199,31 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
 
 
 def _commit(
-    _: None, layout: OutputLayout, overwrite: bool, report: dict[str, Any], tables: list[TableWritten]
+    _: None,
+    layout: OutputLayout,
+    overwrite: bool,
+    report: dict[str, Any],
+    audit: Sequence[str],
+    tables: list[TableWritten],
 ) -> Iterator[dict[str, Any]]:
-    yield commit_output(layout, tables, overwrite, report)
+    yield commit_output(layout, tables, overwrite, report, audit)
 
 
 class CommitOutput(beam.PTransform):
     """PCollection of ``TableWritten`` (all tables) -> the written report, once all are final."""
 
-    def __init__(self, layout: OutputLayout, overwrite: bool, report: dict[str, Any]) -> None:
+    def __init__(
+        self, layout: OutputLayout, overwrite: bool, report: dict[str, Any], audit: Sequence[str] = ()
+    ) -> None:
         super().__init__()
         self.layout = layout
         self.overwrite = overwrite
         self.report = report
+        self.audit = list(audit)
 
     def expand(self, tables: beam.PCollection) -> beam.PCollection:
         return (
             tables.pipeline
             | "Once" >> beam.Create([None])
-            | "Commit" >> beam.FlatMap(_commit, self.layout, self.overwrite, self.report, AsList(tables))
+            | "Commit" >> beam.FlatMap(_commit, self.layout, self.overwrite, self.report, self.audit, AsList(tables))
         )
