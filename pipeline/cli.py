@@ -27,6 +27,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from synthbeam.rules.errors import ConfigError, GenerationError
@@ -180,9 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of synthbeam configs (for editors).",
     )
 
-    check = commands.add_parser("check", parents=[debug], help="verify an output directory against a config")
+    check = commands.add_parser(
+        "check",
+        parents=[debug],
+        help="verify an output directory against a config",
+        description="Verify OUT_DIR against CONFIG: layout, types, keys, foreign keys, rules, determinism. "
+        "Give the same --rows/--scale/--seed/--environment/--as-of as the run (seed, as_of and the "
+        "environment default to the run's _report.json).",
+    )
     check.add_argument("config", metavar="CONFIG")
     check.add_argument("out_dir", metavar="OUT_DIR")
+    check.add_argument("--environment", metavar="NAME")
+    check.add_argument("--rows", type=int, metavar="N")
+    check.add_argument("--scale", type=float, metavar="F")
+    check.add_argument("--seed", type=int, metavar="S")
+    check.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
+    check.add_argument("--verbose", action="store_true", help="list the checks run and skipped per table")
     keygen = commands.add_parser("keygen", parents=[debug], help="write a new encryption key file")
     keygen.add_argument("key_file", metavar="KEY_FILE")
     decrypt = commands.add_parser("decrypt", parents=[debug], help="copy an output with encrypted columns decrypted")
@@ -352,8 +366,60 @@ def _print_generate_summary(report: dict[str, Any], report_path: str) -> None:
     _out(f"report: {report_path}")
 
 
-def cmd_not_implemented(args: argparse.Namespace) -> int:
-    raise UserError(f"'synthbeam {args.command}' is not implemented yet")
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_output, format_result
+    from .config import load_plan
+
+    report_path = Path(args.out_dir) / "_report.json"
+    if not Path(args.out_dir).is_dir():
+        raise UserError(f"output directory not found: {args.out_dir}")
+    recorded = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
+    overrides = {
+        "rows": args.rows,
+        "scale": args.scale,
+        "seed": args.seed if args.seed is not None else recorded.get("seed"),
+        "as_of": args.as_of or recorded.get("as_of"),
+    }
+    environment = args.environment or recorded.get("environment")
+    plan, _ = load_plan(args.config, environment=environment, overrides=overrides)
+    result = check_output(plan, Path(args.out_dir))
+    _out(format_result(result, verbose=args.verbose))
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_llm_check(args: argparse.Namespace) -> int:
+    """One tiny request to the configured endpoint; the key is named, never shown."""
+    from synthbeam.rules.llm_client import llm_check
+    from synthbeam.rules.loader import load_config
+
+    loaded = load_config(args.config, environment=getattr(args, "environment", None))
+    loaded.raise_for_errors()
+    result = llm_check(loaded.data.get("openai") or {}, loaded.config_dir)
+    status = "ok" if result["ok"] else result["status"]
+    _out(f"{status}: {result['message']}")
+    for key in ("model", "base_url", "response_id", "latency_seconds", "cache_dir", "cached_pools"):
+        if result.get(key) is not None:
+            _out(f"  {key}: {result[key]}")
+    return EXIT_OK if result["ok"] else EXIT_ERROR
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .keygen import keygen
+
+    fingerprint = keygen(args.key_file)
+    _out(f"wrote {args.key_file} (mode 0600, key fingerprint {fingerprint}); keep it out of version control")
+    return EXIT_OK
+
+
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    from .decrypt import decrypt_output
+
+    summary = decrypt_output(Path(args.out_dir), Path(args.key_file), Path(args.out))
+    _out(f"wrote a decrypted copy of {args.out_dir} to {args.out}")
+    for table, done in sorted((summary.get("tables") or {}).items()):
+        if done.get("columns"):
+            _out(f"  {table}: {', '.join(done['columns'])} ({done['rows']:,} rows)")
+    return EXIT_OK
 
 
 # --- entry point ---------------------------------------------------------------
@@ -393,6 +459,10 @@ def _dispatch(argv: list[str]) -> int:
     if extras and args.command != "generate":
         raise UsageError(f"synthbeam {args.command}: unrecognized arguments: {' '.join(extras)}")
     handlers = {
+        "check": cmd_check,
+        "llm-check": cmd_llm_check,
+        "keygen": cmd_keygen,
+        "decrypt": cmd_decrypt,
         "validate": cmd_validate,
         "preview": cmd_preview,
         "plan": cmd_plan,
@@ -404,7 +474,7 @@ def _dispatch(argv: list[str]) -> int:
             if not token.startswith("-") and not (previous.startswith("--") and "=" not in previous):
                 raise UsageError(f"synthbeam generate: unexpected argument {token!r} (one CONFIG only)")
         return cmd_generate(args, extras, argv)
-    return handlers.get(args.command, cmd_not_implemented)(args)
+    return handlers[args.command](args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -158,20 +158,6 @@ def test_schema_prints_json(cli) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
-    [
-        ["check", "c.json", "out"],
-        ["keygen", "k"],
-        ["llm-check", "c.json"],
-        ["decrypt", "out", "--key-file", "k", "--out", "o"],
-    ],
-)
-def test_later_commands_say_not_implemented(cli, args) -> None:
-    run = cli(*args)
-    assert run.code == 1 and "not implemented yet" in run.err and run.err.count("\n") == 1
-
-
-@pytest.mark.parametrize(
     ("args", "message"),
     [
         ([], "a command is required"),
