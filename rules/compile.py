@@ -20,7 +20,7 @@ from .compose import Finished
 from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
 from .errors import ConfigError, GenerationError, Issues
 from .loader import LoadedConfig, load_config
-from .model import Branch, ColumnPlan, Condition, ForeignKey, Plan, TablePlan
+from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
 from .types import NUMERIC_TYPES, arrow_type, canonical_type
 
@@ -81,6 +81,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     )
     if not issues.errors:
         _size_children(plan, issues)
+    if not issues.errors:
+        _assign_key_groups(plan, issues)
     if not issues.errors:
         _sample(plan, issues)
     if issues.errors:
@@ -144,9 +146,7 @@ def _compile_table(
     for group_name, group in [("primary_key", table.primary_key), *(("unique", g) for g in table.unique)]:
         for column_name in group:
             if column_name not in known:
-                issues.error(
-                    f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have"
-                )
+                issues.error(f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have")
     table.order = _column_order(table, issues)
     return table
 
@@ -166,9 +166,7 @@ def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKe
     )
 
 
-def _fk_type(
-    fk: ForeignKey, raw_tables: Mapping[str, Mapping[str, Any]], own_type: str | None, issues: Issues
-) -> str:
+def _fk_type(fk: ForeignKey, raw_tables: Mapping[str, Mapping[str, Any]], own_type: str | None, issues: Issues) -> str:
     parent = raw_tables.get(fk.parent_table)
     if parent is None:
         return own_type or "int"
@@ -258,13 +256,7 @@ def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) 
 
 def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
     """The seed's type corrections, applied and reported (never silently)."""
-    if (
-        not spec
-        or column_type != "str"
-        or spec.get("type") != "range"
-        or spec.get("prefix")
-        or spec.get("suffix")
-    ):
+    if not spec or column_type != "str" or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
         return column_type
     bounds = [spec.get("min"), spec.get("max")]
     numbers = [b for b in bounds if b is not None]
@@ -330,9 +322,7 @@ def _compile_branch(
         )
         where = f"{place}.when[{index}]"
         if condition.column not in types:
-            ctx.issues.error(
-                where, f"condition on column {condition.column!r}, which this table does not have"
-            )
+            ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
         else:
@@ -353,14 +343,10 @@ def _check_operand(condition: Condition, column_type: str, where: str, issues: I
     try:
         typed_operand(condition.value, condition.operator, arrow_type(column_type))
     except Exception as exc:  # pyarrow raises several types for impossible casts
-        issues.error(
-            where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}"
-        )
+        issues.error(where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}")
 
 
-def _key_strategy(
-    column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues
-) -> str | None:
+def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
     """How a unique column stays unique: a sequence, a permutation, or a dedup pass."""
     if not column.is_unique or column.foreign_key is not None:
         return None
@@ -378,8 +364,7 @@ def _key_strategy(
     if space is not None and space < rows:
         issues.error(
             column.place,
-            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values "
-            f"for {rows:,} rows",
+            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
         )
         return None
     if space is not None and rule.enumerable() and column.max_length is None:
@@ -526,9 +511,57 @@ def _size_children(plan: Plan, issues: Issues) -> None:
             issues.error(table.name, "only one foreign key per table can set children_per_parent")
         elif sized:
             table.rows = children_layout(plan, table.name, sized[0]).total
-            plan.notes.append(
-                f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent"
+            plan.notes.append(f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent")
+
+
+def _assign_key_groups(plan: Plan, issues: Issues) -> None:
+    """Composite primary keys and ``unique`` groups become unique-by-construction key groups."""
+    for table in plan.tables.values():
+        groups = [table.primary_key] if len(table.primary_key) > 1 else []
+        groups += [group for group in table.unique if len(group) > 1]
+        for group in groups:
+            name = f"{table.name}.({', '.join(group)})"
+            spaces = [_group_space(plan, table, table.column(c), name, issues) for c in group]
+            if None in spaces:
+                continue
+            total = 1
+            for space in spaces:
+                total *= space
+            if total < table.rows:
+                issues.error(
+                    name,
+                    f"unique together, but the columns' values combine in only {total:,} ways for {table.rows:,} rows",
+                )
+                continue
+            key_group = KeyGroup(name, tuple(group), tuple(spaces))
+            for column_name in group:
+                column = table.column(column_name)
+                if column.key_group is not None:
+                    issues.error(column.place, f"is in two composite keys ({column.key_group.name} and {name})")
+                column.key_strategy, column.key_group = "group", key_group
+
+
+def _group_space(plan: Plan, table: TablePlan, column: ColumnPlan, name: str, issues: Issues) -> int | None:
+    """How many values ``column`` can take in a key group, or None (reported) if it cannot join one."""
+    fk = column.foreign_key
+    if fk is not None:
+        if fk.parent_table == table.name or fk.children_per_parent is not None or fk.null_probability > 0:
+            issues.error(
+                column.place,
+                f"in {name}: a self-reference, children_per_parent or null_probability key cannot be part of it",
             )
+            return None
+        return plan.table(fk.parent_table).rows
+    rule = column.rule
+    space = rule.cardinality() if rule is not None else None
+    if rule is None or space is None or not rule.enumerable() or column.branches or column.max_length is not None:
+        issues.error(
+            column.place,
+            f"in {name}: its values cannot be enumerated, so the group cannot be unique by construction "
+            "(use foreign keys or rules with countable values: ranges, choices, regex, dates)",
+        )
+        return None
+    return min(space, 1 << 62)
 
 
 def _sample(plan: Plan, issues: Issues) -> None:

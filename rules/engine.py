@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from . import relations
 from .conditions import evaluate_conditions
-from .keys import unique_ordinals
+from .keys import group_components, unique_ordinals
 from .model import ColumnPlan, Plan, TablePlan
 from .registry import Rows
 from .seeding import Stream
@@ -40,9 +40,7 @@ def generate_batch(plan: Plan, table: str, start: int, stop: int) -> pa.RecordBa
     return generate_batch_counted(plan, table, start, stop)[0]
 
 
-def generate_batch_counted(
-    plan: Plan, table: str, start: int, stop: int
-) -> tuple[pa.RecordBatch, dict[str, int]]:
+def generate_batch_counted(plan: Plan, table: str, start: int, stop: int) -> tuple[pa.RecordBatch, dict[str, int]]:
     """Like ``generate_batch``, plus counts of reportable events (``column:event`` -> n)."""
     table_plan = plan.table(table)
     index = np.arange(start, stop, dtype=np.uint64)
@@ -113,13 +111,13 @@ def column_dependencies(column: ColumnPlan) -> set[str]:
     return refs
 
 
-def _column_values(
-    plan: Plan, table: TablePlan, column: ColumnPlan, rows: Rows, attempt: int = 0
-) -> pa.Array:
+def _column_values(plan: Plan, table: TablePlan, column: ColumnPlan, rows: Rows, attempt: int = 0) -> pa.Array:
     stream = column_stream(plan, table.name, column.name)
     if attempt:
         stream = stream.child("attempt", attempt)
-    if column.foreign_key is not None:
+    if column.key_strategy == "group" and column.foreign_key is None:
+        values = column.rule.value_at(group_ordinal(plan, table.name, column, rows.index))
+    elif column.foreign_key is not None:
         values = relations.foreign_key_values(plan, table, column, rows, generate_columns)
     elif column.key_strategy == "sequence":
         values = pa.array(rows.index.astype(np.int64) + 1, pa.int64())
@@ -147,6 +145,13 @@ def _column_values(
     return values
 
 
+def group_ordinal(plan: Plan, table: str, column: ColumnPlan, index: np.ndarray) -> np.ndarray:
+    """This column's share of its key group's joint ordinal (a parent row index for a foreign key)."""
+    group = column.key_group
+    stream = Stream.root("synthbeam", plan.seed, table, "key group", *group.columns)
+    return group_components(stream, index, list(group.spaces))[group.position(column.name)]
+
+
 def _conditional_values(column: ColumnPlan, rows: Rows, stream: Stream) -> pa.Array:
     """First branch whose conditions hold picks the rule; otherwise the column's rule."""
     undecided = np.ones(len(rows), dtype=bool)
@@ -156,9 +161,7 @@ def _conditional_values(column: ColumnPlan, rows: Rows, stream: Stream) -> pa.Ar
         undecided &= ~holds
         positions = np.flatnonzero(holds)
         if len(positions):
-            pieces.append(
-                (positions, _rule_values(branch.rule, rows, positions, stream.child("when", number), column))
-            )
+            pieces.append((positions, _rule_values(branch.rule, rows, positions, stream.child("when", number), column)))
     positions = np.flatnonzero(undecided)
     if len(positions):
         pieces.append((positions, _rule_values(column.rule, rows, positions, stream.child("value"), column)))

@@ -48,3 +48,21 @@ def unique_ordinals(stream: Stream, index: np.ndarray, space: int) -> np.ndarray
         result[outside] = feistel(result[outside], round_keys, half_bits)
         outside = result >= np.uint64(space)
     return result
+
+
+def group_components(stream: Stream, index: np.ndarray, spaces: list[int]) -> list[np.ndarray]:
+    """Per-column ordinals that are unique *together* for distinct row indices.
+
+    The row index goes through one keyed permutation of the product space
+    (capped at 2**62: no more ordinals than rows are ever needed), and the
+    result is split mixed-radix into one ordinal per column, last column fastest.
+    """
+    total = 1
+    for space in spaces:
+        total *= space
+    joint = unique_ordinals(stream, index, min(total, 1 << 62))
+    components: list[np.ndarray] = []
+    for space in reversed(spaces):
+        components.append(joint % np.uint64(space))
+        joint = joint // np.uint64(space)
+    return components[::-1]

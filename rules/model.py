@@ -51,6 +51,24 @@ class ForeignKey:
         return False
 
 
+@dataclass(frozen=True)
+class KeyGroup:
+    """Columns unique together (a composite primary key or a table-level ``unique``).
+
+    Built by construction: each row's joint ordinal is a keyed permutation of
+    the product of the columns' value spaces (a foreign key's space is its
+    parent's rows, a rule's its enumerable values), split into one ordinal per
+    column, so no two rows share the tuple.
+    """
+
+    name: str  # "orders.(playlist_id, track_id)"
+    columns: tuple[str, ...]
+    spaces: tuple[int, ...]
+
+    def position(self, column: str) -> int:
+        return self.columns.index(column)
+
+
 @dataclass
 class ColumnPlan:
     name: str
@@ -66,7 +84,8 @@ class ColumnPlan:
     sensitivity: str = "PUBLIC"
     masking: dict[str, Any] | None = None
     foreign_key: ForeignKey | None = None
-    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | None
+    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | "group" | None
+    key_group: KeyGroup | None = None  # set with key_strategy "group"
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -148,6 +167,7 @@ class Plan:
     config_sha256: str = ""
     notes: list[str] = field(default_factory=list)
     replacements: dict[str, Replacements] = field(default_factory=dict)  # "table.column" -> dedup result
+    protection: Any = None  # a rules.security.SecurityPlan when columns are masked, hashed or encrypted
 
     @property
     def seed(self) -> int:

@@ -43,6 +43,11 @@ def parent_index(plan: Plan, table: TablePlan, fk: ForeignKey, index: np.ndarray
     index = np.asarray(index, dtype=np.uint64)
     stream = fk_stream(plan, table.name, fk)
     parent_rows = plan.table(fk.parent_table).rows
+    child = table.column(fk.child_column)
+    if child.key_strategy == "group":
+        from .engine import group_ordinal
+
+        return group_ordinal(plan, table.name, child, index).astype(np.int64)
     if fk.parent_table == table.name:
         chosen = _earlier_row(stream, index)
     elif fk.children_per_parent is not None:

@@ -6,7 +6,7 @@ import duckdb
 
 from synthbeam.rules.dedup import apply_dedup
 from synthbeam.rules.engine import generate_batch
-from tests.transforms.test_dedup import CONFIG
+from tests.transforms.test_dedup_transform import CONFIG
 
 
 def test_generate_writes_unique_values_and_children_follow(make_plan, write_config, cli, tmp_path) -> None:
