@@ -94,9 +94,7 @@ class Uuid4(Rule):
         return _uuid_array(format_uuid4(high, ordinal))
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
-        return _uuid_array(
-            format_uuid4(stream.child("high").bits(rows.index), stream.child("low").bits(rows.index))
-        )
+        return _uuid_array(format_uuid4(stream.child("high").bits(rows.index), stream.child("low").bits(rows.index)))
 
 
 def _uuid_array(text: np.ndarray) -> pa.Array:

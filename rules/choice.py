@@ -78,9 +78,7 @@ class Choice(Rule):
             remainder = 1.0 - listed_total
             if remainder <= _TOLERANCE:
                 missing = [keys[i] for i in np.flatnonzero(unlisted)]
-                ctx.error(
-                    f"probabilities sum to {listed_total:g} and leave nothing for unlisted choices {missing}"
-                )
+                ctx.error(f"probabilities sum to {listed_total:g} and leave nothing for unlisted choices {missing}")
                 return None
             weights[unlisted] = remainder / unlisted.sum()
         total = float(weights.sum())

@@ -83,9 +83,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def apply_environment(
-    data: dict[str, Any], name: str | None, issues: Issues
-) -> tuple[str | None, str | None]:
+def apply_environment(data: dict[str, Any], name: str | None, issues: Issues) -> tuple[str | None, str | None]:
     """Merge environment ``name`` into ``data``; (the name applied or None, a note or None)."""
     if name is None:
         return None, None
@@ -111,11 +109,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None, i
     """Apply command-line settings (dotted keys; None = not given); a note of what was set."""
     if not overrides:
         return None
-    pairs = [
-        (key.replace("-", "_"), _plain(value))
-        for key, value in flatten(overrides)
-        if value is not None
-    ]
+    pairs = [(key.replace("-", "_"), _plain(value)) for key, value in flatten(overrides) if value is not None]
     applied = _apply(data, pairs, issues, origin="command line")
     return "command line: " + ", ".join(applied) if applied else None
 

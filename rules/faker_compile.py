@@ -350,14 +350,12 @@ class MethodCompiler:
             raise NotVectorisable(f"{function.__qualname__}: {exc}") from exc
         binding.apply_defaults()
         params = {
-            name: value if _is_value(value) else Static(value)
-            for name, value in list(binding.arguments.items())[1:]
+            name: value if _is_value(value) else Static(value) for name, value in list(binding.arguments.items())[1:]
         }
         key = None
         if all(isinstance(v, Static) for v in params.values()):
             try:
-                key = (id(provider), qualified_name(function), tuple(
-                    (k, _freeze(v.value)) for k, v in params.items()))
+                key = (id(provider), qualified_name(function), tuple((k, _freeze(v.value)) for k, v in params.items()))
                 hash(key)
             except TypeError:
                 key = None
@@ -403,8 +401,23 @@ def _freeze(value: Any) -> Any:
 
 _SAFE_METHODS = {
     str: {
-        "upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "replace", "split",
-        "join", "startswith", "endswith", "zfill", "ljust", "rjust", "format", "isdigit",
+        "upper",
+        "lower",
+        "title",
+        "capitalize",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "replace",
+        "split",
+        "join",
+        "startswith",
+        "endswith",
+        "zfill",
+        "ljust",
+        "rjust",
+        "format",
+        "isdigit",
     },
     dict: {"keys", "values", "items", "get", "copy"},
     OrderedDict: {"keys", "values", "items", "get", "copy"},
@@ -413,7 +426,18 @@ _SAFE_METHODS = {
 }
 _CHAR_LOCAL = {"upper": str.upper, "lower": str.lower}
 _SAFE_BUILTINS = {
-    "len", "str", "int", "tuple", "list", "min", "max", "abs", "sorted", "range", "bool", "hasattr",
+    "len",
+    "str",
+    "int",
+    "tuple",
+    "list",
+    "min",
+    "max",
+    "abs",
+    "sorted",
+    "range",
+    "bool",
+    "hasattr",
 }
 _BIN_OPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
@@ -467,8 +491,9 @@ class _Frame:
             if isinstance(statement, ast.AugAssign):
                 if not isinstance(statement.target, ast.Name) or statement.target.id not in env:
                     raise NotVectorisable("augmented assignment form")
-                combined = ast.BinOp(left=ast.Name(statement.target.id, ast.Load()), op=statement.op,
-                                     right=statement.value)
+                combined = ast.BinOp(
+                    left=ast.Name(statement.target.id, ast.Load()), op=statement.op, right=statement.value
+                )
                 self.bind(env, statement.target.id, self.ev(combined, env))
                 continue
             if isinstance(statement, ast.If):
@@ -750,8 +775,7 @@ class _Frame:
 
 
 def _names(expr: ast.AST) -> list[str]:
-    return list(dict.fromkeys(
-        n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)))
+    return list(dict.fromkeys(n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)))
 
 
 def _textual(value: Value) -> bool:

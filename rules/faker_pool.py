@@ -243,9 +243,10 @@ class PoolToken(Node):
     _cache_pools: dict[int, pa.Array] = field(default_factory=dict, compare=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, PoolToken)
-            and (self.locale, self.method, self.size) == (other.locale, other.method, other.size)
+        return isinstance(other, PoolToken) and (self.locale, self.method, self.size) == (
+            other.locale,
+            other.method,
+            other.size,
         )
 
     def __hash__(self) -> int:
@@ -307,4 +308,3 @@ def per_row_values(
 def sample_values(locale: str, method: str, params: Mapping[str, Any]) -> list[Any]:
     """A few values from a fixed seed: proves the call works and shows the value type."""
     return call_sequence(locale, method, params, derive_key("faker-sample", method), _SAMPLES_FOR_TYPE)
-

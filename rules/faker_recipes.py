@@ -67,9 +67,7 @@ class UsSsn(Node):
 
     def _fields(self, area: np.ndarray, group: np.ndarray, serial: np.ndarray) -> pa.Array:
         dash = np.full((len(area), 1), ord("-"), dtype=np.uint8)
-        matrix = np.hstack(
-            [digit_matrix(area, 3), dash, digit_matrix(group, 2), dash, digit_matrix(serial, 4)]
-        )
+        matrix = np.hstack([digit_matrix(area, 3), dash, digit_matrix(group, 2), dash, digit_matrix(serial, 4)])
         return fixed_strings(matrix)
 
     def generate(self, index: np.ndarray, stream: Stream) -> pa.Array:
@@ -119,14 +117,11 @@ class FrSsn(Node):
         order = stream.child("order").integers(index, 1, 999)
         codes = np.array([list(p.encode("ascii")) for p in self.places], dtype=np.uint8)
         # The key treats Corsica's 2A and 2B as 19 and 18.
-        numbers = np.array(
-            [int(p.replace("2A", "19").replace("2B", "18")) for p in self.places], dtype=np.int64
-        )
+        numbers = np.array([int(p.replace("2A", "19").replace("2B", "18")) for p in self.places], dtype=np.int64)
         head = (sex * 100 + year) * 100 + month
         total = (head * 100_000 + numbers[place]) * 1000 + order
         key = 97 - total % 97
-        matrix = np.hstack([
-            digit_matrix(head, 5), codes[place], digit_matrix(order, 3), digit_matrix(key, 2)])
+        matrix = np.hstack([digit_matrix(head, 5), codes[place], digit_matrix(order, 3), digit_matrix(key, 2)])
         return fixed_strings(matrix)
 
     def atoms(self) -> tuple[str, ...]:
@@ -421,9 +416,7 @@ class Ipv6(Node):
         zero = words == 0
         runs = np.flatnonzero((zero[:, :-1] & zero[:, 1:]).any(axis=1))
         if len(runs):  # "::" compression; runs of zero words are astronomically rare
-            fixed = [
-                str(ipaddress.IPv6Address((int(high[r]) << 64) | int(low[r]))) for r in runs
-            ]
+            fixed = [str(ipaddress.IPv6Address((int(high[r]) << 64) | int(low[r]))) for r in runs]
             mask = np.zeros(len(index), dtype=bool)
             mask[runs] = True
             slots = np.zeros(len(index), dtype=np.int64)

@@ -439,9 +439,7 @@ class _EmailLike(VectorisedFaker):
             raise NotVectorisable("user name formats without first and last names")
         domain = self.domain_node(compiler)
         salt = derive_key("faker-unique", self.locale, self.method, repr(sorted(self.params.items())))
-        return UniqueNames(
-            _slug_names(compiler, provider, first), _slug_names(compiler, provider, last), domain, salt
-        )
+        return UniqueNames(_slug_names(compiler, provider, first), _slug_names(compiler, provider, last), domain, salt)
 
     def domain_node(self, compiler: MethodCompiler) -> Node | None:
         return None

@@ -578,8 +578,7 @@ class Join(Node):
             remaining //= count
         digits.reverse()
         pieces = [
-            part.text if isinstance(part, Const) else part.value_at(digit)
-            for part, digit in zip(self.parts, digits)
+            part.text if isinstance(part, Const) else part.value_at(digit) for part, digit in zip(self.parts, digits)
         ]
         return concat_text(pieces, len(ordinal))
 

@@ -95,18 +95,14 @@ def _pool_request(spec: Mapping[str, Any], settings: OpenAISettings, ctx: RuleCo
         bad(f"model must be a non-empty string, got {model!r}")
     temperature = spec.get("temperature")
     if temperature is not None and (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, (int, float))
-        or not 0 <= temperature <= 2
+        isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2
     ):
         bad(f"temperature must be a number from 0 to 2, got {temperature!r}")
     system = spec.get("system")
     if system is not None and not isinstance(system, str):
         bad(f"system must be a string, got {type(system).__name__}")
     max_tokens = spec.get("max_tokens")
-    if max_tokens is not None and (
-        isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 16
-    ):
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 16):
         bad(f"max_tokens must be a whole number >= 16, got {max_tokens!r}")
     if problems:
         return None
@@ -162,9 +158,7 @@ class OpenAIGenerated(Rule):
             return
         secret = settings.api_key()
         if not secret:
-            self._failed(
-                f"environment variable {settings.api_key_env} (openai.api_key_env) is not set", settings, ctx
-            )
+            self._failed(f"environment variable {settings.api_key_env} (openai.api_key_env) is not set", settings, ctx)
             return
         try:
             pool = fetch_pool(
@@ -181,9 +175,7 @@ class OpenAIGenerated(Rule):
             self._failed(one_line(str(exc), secret), settings, ctx)
             return
         if len(pool.values) < request.pool_size:
-            ctx.warning(
-                f"asked {request.model} for {request.pool_size} distinct values, got {len(pool.values)}"
-            )
+            ctx.warning(f"asked {request.model} for {request.pool_size} distinct values, got {len(pool.values)}")
         try:
             save_pool(path, request, pool)
         except OSError as exc:

@@ -147,9 +147,7 @@ class OpenAISettings:
             )
         base_url = text("base_url", None)
         if base_url is not None and not base_url.startswith(("http://", "https://")):
-            problems.append(
-                f"openai.base_url must start with http:// or https://, got {safe_url(base_url)!r}"
-            )
+            problems.append(f"openai.base_url must start with http:// or https://, got {safe_url(base_url)!r}")
             base_url = None
         cache_dir = Path(text("cache_dir", DEFAULT_CACHE_DIR) or DEFAULT_CACHE_DIR).expanduser()
         if not cache_dir.is_absolute():
@@ -330,9 +328,7 @@ def make_client(settings: OpenAISettings, api_key: str) -> Any:
         raise LLMError(f"cannot set up the openai client: {one_line(str(exc), api_key)}") from None
 
 
-def build_messages(
-    request: PoolRequest, wanted: int, chosen: Sequence[str], batch: int
-) -> list[dict[str, str]]:
+def build_messages(request: PoolRequest, wanted: int, chosen: Sequence[str], batch: int) -> list[dict[str, str]]:
     ask = (
         f"{request.prompt.strip()}\n\n"
         f'Return a JSON object {{"values": [...]}} holding exactly {wanted} distinct values, '
@@ -375,9 +371,7 @@ def parse_values(content: str | None) -> list[Any]:
         else:
             lists = [v for v in answer.values() if isinstance(v, list)]
             if len(lists) != 1:
-                raise LLMError(
-                    f"the answer is a JSON object without a list of values: {one_line(text, limit=120)}"
-                )
+                raise LLMError(f"the answer is a JSON object without a list of values: {one_line(text, limit=120)}")
             answer = lists[0]
     if not isinstance(answer, list):
         raise LLMError(f"the answer is JSON {type(answer).__name__}, not a list: {one_line(text, limit=120)}")
@@ -432,9 +426,7 @@ def _complete(
         ) from None
     except openai.APIConnectionError as exc:
         cause = exc.__cause__ or exc
-        raise LLMError(
-            f"cannot reach {safe_url(settings.base_url)}: {one_line(str(cause), secret)}"
-        ) from None
+        raise LLMError(f"cannot reach {safe_url(settings.base_url)}: {one_line(str(cause), secret)}") from None
     except openai.OpenAIError as exc:
         raise LLMError(f"openai client error: {one_line(str(exc), secret)}") from None
 
@@ -532,9 +524,7 @@ def llm_check(openai_settings: Mapping[str, Any], config_dir: Path) -> dict[str,
     try:
         client = make_client(settings, secret)
         request = PoolRequest(settings.model, 'Reply with the JSON object {"ok": true}.', 1)
-        response = _complete(
-            client, request, [{"role": "user", "content": request.prompt}], 16, settings, secret
-        )
+        response = _complete(client, request, [{"role": "user", "content": request.prompt}], 16, settings, secret)
     except LLMError as exc:
         return {**report, "status": "error", "message": one_line(str(exc), secret)}
     latency = time.monotonic() - started

@@ -95,8 +95,7 @@ def load_config_text(
     overrides: Mapping[str, Any] | None = None,
 ) -> LoadedConfig:
     """Load config text read elsewhere (a remote file); ``source`` names it in messages."""
-    return _load(text.removeprefix("\ufeff"), text.encode("utf-8"), source, Path(config_dir), environment,
-                 overrides)
+    return _load(text.removeprefix("\ufeff"), text.encode("utf-8"), source, Path(config_dir), environment, overrides)
 
 
 def _load(
@@ -198,7 +197,7 @@ def _line_col(text: str, pos: int) -> str:
 
 def _hint(text: str, pos: int, message: str) -> str:
     """A likely cause for the common slips JSON's messages do not name."""
-    here = text[pos: pos + 2]
+    here = text[pos : pos + 2]
     before = text[:pos].rstrip()[-1:]
     if message.startswith(("Expecting property name", "Expecting value")) and before == ",":
         return " (a trailing comma? JSON allows none)"
@@ -253,8 +252,7 @@ def _normalise_column(column: dict[str, Any], place: str, issues: Issues) -> Non
         constraint = column["constraint"] = [constraint]
     if isinstance(constraint, list):
         column["constraint"] = [
-            _CONSTRAINT_NAMES.get(item.strip().lower(), item) if isinstance(item, str) else item
-            for item in constraint
+            _CONSTRAINT_NAMES.get(item.strip().lower(), item) if isinstance(item, str) else item for item in constraint
         ]
     sensitivity = column.get("sensitivity")
     if isinstance(sensitivity, str) and sensitivity.strip().upper() in _SENSITIVITY_NAMES:

@@ -47,11 +47,7 @@ class Range(Rule):
             for name, bound in (("min", self.low), ("max", self.high)):
                 if isinstance(bound, float) and not bound.is_integer():
                     ctx.error(f"range {name} {bound} is not a whole number but the column is int")
-        if (
-            not isinstance(self.low, ColumnRef)
-            and not isinstance(self.high, ColumnRef)
-            and self.low > self.high
-        ):
+        if not isinstance(self.low, ColumnRef) and not isinstance(self.high, ColumnRef) and self.low > self.high:
             ctx.error(f"range min {self.low} > max {self.high}")
 
     def cardinality(self) -> int | None:

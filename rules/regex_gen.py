@@ -198,8 +198,7 @@ class _TreeBuilder:
     def chars_node(self, codes: np.ndarray) -> _Node:
         if codes.size == 0:
             raise self.reject(
-                "a character class leaves no character to generate "
-                "(negation is relative to printable ASCII 0x20-0x7E)"
+                "a character class leaves no character to generate (negation is relative to printable ASCII 0x20-0x7E)"
             )
         if codes[0] == 0:
             self.emits_nul = True
@@ -468,9 +467,7 @@ def _to_strings(codes: np.ndarray, lengths: np.ndarray | int, may_contain_nul: b
     if may_contain_nul:
         row_lengths = np.broadcast_to(np.asarray(lengths, dtype=np.int64), (row_count,))
         texts = np.empty(row_count, dtype=object)
-        texts[:] = [
-            "".join(map(chr, row[:length])) for row, length in zip(codes.tolist(), row_lengths.tolist())
-        ]
+        texts[:] = ["".join(map(chr, row[:length])) for row, length in zip(codes.tolist(), row_lengths.tolist())]
         return texts
     texts = np.ascontiguousarray(codes, dtype=_CODE).view(f"U{width}").reshape(row_count)
     return texts.astype(object)
@@ -652,9 +649,7 @@ class _Enumerator:
         if state not in self._tables:
             moves = self.transitions[state]
             codes = np.concatenate([self.atom_codes[atom] for atom, _target in moves])
-            targets = np.concatenate(
-                [np.full(self.atom_sizes[atom], target, dtype=np.int64) for atom, target in moves]
-            )
+            targets = np.concatenate([np.full(self.atom_sizes[atom], target, dtype=np.int64) for atom, target in moves])
             order = np.argsort(codes, kind="stable")
             codes, targets = codes[order], targets[order]
             distinct_targets, target_slot = np.unique(targets, return_inverse=True)

@@ -37,9 +37,7 @@ def register_rule(*names: str) -> Callable[[type[Rule]], type[Rule]]:
     def decorate(cls: type[Rule]) -> type[Rule]:
         for name in names:
             if name in _RULES and _RULES[name] is not cls:
-                raise RuntimeError(
-                    f"rule name {name!r} registered twice: {_RULES[name].__name__} and {cls.__name__}"
-                )
+                raise RuntimeError(f"rule name {name!r} registered twice: {_RULES[name].__name__} and {cls.__name__}")
             _RULES[name] = cls
             _NORMALISED.setdefault(normalise_name(name), name)
         cls.names = tuple(dict.fromkeys((*getattr(cls, "names", ()), *names)))

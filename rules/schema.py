@@ -131,9 +131,7 @@ _DEFS: dict[str, Any] = {
         "type": "object",
         "required": ["column", "operator"],
         "properties": {
-            "column": _prop(
-                "Column", "The same-table column the condition reads.", type="string", minLength=1
-            ),
+            "column": _prop("Column", "The same-table column the condition reads.", type="string", minLength=1),
             "operator": _prop(
                 "Operator",
                 "How the column is compared: " + ", ".join(OPERATORS) + ".",
@@ -141,8 +139,7 @@ _DEFS: dict[str, Any] = {
             ),
             "value": _prop(
                 "Value",
-                "The constant compared with (a list for 'in' and 'not_in'; unused by 'is_null' and "
-                "'is_not_null').",
+                "The constant compared with (a list for 'in' and 'not_in'; unused by 'is_null' and 'is_not_null').",
             ),
         },
         "additionalProperties": False,
@@ -160,9 +157,7 @@ _DEFS: dict[str, Any] = {
                 minItems=1,
                 items={"$ref": "#/$defs/condition"},
             ),
-            "rule": _prop(
-                "Rule", "The rule for rows where the conditions hold (null gives null).", **_RULE_VALUE
-            ),
+            "rule": _prop("Rule", "The rule for rows where the conditions hold (null gives null).", **_RULE_VALUE),
         },
         "additionalProperties": False,
     },
@@ -172,9 +167,7 @@ _DEFS: dict[str, Any] = {
         "type": "object",
         "required": ["name", "type"],
         "properties": {
-            "name": _prop(
-                "Name", "The column's name (its values are keyed by it).", type="string", minLength=1
-            ),
+            "name": _prop("Name", "The column's name (its values are keyed by it).", type="string", minLength=1),
             "type": _prop(
                 "Type",
                 "The column type (case-insensitive): " + ", ".join(COLUMN_TYPES) + ".",
@@ -232,16 +225,18 @@ _DEFS: dict[str, Any] = {
         "type": "object",
         "required": ["child_column", "parent_table", "parent_column"],
         "properties": {
-            "child_column": _prop("Child column", "The column of this table that refers to the parent.",
-                                  type="string", minLength=1),
-            "parent_table": _prop("Parent table", "The referenced table (may be this table: a hierarchy).",
-                                  type="string", minLength=1),
-            "parent_column": _prop("Parent column", "The referenced column of the parent table.",
-                                   type="string", minLength=1),
+            "child_column": _prop(
+                "Child column", "The column of this table that refers to the parent.", type="string", minLength=1
+            ),
+            "parent_table": _prop(
+                "Parent table", "The referenced table (may be this table: a hierarchy).", type="string", minLength=1
+            ),
+            "parent_column": _prop(
+                "Parent column", "The referenced column of the parent table.", type="string", minLength=1
+            ),
             "distribution": _prop(
                 "Distribution",
-                "How children spread over parents: random, even, weighted (with 'weights') "
-                "or zipf (with 's').",
+                "How children spread over parents: random, even, weighted (with 'weights') or zipf (with 's').",
                 enum=list(DISTRIBUTIONS),
                 default="random",
             ),
@@ -286,8 +281,10 @@ _DEFS: dict[str, Any] = {
                 type="string",
                 minLength=1,
                 pattern=r"^(?!\.{1,2}$)[^/\\]+$",
-                **{"x-error": "is not a usable table name: it names the output directory, so it may not "
-                              "contain '/' or '\\' or be '.' or '..'"},
+                **{
+                    "x-error": "is not a usable table name: it names the output directory, so it may not "
+                    "contain '/' or '\\' or be '.' or '..'"
+                },
             ),
             "rows": _prop("Rows", "Rows to generate (default: the top-level 'rows').", **_COUNT),
             "columns": _prop(
@@ -327,8 +324,9 @@ _DEFS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "max_workers": _prop("Maximum workers", "Most parallel workers.", type="integer", minimum=1),
-            "max_memory_mb": _prop("Maximum memory (MB)", "Memory budget per worker in MB.", type="number",
-                                   exclusiveMinimum=0),
+            "max_memory_mb": _prop(
+                "Maximum memory (MB)", "Memory budget per worker in MB.", type="number", exclusiveMinimum=0
+            ),
             "enable_streaming": _prop("Streaming", "Generate and write in bounded chunks.", type="boolean"),
             "batch_size": _prop("Batch size", "Rows generated per chunk.", type="integer", minimum=1),
         },
@@ -339,13 +337,15 @@ _DEFS: dict[str, Any] = {
         "description": "Masking, encryption and audit settings.",
         "type": "object",
         "properties": {
-            "enable_data_masking": _prop("Data masking", "Mask PII/SENSITIVE columns (see column 'masking').",
-                                         type="boolean"),
+            "enable_data_masking": _prop(
+                "Data masking", "Mask PII/SENSITIVE columns (see column 'masking').", type="boolean"
+            ),
             "enable_encryption": _prop("Encryption", "Encrypt PII/SENSITIVE columns.", type="boolean"),
             "audit_enabled": _prop("Audit", "Write an audit trail of security operations.", type="boolean"),
             "key_env": _prop("Key variable", "Environment variable holding the encryption key.", **_NAME),
-            "key_file": _prop("Key file", "File holding the encryption key (see 'synthbeam keygen').",
-                              type="string", minLength=1),
+            "key_file": _prop(
+                "Key file", "File holding the encryption key (see 'synthbeam keygen').", type="string", minLength=1
+            ),
         },
         "additionalProperties": False,
     },
@@ -358,12 +358,15 @@ _DEFS: dict[str, Any] = {
             "model": _prop("Model", "Model name.", type="string", minLength=1),
             "base_url": _prop("Base URL", "Endpoint URL (default: OpenAI's).", type="string", minLength=1),
             "api_key_env": _prop("API key variable", "Environment variable holding the API key.", **_NAME),
-            "max_cost_usd": _prop("Cost limit (USD)", "Stop calling the endpoint past this estimated cost.",
-                                  type="number", minimum=0),
-            "fallback_enabled": _prop("Fallback", "Use the endpoint for columns no other rule can fill.",
-                                      type="boolean"),
-            "timeout_seconds": _prop("Timeout (s)", "Seconds to wait for one response.", type="number",
-                                     exclusiveMinimum=0),
+            "max_cost_usd": _prop(
+                "Cost limit (USD)", "Stop calling the endpoint past this estimated cost.", type="number", minimum=0
+            ),
+            "fallback_enabled": _prop(
+                "Fallback", "Use the endpoint for columns no other rule can fill.", type="boolean"
+            ),
+            "timeout_seconds": _prop(
+                "Timeout (s)", "Seconds to wait for one response.", type="number", exclusiveMinimum=0
+            ),
             "cache_dir": _prop("Cache directory", "Where responses are cached.", type="string", minLength=1),
         },
         "additionalProperties": False,
@@ -373,12 +376,11 @@ _DEFS: dict[str, Any] = {
         "description": "Where and how tables are written.",
         "type": "object",
         "properties": {
-            "format": _prop("Format", "File format: parquet, avro or csv.", enum=list(OUTPUT_FORMATS),
-                            default="parquet"),
-            "directory": _prop("Directory", "Output directory (local path or gs:// URL).", type="string",
-                               minLength=1),
-            "num_shards": _prop("Shards", "Files per table (0: let the runner decide).", type="integer",
-                                minimum=0),
+            "format": _prop(
+                "Format", "File format: parquet, avro or csv.", enum=list(OUTPUT_FORMATS), default="parquet"
+            ),
+            "directory": _prop("Directory", "Output directory (local path or gs:// URL).", type="string", minLength=1),
+            "num_shards": _prop("Shards", "Files per table (0: let the runner decide).", type="integer", minimum=0),
         },
         "additionalProperties": False,
     },
@@ -389,8 +391,9 @@ _RUN_SETTINGS: dict[str, Any] = {
     "locale": _prop("Locale", "Faker locale, e.g. en_US.", type="string", minLength=1, default="en_US"),
     "rows": _prop("Rows", "Rows for tables that set none.", type="integer", minimum=0),
     "scale": _prop("Scale", "Multiplies every table's row count.", **_POSITIVE, default=1),
-    "as_of": _prop("As of", "The date 'today' means for default date ranges (YYYY-MM-DD).", type="string",
-                   format="date"),
+    "as_of": _prop(
+        "As of", "The date 'today' means for default date ranges (YYYY-MM-DD).", type="string", format="date"
+    ),
 }
 
 _SETTINGS_REFS = {
@@ -428,9 +431,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "Environments",
             "Named overrides of the generation settings, picked with --environment.",
             type="object",
-            additionalProperties=_prop(
-                "Environment", "One named set of overrides.", **{"$ref": "#/$defs/environment"}
-            ),
+            additionalProperties=_prop("Environment", "One named set of overrides.", **{"$ref": "#/$defs/environment"}),
         ),
     },
     "additionalProperties": False,
@@ -636,7 +637,7 @@ def _resolve(schema: Mapping[str, Any]) -> dict[str, Any]:
         ref = schema["$ref"]
         if not ref.startswith("#/$defs/"):
             raise ValueError(f"unsupported $ref {ref!r}")
-        schema = CONFIG_SCHEMA["$defs"][ref[len("#/$defs/"):]]
+        schema = CONFIG_SCHEMA["$defs"][ref[len("#/$defs/") :]]
         seen += 1
         if seen > 20:
             raise ValueError("$ref loop")
@@ -760,8 +761,12 @@ class Validator:
 
     def _check_string(self, value: str, schema: Mapping[str, Any], path: ConfigPath) -> None:
         if "minLength" in schema and len(value) < schema["minLength"]:
-            self.report(path, "must not be empty" if schema["minLength"] == 1
-                        else f"must be at least {schema['minLength']} characters long")
+            self.report(
+                path,
+                "must not be empty"
+                if schema["minLength"] == 1
+                else f"must be at least {schema['minLength']} characters long",
+            )
             return
         if "pattern" in schema and re.search(schema["pattern"], value) is None:
             self.report(path, f"{show(value)} {schema.get('x-error', 'does not match ' + schema['pattern'])}")
@@ -781,8 +786,10 @@ class Validator:
 
     def _check_array(self, value: list[Any], schema: Mapping[str, Any], path: ConfigPath) -> None:
         if "minItems" in schema and len(value) < schema["minItems"]:
-            self.report(path, "must not be empty" if schema["minItems"] == 1
-                        else f"must hold at least {schema['minItems']} items")
+            self.report(
+                path,
+                "must not be empty" if schema["minItems"] == 1 else f"must hold at least {schema['minItems']} items",
+            )
         if schema.get("uniqueItems"):
             seen: list[Any] = []
             for item in value:
@@ -818,9 +825,7 @@ class Validator:
                 folded[name.casefold()] = index
         return clashes
 
-    def _report_clash(
-        self, path: ConfigPath, index: int, key: str, name: str, clash: tuple[int, bool]
-    ) -> None:
+    def _report_clash(self, path: ConfigPath, index: int, key: str, name: str, clash: tuple[int, bool]) -> None:
         earlier, exact = clash
         other = f"{generic_place(path[-1:])}[{earlier}]"
         place, subject = self.split([*path, index, key])
