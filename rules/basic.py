@@ -11,9 +11,7 @@ import pyarrow as pa
 from .choice import _arrow_values, infer_type
 from .registry import Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
-
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_DASHES = (8, 13, 18, 23)
+from .values import fixed_width_strings
 
 
 @register_rule("fixed", "default")
@@ -62,20 +60,25 @@ class Bool(Rule):
         return pa.array(stream.bernoulli(rows.index, self.probability), pa.bool_())
 
 
+def _hex_digits(words: np.ndarray) -> np.ndarray:
+    """(n, 16) ASCII hex digits of uint64 words, most significant first (uint8 work: 64-bit shifts are slow)."""
+    octets = words.astype(">u8").view(np.uint8).reshape(-1, 8)
+    nibbles = np.stack([octets >> 4, octets & 0x0F], axis=2).reshape(-1, 16)
+    return nibbles + np.uint8(ord("0")) + (nibbles > 9).astype(np.uint8) * np.uint8(ord("a") - ord("9") - 1)
+
+
 def format_uuid4(high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """Canonical UUID version-4 strings from two uint64 draws per row."""
+    """Canonical UUID version-4 text (an (n, 36) ASCII matrix) from two uint64 draws per row."""
     high = (high & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x0000000000004000)
     low = (low & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
-    raw = np.empty((len(high), 16), dtype=np.uint8)
-    raw[:, :8] = high.astype(">u8").view(np.uint8).reshape(-1, 8)
-    raw[:, 8:] = low.astype(">u8").view(np.uint8).reshape(-1, 8)
-    digits = np.empty((len(high), 32), dtype=np.uint8)
-    digits[:, 0::2] = _HEX[raw >> 4]
-    digits[:, 1::2] = _HEX[raw & 0x0F]
+    upper, lower = _hex_digits(high), _hex_digits(low)
     text = np.full((len(high), 36), ord("-"), dtype=np.uint8)
-    keep = [i for i in range(36) if i not in _UUID_DASHES]
-    text[:, keep] = digits
-    return text.view("S36").ravel()
+    text[:, 0:8] = upper[:, 0:8]
+    text[:, 9:13] = upper[:, 8:12]
+    text[:, 14:18] = upper[:, 12:16]
+    text[:, 19:23] = lower[:, 0:4]
+    text[:, 24:36] = lower[:, 4:16]
+    return text
 
 
 @register_rule("uuid", "uuid4")
@@ -98,4 +101,4 @@ class Uuid4(Rule):
 
 
 def _uuid_array(text: np.ndarray) -> pa.Array:
-    return pa.array(text, pa.binary(36)).cast(pa.string())
+    return fixed_width_strings(text)

@@ -51,6 +51,14 @@ def _to_text(values: pa.Array) -> pa.Array:
     return values.cast(pa.string())
 
 
+def fixed_width_strings(codes: np.ndarray) -> pa.Array:
+    """An Arrow string array from an (n, width) uint8 matrix of ASCII codes, without Python strings."""
+    rows, width = codes.shape
+    data = np.ascontiguousarray(codes, dtype=np.uint8)
+    offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
 def random_letters(stream: Stream, index: np.ndarray, width: int) -> np.ndarray:
     """``width`` lowercase letters per row, as a numpy unicode array."""
     if width <= 0 or len(index) == 0:

@@ -122,17 +122,43 @@ class BatchSink(FileBasedSink):
 # --- Parquet -----------------------------------------------------------------
 
 
+# Dictionary-encode a column only if its first batch repeats values this much: for
+# high-cardinality text (emails, uuids, codes) the dictionary attempt doubles the write time.
+DICTIONARY_MAX_DISTINCT_SHARE = 0.5
+
+
+def dictionary_columns(batch: pa.RecordBatch) -> list[str]:
+    """Columns of ``batch`` worth dictionary encoding (few distinct values)."""
+    import pyarrow.compute as pc
+
+    limit = DICTIONARY_MAX_DISTINCT_SHARE * max(1, batch.num_rows)
+    return [
+        name for name, column in zip(batch.schema.names, batch.columns) if pc.count_distinct(column).as_py() < limit
+    ]
+
+
 class _ParquetEncoder(BatchEncoder):
+    """The writer opens on the first batch, which decides the dictionary-encoded columns."""
+
     def __init__(self, file_obj: BinaryIO, schema: pa.Schema) -> None:
+        self.file_obj = file_obj
+        self.schema = schema
+        self.writer: Any = None
+
+    def _open(self, use_dictionary: bool | list[str]) -> None:
         import pyarrow.parquet as pq
 
-        self.writer = pq.ParquetWriter(file_obj, schema, compression="snappy")
+        self.writer = pq.ParquetWriter(self.file_obj, self.schema, compression="snappy", use_dictionary=use_dictionary)
 
     def write(self, batch: pa.RecordBatch) -> None:
+        if self.writer is None:
+            self._open(dictionary_columns(batch))
         # One row group per batch: memory stays at one batch however large the shard grows.
         self.writer.write_batch(batch)
 
     def close(self) -> None:
+        if self.writer is None:
+            self._open(True)
         self.writer.close()
 
 
