@@ -160,6 +160,9 @@ class ColumnRef:
 
     name: str
 
+    def __repr__(self) -> str:
+        return f"{{column: {self.name}}}"
+
 
 class Rule:
     """Base class of every rule type.
