@@ -24,8 +24,10 @@ _TOLERANCE = 1e-9
 
 
 def infer_type(values: list[Any]) -> str:
-    """The column type that holds every value as it is."""
+    """The column type that holds every value as it is: bool, int, float (ints and floats mixed), else str."""
     kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return "str"
     if kinds <= {bool}:
         return "bool"
     if kinds <= {int}:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .choice import infer_type
 from .errors import Issues
 from .schema import CONFIG_SCHEMA
 
@@ -66,20 +67,6 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_]+", "", name).lower()
 
 
-def _value_type(values: list[Any]) -> str:
-    """The type that holds every value: bool, int, float (ints and floats mixed), else str."""
-    kinds = {type(v) for v in values if v is not None}
-    if not kinds:
-        return "str"
-    if kinds <= {bool}:
-        return "bool"
-    if kinds <= {int}:
-        return "int"
-    if kinds <= {int, float}:
-        return "float"
-    return "str"
-
-
 def infer_column_type(rule: Any) -> str:
     """The column type a legacy rule obviously implies; ``str`` when it is not obvious.
 
@@ -106,10 +93,10 @@ def infer_column_type(rule: Any) -> str:
     if kind in _OBJECT_RULE_TYPES:
         return _OBJECT_RULE_TYPES[kind]
     if kind in ("fixed", "default"):
-        return _value_type([rule.get("value")]) if "value" in rule else "str"
+        return infer_type([rule.get("value")]) if "value" in rule else "str"
     if kind == "choice":
         values = rule.get("value", rule.get("values"))
-        return _value_type(values) if isinstance(values, list) else "str"
+        return infer_type(values) if isinstance(values, list) else "str"
     return _STRING_RULE_TYPES.get(kind, "str")
 
 
