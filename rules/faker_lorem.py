@@ -11,8 +11,9 @@ crossed it, and starts again when nothing is left.
 Each unit (text, paragraph, sentence) gets a 64-bit id drawn from its parent's
 id and position, and everything about the unit is drawn from its id, so every
 row stays a pure function of (stream key, row index). Lengths are computed
-from word lengths before any string is built; strings are assembled once, with
-Arrow list joins.
+from word lengths before any string is built; sentences and paragraphs are
+written with one Arrow take of words that carry their own connector or
+punctuation, so each unit is a contiguous run of the taken text.
 """
 
 from __future__ import annotations
@@ -42,9 +43,20 @@ def _child_ids(ids: np.ndarray, counts: np.ndarray, key: int) -> np.ndarray:
     if not len(ids):
         return np.zeros(0, dtype=np.uint64)
     widest = int(counts.max())
-    slots = np.arange(widest, dtype=np.uint64) * _GOLDEN
-    children = mix64((ids[:, None] + slots[None, :]) ^ np.uint64(key))
-    return children[np.arange(widest) < counts[:, None]]
+    slots = np.arange(widest, dtype=np.uint64) * _GOLDEN  # array arithmetic wraps silently; scalars warn
+    children = np.empty((len(ids), widest), dtype=np.uint64)
+    for slot in range(widest):
+        children[:, slot] = mix64((ids + slots[slot]) ^ np.uint64(key))
+    return _first_of_each_row(children, counts)
+
+
+def _first_of_each_row(matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The first ``counts[i]`` entries of each row ``i``, flat."""
+    widest = matrix.shape[1]
+    if int(counts.min()) == widest:
+        return matrix.reshape(-1)
+    prefixes = np.arange(widest) < np.arange(widest + 1)[:, None]  # row k: the first k slots
+    return matrix[np.take(prefixes, counts, axis=0)]
 
 
 def _tokens(ids: np.ndarray, counts: np.ndarray, words: int, key: int) -> np.ndarray:
@@ -59,14 +71,31 @@ def _tokens(ids: np.ndarray, counts: np.ndarray, words: int, key: int) -> np.nda
     while words ** (per_draw + 1) <= _DIGIT_SPAN:
         per_draw += 1
     widest = int(counts.max())
-    draws_needed = -(-widest // per_draw)
-    slots = np.arange(draws_needed, dtype=np.uint64) * _GOLDEN
-    draws = mix64((ids[:, None] + slots[None, :]) ^ np.uint64(key)) % np.uint64(words**per_draw)
-    matrix = np.empty((len(ids), draws_needed * per_draw), dtype=np.int64)
-    for digit in range(per_draw):
-        matrix[:, digit::per_draw] = (draws // np.uint64(words**digit)) % np.uint64(words)
-    matrix = matrix[:, :widest]
-    return matrix[np.arange(widest) < counts[:, None]]
+    matrix = np.empty((len(ids), widest), dtype=np.int64)
+    radix = np.uint64(words)
+    span = np.uint64(words**per_draw)
+    draw_offsets = np.arange(-(-widest // per_draw), dtype=np.uint64) * _GOLDEN
+    for first in range(0, widest, per_draw):
+        draw = mix64((ids + draw_offsets[first // per_draw]) ^ np.uint64(key))
+        draw -= (draw // span) * span  # draw % span: numpy's uint64 % is several times slower
+        for slot in range(first, min(widest, first + per_draw)):
+            quotient = draw // radix
+            matrix[:, slot] = draw - quotient * radix
+            draw = quotient
+    return _first_of_each_row(matrix, counts)
+
+
+def _runs(table: pa.Array, tokens: np.ndarray, counts: np.ndarray) -> pa.Array:
+    """Strings made of consecutive table entries: string ``i`` is the next ``counts[i]`` tokens' entries.
+
+    One take lays every entry out back to back, so each string is already a
+    contiguous run of the taken data: only the offsets at run starts are kept.
+    """
+    taken = table.take(pa.array(tokens))
+    offsets = np.frombuffer(taken.buffers()[1], dtype=np.int32)[taken.offset : taken.offset + len(tokens) + 1]
+    starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return pa.StringArray.from_buffers(len(counts), pa.py_buffer(offsets[starts]), taken.buffers()[2])
 
 
 def _offsets(counts: np.ndarray) -> pa.Array:
@@ -124,21 +153,42 @@ class LoremSource:
     def lengths(self) -> np.ndarray:
         return np.array([len(s) for s in self.table.to_pylist()], dtype=np.int64)
 
+    @cached_property
+    def sentence_table(self) -> pa.Array:
+        """Words ready to be laid end to end: six blocks of the word list.
+
+        0: word + connector, 1: title-cased word + connector (a sentence's first),
+        2: word + punctuation (a sentence's last), 3: title-cased word + punctuation
+        (a one-word sentence), 4 and 5: as 2 and 3 followed by the connector (a
+        sentence that another follows in its paragraph).
+        """
+        titled = [w.title() for w in self.words]
+        blocks = []
+        for ending in (self.connector, self.punctuation, self.punctuation + self.connector):
+            blocks += [w + ending for w in self.words] + [w + ending for w in titled]
+        return pa.array(blocks, pa.string())
+
     def varied(self, number: int, variable: bool, ids: np.ndarray, key: int) -> np.ndarray:
         """Faker's ``randomize_nb_elements(number, min=1)`` per unit id (or ``number`` as is)."""
         if not variable:
             return np.full(len(ids), number, dtype=np.int64)
-        percent = 60 + (mix64(ids ^ np.uint64(key)) % np.uint64(81)).astype(np.int64)
-        return np.maximum((number * percent) // 100, 1)
+        # the high 32 bits times 81, shifted down: uniform in [0, 81) to 2**-25, without uint64 %
+        percent = ((mix64(ids ^ np.uint64(key)) >> np.uint64(32)) * np.uint64(81)) >> np.uint64(32)
+        return np.maximum((number * (percent.view(np.int64) + 60)) // 100, 1)
 
     def words_plan(self, ids: np.ndarray, stream: Stream) -> Plan:
         tokens = _tokens(ids, np.ones(len(ids), dtype=np.int64), len(self.words), stream.child("word").key)
         return Plan("word", self.lengths[tokens], tokens)
 
-    def sentence_plan(self, ids: np.ndarray, stream: Stream, nb_words: int, variable: bool) -> Plan:
+    def sentence_plan(
+        self, ids: np.ndarray, stream: Stream, nb_words: int, variable: bool, measure: bool = True
+    ) -> Plan:
+        """Sentences of ids; ``measure=False`` skips their lengths (for callers that only write them)."""
         counts = self.varied(nb_words, variable, ids, stream.child("words").key)
         tokens = _tokens(ids, counts, len(self.words), stream.child("word").key)
         tokens[np.cumsum(counts) - counts] += len(self.words)  # title-cased first word
+        if not measure:
+            return Plan("sentence", np.zeros(0, dtype=np.int64), tokens, counts)
         lengths = _sums(self.lengths[tokens], counts)
         lengths += (counts - 1) * len(self.connector) + len(self.punctuation)
         return Plan("sentence", lengths, tokens, counts)
@@ -155,9 +205,21 @@ class LoremSource:
         if plan.level == "word":
             return self.table.take(pa.array(plan.tokens))
         if plan.level == "sentence":
-            joined = _joined(self.table.take(pa.array(plan.tokens)), plan.counts, self.connector)
-            return pc.binary_join_element_wise(joined, self.punctuation, "")
-        return _joined(self.write(plan.child), plan.counts, self.connector)
+            return _runs(self.sentence_table, self._sentence_tokens(plan, None), plan.counts)
+        sentences = plan.child
+        # every sentence but the last of its paragraph ends with punctuation and the connector
+        followed = np.ones(len(sentences.counts), dtype=bool)
+        followed[np.cumsum(plan.counts) - 1] = False
+        words = _sums(sentences.counts, plan.counts)
+        return _runs(self.sentence_table, self._sentence_tokens(sentences, followed), words)
+
+    def _sentence_tokens(self, plan: Plan, followed: np.ndarray | None) -> np.ndarray:
+        """A sentence plan's tokens as rows of :attr:`sentence_table` (see its blocks)."""
+        tokens = plan.tokens.copy()
+        last = np.cumsum(plan.counts) - 1
+        block = 2 * len(self.words)
+        tokens[last] += block if followed is None else np.where(followed, 2 * block, block)
+        return tokens
 
 
 @dataclass(frozen=True)
@@ -168,7 +230,7 @@ class Sentence(Node):
 
     def generate(self, index: np.ndarray, stream: Stream) -> pa.Array:
         ids = stream.child("id").bits(index)
-        return self.source.write(self.source.sentence_plan(ids, stream, self.nb_words, self.variable))
+        return self.source.write(self.source.sentence_plan(ids, stream, self.nb_words, self.variable, measure=False))
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ from .faker_pool import (
     suggest_faker_methods,
     unknown_method_message,
 )
-from .faker_vector import Const, Node, Pick, mix
+from .faker_vector import Concatenation, Const, Node, Pick, mix
 from .registry import Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
 from .seeding import Stream, derive_key
 
@@ -373,39 +373,65 @@ class FakerBank(VectorisedFaker):
 
 
 # -- emails and user names: unique by construction ---------------------------------------------
-TAG_SPACE = 10_000  # numeric tags 0..9999 after "first.last"
+TAG_SPACE = 10_000  # at most this many numeric tags (0..9999) after "first.last"
+_FOLDED_DOMAINS = 16  # uniform domain lists up to this size are enumerated with the tag
+
+
+def tag_space(names: int) -> int:
+    """How many tags to use so ``names * tags`` lies just below a power of four (and tags <= TAG_SPACE).
+
+    Unique columns draw their ordinals from a Feistel permutation over the smallest
+    power of four covering the value space, cycle-walking past the end of the space
+    (:func:`keys.unique_ordinals`). A space just below a power of four makes that walk
+    all but free; the tag count stays between a quarter of TAG_SPACE and TAG_SPACE.
+    """
+    ceiling = 4 ** ((names * TAG_SPACE).bit_length() // 2)
+    while ceiling > names * TAG_SPACE:
+        ceiling //= 4
+    return max(1, min(TAG_SPACE, ceiling // names))
 
 
 class UniqueNames:
-    """``first.last<tag>`` (and ``@domain``): ordinal -> (first, last, tag) is one-to-one.
+    """``first.last<tag>`` (and ``@domain``): ordinal -> (tag, domain, first, last) is one-to-one.
 
     Names are slugged like Faker's user names, deduplicated and never end in a
     digit, so the tag (no leading zeros, omitted when 0) can be read back off
-    the end: distinct ordinals give distinct local parts, whatever the domain.
+    the end. A short uniform domain list is part of the enumeration (the tail
+    table holds every ``<tag>@domain``), so distinct ordinals give distinct
+    (local part, domain) pairs; any other domain is drawn per ordinal, and then
+    the local parts alone are distinct. Each value is one Arrow take over the
+    name and tail tables.
     """
 
     def __init__(self, first: tuple[str, ...], last: tuple[str, ...], domain: Node | None, salt: int) -> None:
-        self.first = pa.array(first, pa.string())
-        self.last = pa.array(last, pa.string())
-        self.domain = domain
+        self.first_count, self.last_count = len(first), len(last)
         self.salt = salt
-
-    @property
-    def space(self) -> int:
-        return len(self.first) * len(self.last) * TAG_SPACE
+        domains: tuple[str, ...] = ("",)
+        self.domain: Node | None = None  # drawn per ordinal when not enumerated
+        if isinstance(domain, Const):
+            domains = ("@" + domain.text,)
+        elif isinstance(domain, Pick) and domain.weights is None and len(domain.values) <= _FOLDED_DOMAINS:
+            domains = tuple("@" + d for d in domain.values)
+        elif domain is not None:
+            self.domain = domain
+        self.tags = tag_space(self.first_count * self.last_count * len(domains))
+        tails = [(str(tag) if tag else "") + d for tag in range(self.tags) for d in domains]
+        self.parts = Concatenation([[f + "." for f in first], last, tails])
+        self.space = self.first_count * self.last_count * len(tails)
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         ordinal = np.asarray(ordinal, dtype=np.uint64)
-        per_tag = np.uint64(len(self.first) * len(self.last))
-        tag = (ordinal // per_tag).astype(np.int64)
-        rest = ordinal % per_tag
-        first = self.first.take(pa.array((rest // np.uint64(len(self.last))).astype(np.int64)))
-        last = self.last.take(pa.array((rest % np.uint64(len(self.last))).astype(np.int64)))
-        tags = pc.if_else(pa.array(tag > 0), pa.array(tag).cast(pa.string()), "")
-        parts: list[Any] = [first, ".", last, tags]
+        names, lasts = np.uint64(self.first_count * self.last_count), np.uint64(self.last_count)
+        # mixed radix (tail, first, last), last fastest; in place, as fresh chunk-sized arrays page-fault
+        tail = ordinal // names
+        last = tail * names
+        np.subtract(ordinal, last, out=last)
+        first = last // lasts
+        last -= first * lasts
+        values = self.parts.build([first.view(np.int64), last.view(np.int64), tail.view(np.int64)], len(ordinal))
         if self.domain is not None:
-            parts += ["@", self.domain.generate(ordinal, Stream(self.salt))]
-        return pc.binary_join_element_wise(*parts, "")
+            values = pc.binary_join_element_wise(values, "@", self.domain.generate(ordinal, Stream(self.salt)), "")
+        return values
 
 
 def _slug_names(compiler: MethodCompiler, provider: Any, token: str) -> tuple[str, ...]:

@@ -20,6 +20,15 @@ what Faker's ``numerify``/``lexify`` do) are pushed down to the leaves; both are
 exact because they act character by character. A node that cannot honour a
 transform raises :class:`NotVectorisable`, and the caller falls back to a pool
 of Faker's own values.
+
+Speed: no per-row Python objects. A pattern tabulates a few neighbouring slots
+at a time (a chunk) and writes a row with one table gather per chunk, through
+8/4/2-byte integer lanes; a fixed-width pattern's bytes become the Arrow data
+buffer as they are. Variable-width rows (ragged patterns, joins of picks) are
+one Arrow take of side-by-side table entries (:class:`Concatenation`). A choice
+between fixed-width patterns writes each option's rows into one buffer and
+orders it with a single take. Large scratch arrays come from Arrow's memory
+pool (:func:`values.pool_empty`).
 """
 
 from __future__ import annotations
@@ -34,12 +43,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .seeding import Stream
+from .values import fixed_width_strings, pool_empty
 
 # One 64-bit draw feeds a group of random slots whose radix product stays below
 # 2**40, so ``draw % product`` is uniform to within 2**-24 per value.
 _GROUP_SPAN = 1 << 40
 _ENUMERABLE_LIMIT = 1 << 62
-_MANY_OPTIONS = 16
+# A pattern chunk tabulates every combination of its slots: at most this many entries/bytes.
+_CHUNK_ENTRIES = 1 << 12
+_CHUNK_BYTES = 1 << 18
 
 DIGITS = tuple(string.digits)
 NUMERIFY: dict[str, tuple[str, ...]] = {
@@ -68,12 +80,8 @@ def hexify_table(upper: bool = False) -> dict[str, tuple[str, ...]]:
 
 
 def fixed_strings(matrix: np.ndarray) -> pa.Array:
-    """Rows of a (n, width) uint8 matrix of UTF-8 bytes as a string array."""
-    rows, width = matrix.shape
-    if width == 0:
-        return pa.array([""] * rows, pa.string())
-    packed = np.ascontiguousarray(matrix).view(f"S{width}").ravel()
-    return pa.array(packed, pa.binary(width)).cast(pa.string())
+    """Rows of a (n, width) uint8 matrix of UTF-8 bytes as a string array (the bytes are not copied)."""
+    return fixed_width_strings(matrix)
 
 
 def ragged_strings(matrix: np.ndarray, keep: np.ndarray) -> pa.Array:
@@ -116,19 +124,63 @@ def scatter(pieces: list[tuple[np.ndarray, pa.Array]], rows: int) -> pa.Array:
     return merged.take(pa.array(inverse))
 
 
+def stable_order(choice: np.ndarray, count: int) -> np.ndarray:
+    """Row positions sorted by ``choice`` (values in ``[0, count)``), ties in row order.
+
+    Small option counts sort as uint8/uint16, which numpy radix-sorts in linear time.
+    """
+    if count <= 1 << 8:
+        return np.argsort(choice.astype(np.uint8), kind="stable")
+    if count <= 1 << 16:
+        return np.argsort(choice.astype(np.uint16), kind="stable")
+    return np.argsort(choice, kind="stable")
+
+
 def groups_of(choice: np.ndarray, count: int) -> Iterable[tuple[int, np.ndarray]]:
-    """(option, row positions) for each option chosen at least once."""
-    if count <= _MANY_OPTIONS:
-        for option in range(count):
-            positions = np.flatnonzero(choice == option)
-            if len(positions):
-                yield option, positions
+    """(option, row positions) for each option chosen at least once; positions ascend."""
+    if count == 1:
+        if len(choice):
+            yield 0, np.arange(len(choice))
         return
-    order = np.argsort(choice, kind="stable")
-    bounds = np.searchsorted(choice[order], np.arange(count + 1))
+    order = stable_order(choice, count)
+    bounds = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(choice, minlength=count), out=bounds[1:])
     for option in range(count):
         if bounds[option + 1] > bounds[option]:
             yield option, order[bounds[option] : bounds[option + 1]]
+
+
+class Concatenation:
+    """Rows that join one entry of each of several string tables, made by a single Arrow take.
+
+    The tables are concatenated once; for each row the entries are taken side
+    by side, so the taken data buffer already holds every row's text in order
+    and every ``len(tables)``-th offset of the take is a row boundary. That is
+    several times cheaper than one take per table and an element-wise join.
+    """
+
+    def __init__(self, tables: Sequence[pa.Array | Sequence[str]]) -> None:
+        arrays = [t if isinstance(t, pa.Array) else pa.array(list(t), pa.string()) for t in tables]
+        self.width = len(arrays)
+        self.combined = pa.concat_arrays([a.cast(pa.string()) for a in arrays])
+        sizes = [len(a) for a in arrays]
+        self.bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.index_type = np.int32 if len(self.combined) < 1 << 31 else np.int64
+
+    def build(self, indices: Sequence[np.ndarray | int], rows: int) -> pa.Array:
+        """Row ``i`` is ``tables[0][indices[0][i]] + tables[1][indices[1][i]] + ...`` (an int: every row)."""
+        if self.width == 0 or not rows:
+            return pa.array([""] * rows, pa.string())
+        flat = pool_empty((rows, self.width), self.index_type)
+        for column, (base, chosen) in enumerate(zip(self.bases.tolist(), indices)):
+            np.add(chosen, base, out=flat[:, column], casting="unsafe")
+        taken = self.combined.take(pa.array(flat.reshape(-1)))
+        if self.width == 1:
+            return taken
+        offsets = np.frombuffer(taken.buffers()[1], dtype=np.int32)[taken.offset : taken.offset + rows * self.width + 1]
+        boundaries = pool_empty(rows + 1, np.int32)
+        np.copyto(boundaries, offsets[:: self.width])
+        return pa.StringArray.from_buffers(rows, pa.py_buffer(boundaries), taken.buffers()[2])
 
 
 def normalised(weights: Sequence[float]) -> tuple[float, ...]:
@@ -164,10 +216,15 @@ class AliasTable:
 
     def choose(self, index: np.ndarray, stream: Stream) -> np.ndarray:
         bits = stream.bits(index)
-        column = ((bits >> np.uint64(32)) * np.uint64(self.count)) >> np.uint64(32)
-        column = column.astype(np.intp)
-        keep = (bits & np.uint64(0xFFFFFFFF)) < self.threshold[column]
-        return np.where(keep, column, self.alias[column])
+        # in place where possible: each fresh chunk-sized array costs page faults
+        column = bits >> np.uint64(32)
+        column *= np.uint64(self.count)
+        column >>= np.uint64(32)
+        chosen = column.view(np.int64)
+        bits &= np.uint64(0xFFFFFFFF)
+        switch = bits >= np.take(self.threshold, chosen)
+        np.copyto(chosen, np.take(self.alias, chosen), where=switch)
+        return chosen
 
 
 class Node:
@@ -323,6 +380,95 @@ def pick(values: Sequence[str], weights: Sequence[float] | None = None) -> Node:
     return Pick(tuple(merged), None if uniform else probabilities)
 
 
+def _reduce(values: np.ndarray, radix: int, quotient: np.ndarray, product: np.ndarray) -> None:
+    """``values %= radix`` in place (uint64), ``quotient`` receiving ``values // radix``.
+
+    Written as ``v - (v // r) * r``: numpy divides uint64 by a scalar several times
+    faster than it takes the remainder.
+    """
+    divisor = np.uint64(radix)
+    np.floor_divide(values, divisor, out=quotient)
+    np.multiply(quotient, divisor, out=product)
+    values -= product
+
+
+class _Chunk:
+    """Neighbouring slots of a pattern, tabulated: entry ``v`` is their ``v``-th combination.
+
+    Combinations count in mixed radix, last slot fastest (the order ``value_at``
+    enumerates in), so a row costs one table gather per chunk instead of one per
+    character. Fixed-width chunks are written into byte matrices through native
+    integer lanes (8, 4, 2 or 1 bytes): strided stores of single bytes are slow.
+    """
+
+    def __init__(self, slots: Sequence[tuple[bytes, ...]], start: int) -> None:
+        self.start = start  # byte offset of the chunk within a fixed-width row
+        self.entries = reduce(lambda a, b: a * b, (len(s) for s in slots), 1)
+        self.fixed = all(len({len(a) for a in s}) == 1 for s in slots)
+        combination = np.arange(self.entries, dtype=np.int64)
+        stride = self.entries
+        columns: list[np.ndarray] = []
+        keeps: list[np.ndarray] = []
+        for alternatives in slots:
+            stride //= len(alternatives)
+            digit = (combination // stride) % len(alternatives)
+            width = max(len(a) for a in alternatives)
+            table = np.zeros((len(alternatives), width), dtype=np.uint8)
+            for row, raw in enumerate(alternatives):
+                table[row, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+            lengths = np.array([len(a) for a in alternatives], dtype=np.int64)
+            columns.append(table[digit])
+            keeps.append(np.arange(width) < lengths[digit][:, None])
+        self.table = np.hstack(columns)
+        self.keep = np.hstack(keeps)
+        self.width = self.table.shape[1]
+
+    @cached_property
+    def lanes(self) -> list[tuple[int, np.dtype, np.ndarray]]:
+        """(byte offset in the chunk, integer type, entry -> integer) covering the chunk's bytes."""
+        lanes = []
+        offset = 0
+        for dtype in (np.uint64, np.uint32, np.uint16, np.uint8):
+            size = np.dtype(dtype).itemsize
+            while self.width - offset >= size:
+                piece = np.ascontiguousarray(self.table[:, offset : offset + size])
+                lanes.append((offset, np.dtype(dtype), piece.view(dtype).reshape(-1)))
+                offset += size
+        return lanes
+
+    @cached_property
+    def strings(self) -> pa.Array:
+        """The entries as strings (variable-width chunks)."""
+        offsets = np.zeros(self.entries + 1, dtype=np.int32)
+        np.cumsum(self.keep.sum(axis=1), out=offsets[1:])
+        data = np.ascontiguousarray(self.table[self.keep])
+        return pa.StringArray.from_buffers(self.entries, pa.py_buffer(offsets), pa.py_buffer(data))
+
+    def write(self, matrix: np.ndarray, chosen: np.ndarray | None) -> None:
+        """Entry ``chosen[i]`` into row ``i`` of ``matrix`` (None: the chunk's only entry)."""
+        if chosen is None:
+            matrix[:, self.start : self.start + self.width] = self.table[0]
+            return
+        for offset, dtype, lane in self.lanes:
+            begin = self.start + offset
+            target = matrix[:, begin : begin + dtype.itemsize]
+            if dtype.itemsize > 1:
+                target = target.view(dtype)
+            target[:, 0] = np.take(lane, chosen)
+
+
+@dataclass
+class _PatternPlan:
+    chunks: list[_Chunk]
+    groups: list[tuple[int, list[int]]]  # (span, chunk numbers) per 64-bit draw
+    width: int  # bytes per row when fixed
+    fixed: bool
+
+    @cached_property
+    def concatenation(self) -> Concatenation:
+        return Concatenation([chunk.strings for chunk in self.chunks])
+
+
 @dataclass(frozen=True)
 class Pattern(Node):
     """Characters in a row: literal slots (one alternative) and random slots (uniform alternatives)."""
@@ -330,75 +476,114 @@ class Pattern(Node):
     slots: tuple[tuple[str, ...], ...]
 
     @cached_property
-    def _layout(self) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], list[list[int]], int, bool]:
-        """Per slot (width, byte table, lengths); random slot groups; total width; fixed?"""
-        layout = []
-        fixed = True
+    def _plan(self) -> _PatternPlan:
+        """Slots cut into tabulated chunks, and chunks grouped into 64-bit draws."""
+        chunks: list[_Chunk] = []
+        current: list[tuple[bytes, ...]] = []
+        entries = width = start = 0
         for alternatives in self.slots:
-            encoded = [a.encode("utf-8") for a in alternatives]
-            width = max(len(e) for e in encoded)
-            table = np.zeros((len(encoded), width), dtype=np.uint8)
-            for row, raw in enumerate(encoded):
-                table[row, : len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-            lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-            fixed &= bool((lengths == width).all())
-            layout.append((width, table, lengths))
-        groups: list[list[int]] = []
-        span = _GROUP_SPAN
-        for position, alternatives in enumerate(self.slots):
-            radix = len(alternatives)
-            if radix == 1:
+            encoded = tuple(a.encode("utf-8") for a in alternatives)
+            slot_width = max(len(e) for e in encoded)
+            grown = max(entries, 1) * len(encoded)
+            if current and (grown > _CHUNK_ENTRIES or grown * (width + slot_width) > _CHUNK_BYTES):
+                chunks.append(_Chunk(current, start))
+                start += chunks[-1].width
+                current, entries, width = [], 0, 0
+            current.append(encoded)
+            entries = max(entries, 1) * len(encoded)
+            width += slot_width
+        chunks.append(_Chunk(current, start))
+        groups: list[tuple[int, list[int]]] = []
+        for number, chunk in enumerate(chunks):
+            if chunk.entries == 1:
                 continue
-            if not groups or span * radix > _GROUP_SPAN:
-                groups.append([])
-                span = 1
-            groups[-1].append(position)
-            span *= radix
-        return layout, groups, sum(w for w, _, _ in layout), fixed
+            if not groups or groups[-1][0] * chunk.entries > _GROUP_SPAN:
+                groups.append((1, []))
+            span, members = groups[-1]
+            groups[-1] = (span * chunk.entries, [*members, number])
+        return _PatternPlan(chunks, groups, sum(c.width for c in chunks), all(c.fixed for c in chunks))
 
-    def _choices(self, index: np.ndarray, stream: Stream) -> dict[int, np.ndarray]:
-        _, groups, _, _ = self._layout
-        choices = {}
-        for number, positions in enumerate(groups):
-            span = reduce(lambda a, b: a * b, (len(self.slots[p]) for p in positions), 1)
-            draw = stream.child("slots", number).bits(index) % np.uint64(span)
-            for position in positions:
-                radix = np.uint64(len(self.slots[position]))
-                choices[position] = (draw % radix).astype(np.intp)
-                draw //= radix
-        return choices
+    def _drawn(self, index: np.ndarray, stream: Stream) -> list[np.ndarray | None]:
+        """The chosen entry of every chunk per row; one 64-bit draw serves a group of chunks.
 
-    def _assemble(self, rows: int, choices: Mapping[int, np.ndarray]) -> np.ndarray | pa.Array:
-        layout, _, total, fixed = self._layout
-        matrix = np.empty((rows, total), dtype=np.uint8)
-        keep = None if fixed else np.ones((rows, total), dtype=bool)
-        offset = 0
-        for position, (width, table, lengths) in enumerate(layout):
-            if position in choices:
-                chosen = choices[position]
-                if width == 1:
-                    matrix[:, offset] = table[:, 0][chosen]
-                else:
-                    matrix[:, offset : offset + width] = table[chosen]
-                if keep is not None:
-                    keep[:, offset : offset + width] = np.arange(width) < lengths[chosen][:, None]
-            else:
-                matrix[:, offset : offset + width] = table[0]
-            offset += width
-        return matrix if keep is None else ragged_strings(matrix, keep)
+        The draw is reduced modulo the group's span (below 2**40, so the bias is
+        below 2**-24) and read as mixed-radix digits, the first chunk least significant.
+        """
+        plan = self._plan
+        chosen: list[np.ndarray | None] = [None] * len(plan.chunks)
+        for number, (span, members) in enumerate(plan.groups):
+            draw = stream.child("slots", number).bits(index)
+            product = np.empty_like(draw)
+            _reduce(draw, span, np.empty_like(draw), product)
+            for member in members[:-1]:
+                quotient = np.empty_like(draw)
+                _reduce(draw, plan.chunks[member].entries, quotient, product)
+                chosen[member] = draw.view(np.int64)
+                draw = quotient
+            chosen[members[-1]] = draw.view(np.int64)
+        return chosen
+
+    def _enumerated(self, ordinal: np.ndarray) -> list[np.ndarray | None]:
+        """The entries of value number ``ordinal``: mixed radix, last slot fastest."""
+        remaining = np.asarray(ordinal, dtype=np.uint64)
+        chosen: list[np.ndarray | None] = [None] * len(self._plan.chunks)
+        for number in reversed(range(len(self._plan.chunks))):
+            entries = self._plan.chunks[number].entries
+            if entries > 1:
+                radix = np.uint64(entries)
+                quotient = remaining // radix
+                chosen[number] = (remaining - quotient * radix).view(np.int64)
+                remaining = quotient
+        return chosen
+
+    def _assemble(self, rows: int, chosen: list[np.ndarray | None]) -> np.ndarray | pa.Array:
+        plan = self._plan
+        if not plan.fixed:
+            return plan.concatenation.build([0 if c is None else c for c in chosen], rows)
+        matrix = pool_empty((rows, plan.width), np.uint8)
+        for chunk, entries in zip(plan.chunks, chosen):
+            chunk.write(matrix, entries)
+        return matrix
+
+    def fill(self, matrix: np.ndarray, index: np.ndarray, stream: Stream) -> None:
+        """``matrix(index, stream)`` written into ``matrix`` (rows x width, rows contiguous).
+
+        Like ``_drawn`` then ``_assemble``, but each chunk is written as soon as it
+        is drawn, so two scratch arrays serve every chunk of a draw.
+        """
+        plan = self._plan
+        scratch: list[np.ndarray] = []
+        for number, (span, members) in enumerate(plan.groups):
+            draw = stream.child("slots", number).bits(index)
+            if not scratch:
+                scratch = [pool_empty(len(index), np.uint64), pool_empty(len(index), np.uint64)]
+            quotient, product = scratch
+            _reduce(draw, span, quotient, product)
+            for member in members[:-1]:
+                _reduce(draw, plan.chunks[member].entries, quotient, product)
+                plan.chunks[member].write(matrix, draw.view(np.int64))
+                draw, quotient = quotient, draw
+                scratch[0] = quotient
+            plan.chunks[members[-1]].write(matrix, draw.view(np.int64))
+        for chunk in plan.chunks:
+            if chunk.entries == 1:
+                chunk.write(matrix, None)
 
     def matrix(self, index: np.ndarray, stream: Stream) -> np.ndarray:
         """The values as a (rows, width) byte matrix; fixed-width patterns only."""
-        if not self._layout[3]:
+        if not self._plan.fixed:
             raise NotVectorisable("variable-width pattern has no byte matrix")
-        return self._assemble(len(index), self._choices(index, stream))  # type: ignore[return-value]
+        matrix = pool_empty((len(index), self._plan.width), np.uint8)
+        self.fill(matrix, index, stream)
+        return matrix
 
     def generate(self, index: np.ndarray, stream: Stream) -> pa.Array:
-        built = self._assemble(len(index), self._choices(index, stream))
-        return fixed_strings(built) if isinstance(built, np.ndarray) else built
+        if self._plan.fixed:
+            return fixed_strings(self.matrix(index, stream))
+        return self._assemble(len(index), self._drawn(index, stream))  # type: ignore[return-value]
 
     def is_fixed_width(self) -> bool:
-        return self._layout[3]
+        return self._plan.fixed
 
     def enumerable(self) -> bool:
         distinct = all(len(set(s)) == len(s) and len({len(a) for a in s}) == 1 for s in self.slots)
@@ -409,25 +594,15 @@ class Pattern(Node):
             return None
         return reduce(lambda a, b: a * b, (len(s) for s in self.slots), 1)
 
-    def ordinal_choices(self, ordinal: np.ndarray) -> dict[int, np.ndarray]:
-        remaining = np.asarray(ordinal, dtype=np.uint64).copy()
-        choices = {}
-        for position in reversed(range(len(self.slots))):
-            radix = len(self.slots[position])
-            if radix > 1:
-                choices[position] = (remaining % np.uint64(radix)).astype(np.int64)
-                remaining //= np.uint64(radix)
-        return choices
-
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
-        built = self._assemble(len(ordinal), self.ordinal_choices(ordinal))
+        built = self._assemble(len(ordinal), self._enumerated(ordinal))
         return fixed_strings(built) if isinstance(built, np.ndarray) else built
 
     def matrix_at(self, ordinal: np.ndarray) -> np.ndarray:
         """``value_at`` as a byte matrix; fixed-width patterns only."""
-        if not self._layout[3]:
+        if not self._plan.fixed:
             raise NotVectorisable("variable-width pattern has no byte matrix")
-        return self._assemble(len(ordinal), self.ordinal_choices(ordinal))  # type: ignore[return-value]
+        return self._assemble(len(ordinal), self._enumerated(ordinal))  # type: ignore[return-value]
 
     def atoms(self) -> tuple[str, ...]:
         return tuple(a for s in self.slots for a in s)
@@ -539,7 +714,20 @@ class Join(Node):
 
     parts: tuple[Node, ...]
 
+    @cached_property
+    def _static(self) -> Concatenation | None:
+        """One table per part when every part is a pick or a constant (then a row is one take)."""
+        if not all(isinstance(p, (Const, Pick)) for p in self.parts):
+            return None
+        return Concatenation([p.table if isinstance(p, Pick) else [p.text] for p in self.parts])  # type: ignore[union-attr]
+
     def generate(self, index: np.ndarray, stream: Stream) -> pa.Array:
+        if self._static is not None:
+            chosen = [
+                part.choose(index, stream.child("part", position)) if isinstance(part, Pick) else 0
+                for position, part in enumerate(self.parts)
+            ]
+            return self._static.build(chosen, len(index))
         pieces: list[pa.Array | str] = []
         for position, part in enumerate(self.parts):
             if isinstance(part, Const):
@@ -633,8 +821,17 @@ class Mix(Node):
     def alias(self) -> AliasTable:
         return AliasTable(self.weights)
 
+    @cached_property
+    def pattern_widths(self) -> np.ndarray | None:
+        """Bytes per value of each option when every option is a fixed-width pattern, else None."""
+        if not all(isinstance(o, Pattern) and o.is_fixed_width() for o in self.options):
+            return None
+        return np.array([o._plan.width for o in self.options], dtype=np.int64)  # type: ignore[union-attr]
+
     def generate(self, index: np.ndarray, stream: Stream) -> pa.Array:
         choice = self.alias.choose(index, stream.child("option"))
+        if self.pattern_widths is not None and len(index):
+            return self._patterns(index, stream, choice, self.pattern_widths)
         pieces = [
             (positions, self.options[option].generate(index[positions], stream.child("option", option)))
             for option, positions in groups_of(choice, len(self.options))
@@ -642,6 +839,29 @@ class Mix(Node):
         if not pieces:
             return pa.array([], pa.string())
         return scatter(pieces, len(index))
+
+    def _patterns(self, index: np.ndarray, stream: Stream, choice: np.ndarray, widths: np.ndarray) -> pa.Array:
+        """Fixed-width options write their rows straight into one buffer, grouped by option; one take orders it."""
+        rows = len(index)
+        order = stable_order(choice, len(self.options))
+        counts = np.bincount(choice, minlength=len(self.options))
+        data = pool_empty(int(counts @ widths), np.uint8)
+        offsets = pool_empty(rows + 1, np.int32)
+        offsets[0] = 0
+        np.cumsum(np.repeat(widths, counts), out=offsets[1:])
+        first = 0
+        for option, count in enumerate(counts.tolist()):
+            if not count:
+                continue
+            positions = order[first : first + count]
+            start = int(offsets[first])
+            region = data[start : start + count * int(widths[option])].reshape(count, int(widths[option]))
+            self.options[option].fill(region, index[positions], stream.child("option", option))  # type: ignore[attr-defined]
+            first += count
+        grouped = pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
+        inverse = pool_empty(rows, np.int64)
+        inverse[order] = np.arange(rows, dtype=np.int64)
+        return grouped.take(pa.array(inverse))
 
     def atoms(self) -> tuple[str, ...] | None:
         collected: list[str] = []

@@ -12,6 +12,10 @@ concatenations, alternations and bounded repetitions.
   ``re.fullmatch``-es the pattern. Choices are uniform per node: each branch of
   ``a|b``, each repetition count of ``x{2,5}`` and each character of a class is
   equally likely (so values are not uniform over the set of strings).
+  ``generate_arrow`` returns the same values as an Arrow string array, built from
+  bytes without ``str`` objects; patterns of fixed shape (literals, classes and exact
+  repetitions, e.g. ``[A-Z]{3}-\\d{6}``) are generated like Faker's ``bothify``
+  patterns (:class:`faker_vector.Pattern`: a table gather per few characters).
 * ``cardinality()`` is the exact number of *distinct* strings ``generate`` can
   produce. Ambiguous patterns such as ``a?a?`` or ``[a-z]+[a-z0-9]*`` count every
   string once (the count comes from a deterministic automaton, not from multiplying
@@ -22,7 +26,8 @@ concatenations, alternations and bounded repetitions.
 * ``value_at(ordinals)`` is a bijection from ``[0, cardinality())`` onto those strings:
   ordinal ``k`` is the ``k``-th string in sorted (code point) order, so distinct
   ordinals give distinct strings. It is vectorised over the ordinals (one numpy pass
-  per character position and automaton state) and works for ambiguous patterns too.
+  per character position and automaton state) and works for ambiguous patterns too;
+  ``value_at_arrow`` returns them as an Arrow string array.
 
 Value space
 -----------
@@ -55,7 +60,10 @@ import functools
 import re
 
 import numpy as np
+import pyarrow as pa
 
+from .faker_vector import fixed_strings
+from .faker_vector import pattern as slot_pattern
 from .seeding import Stream, as_index
 
 try:
@@ -339,10 +347,14 @@ def _draw_chars(
     radix = np.uint64(size)
     for draw_no, first in enumerate(range(0, count, per_draw)):
         in_draw = min(per_draw, count - first)
-        remaining = stream.child(draw_no).bits(rows) % np.uint64(size**in_draw)
+        remaining = stream.child(draw_no).bits(rows)
+        span = np.uint64(size**in_draw)
+        # x - (x // n) * n is x % n: numpy divides uint64 by a scalar several times faster than it takes remainders
+        remaining = remaining - (remaining // span) * span
         for column in range(first, first + in_draw):
-            remaining, digit = np.divmod(remaining, radix)
-            drawn[:, column] = codes[digit]
+            quotient = remaining // radix
+            drawn[:, column] = codes[(remaining - quotient * radix).view(np.int64)]
+            remaining = quotient
     return drawn
 
 
@@ -471,6 +483,52 @@ def _to_strings(codes: np.ndarray, lengths: np.ndarray | int, may_contain_nul: b
         return texts
     texts = np.ascontiguousarray(codes, dtype=_CODE).view(f"U{width}").reshape(row_count)
     return texts.astype(object)
+
+
+def _to_arrow(codes: np.ndarray, lengths: np.ndarray | int, may_contain_nul: bool) -> pa.Array:
+    """Rows of code points as an Arrow string array; ASCII rows are packed as bytes, no ``str`` objects."""
+    row_count, width = codes.shape
+    if width == 0 or row_count == 0:
+        return pa.array([""] * row_count, pa.string())
+    if int(codes.max()) >= 0x80:
+        return pa.array(_to_strings(codes, lengths, may_contain_nul), pa.string())
+    ascii_codes = codes.astype(np.uint8)
+    if isinstance(lengths, int) and lengths == width:
+        return fixed_strings(ascii_codes)
+    row_lengths = np.broadcast_to(np.asarray(lengths, dtype=np.int64), (row_count,))
+    offsets = np.zeros(row_count + 1, dtype=np.int32)
+    np.cumsum(row_lengths, out=offsets[1:])
+    data = ascii_codes[np.arange(width) < row_lengths[:, None]]
+    return pa.StringArray.from_buffers(row_count, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _fixed_slots(node: _Node) -> list[tuple[str, ...]] | None:
+    """The node as character slots (each uniform over its alternatives), if its shape is fixed.
+
+    Literals, classes and exact repetitions of them: such patterns (``[A-Z]{3}-\\d{6}``)
+    generate like Faker's ``bothify`` patterns, a table gather per few characters.
+    """
+    if isinstance(node, _Anchor):
+        return []
+    if isinstance(node, (_Literal, _Chars)):
+        codes = node.codes.tolist()
+        if any(0xD800 <= code <= 0xDFFF for code in codes):
+            return None  # lone surrogates have no UTF-8 form
+        if isinstance(node, _Literal):
+            return [("".join(map(chr, codes)),)]
+        return [tuple(map(chr, codes))]
+    if isinstance(node, _Repeat) and node.low == node.high:
+        body = _fixed_slots(node.body)
+        return None if body is None else body * node.low
+    if isinstance(node, _Concat):
+        slots: list[tuple[str, ...]] = []
+        for part in node.parts:
+            part_slots = _fixed_slots(part)
+            if part_slots is None:
+                return None
+            slots.extend(part_slots)
+        return slots
+    return None
 
 
 # --------------------------------------------------------------------------- enumeration
@@ -726,6 +784,8 @@ class RegexGenerator:
         self._may_contain_nul = builder.emits_nul
         self._enumerator_built = False
         self._enumerator: _Enumerator | None = None
+        slots = _fixed_slots(self._root) if self._root.positions <= _MAX_POSITIONS else None
+        self._pattern = None if slots is None else slot_pattern(slots)
 
     def __repr__(self) -> str:
         return f"RegexGenerator({self.pattern!r}, max_repeat={self.max_repeat})"
@@ -753,9 +813,15 @@ class RegexGenerator:
 
     def generate(self, stream: Stream, index: np.ndarray) -> np.ndarray:
         """One matching string per row index, as a numpy object array."""
+        return np.asarray(self.generate_arrow(stream, index).to_numpy(zero_copy_only=False), dtype=object)
+
+    def generate_arrow(self, stream: Stream, index: np.ndarray) -> pa.Array:
+        """``generate`` as an Arrow string array (the same values, built without ``str`` objects)."""
         rows = as_index(index)
+        if self._pattern is not None:
+            return self._pattern.generate(rows, stream)
         codes, lengths = _emit(self._root, stream, rows)
-        return _to_strings(codes, lengths, self._may_contain_nul)
+        return _to_arrow(codes, lengths, self._may_contain_nul)
 
     def value_at(self, ordinal: np.ndarray) -> np.ndarray:
         """The ``k``-th value in sorted order for each ordinal ``k`` in ``[0, cardinality())``."""
@@ -778,6 +844,10 @@ class RegexGenerator:
             raise ValueError(f"ordinal {int(ordinals.max())} is outside [0, {enumerator.total})")
         codes, lengths = enumerator.unrank(ordinals)
         return _to_strings(codes, lengths, self._may_contain_nul)
+
+    def value_at_arrow(self, ordinal: np.ndarray) -> pa.Array:
+        """``value_at`` as an Arrow string array."""
+        return pa.array(self.value_at(ordinal), pa.string())
 
 
 @functools.lru_cache(maxsize=512)

@@ -41,10 +41,10 @@ class Regex(Rule):
         return self.generator.cardinality() if self.generator else None
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
-        return pa.array(self.generator.value_at(ordinal), pa.string())
+        return self.generator.value_at_arrow(ordinal)
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
-        return pa.array(self.generator.generate(stream, rows.index), pa.string())
+        return self.generator.generate_arrow(stream, rows.index)
 
     def describe(self) -> str:
         return f"regex /{self.pattern}/"

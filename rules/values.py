@@ -8,6 +8,8 @@ failure here names the column.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,12 +53,39 @@ def _to_text(values: pa.Array) -> pa.Array:
     return values.cast(pa.string())
 
 
+_POOL_THRESHOLD = 128 << 10  # below glibc's mmap threshold numpy's own allocations are cheap
+
+
+def pool_empty(shape: int | tuple[int, ...], dtype: np.dtype | type = np.uint8) -> np.ndarray:
+    """An uninitialised numpy array whose memory comes from Arrow's memory pool.
+
+    Arrow's allocator (mimalloc/jemalloc) keeps freed pages mapped, while a fresh
+    numpy array of a chunk's size is a fresh mmap that page-faults on first touch:
+    on these machines that costs more than the arithmetic on it. Use for large
+    scratch arrays and for buffers that end up inside Arrow arrays.
+    """
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    count = int(np.prod(shape, dtype=np.int64))
+    if count * dtype.itemsize < _POOL_THRESHOLD:
+        return np.empty(shape, dtype=dtype)
+    buffer = pa.allocate_buffer(count * dtype.itemsize)
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
 def fixed_width_strings(codes: np.ndarray) -> pa.Array:
-    """An Arrow string array from an (n, width) uint8 matrix of ASCII codes, without Python strings."""
+    """An Arrow string array from an (n, width) uint8 matrix of UTF-8 bytes, without Python strings."""
     rows, width = codes.shape
     data = np.ascontiguousarray(codes, dtype=np.uint8)
-    offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int32)
-    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.StringArray.from_buffers(rows, _even_offsets(rows, width), pa.py_buffer(data))
+
+
+@functools.lru_cache(maxsize=16)
+def _even_offsets(rows: int, width: int) -> pa.Buffer:
+    """Offsets 0, width, 2 * width ...: Arrow buffers are immutable, so arrays of one shape share them."""
+    if width == 0:
+        return pa.py_buffer(np.zeros(rows + 1, dtype=np.int32))
+    return pa.py_buffer(np.arange(0, (rows + 1) * width, width, dtype=np.int32))
 
 
 def random_letters(stream: Stream, index: np.ndarray, width: int) -> np.ndarray:

@@ -18,10 +18,12 @@ from synthbeam.rules import faker_rules
 from synthbeam.rules.errors import Issues
 from synthbeam.rules.faker_pool import faker_generator
 from synthbeam.rules.faker_rules import (
+    TAG_SPACE,
     FakerMethod,
     VectorisedFaker,
     faker_method_name,
     suggest_faker_methods,
+    tag_space,
 )
 from synthbeam.rules.keys import unique_ordinals
 from synthbeam.rules.registry import Rows, RuleContext, Settings, lookup_rule
@@ -222,6 +224,33 @@ def test_unique_emails_by_construction(method: str, locale: str) -> None:
     pattern = local if method == "user_name" else local + r"@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}"
     assert all(re.fullmatch(pattern, v) for v in values), values[:3]
     assert rule.value_at(ordinals[:10]).to_pylist() == values[:10]
+
+
+def test_unique_email_space_sits_just_below_a_power_of_four() -> None:
+    """The key permutation covers the next power of four: a space just below it never cycle-walks far."""
+    for locale in ("en_US", "de_DE", "ja_JP"):
+        space = build("email", locale)[0].cardinality()
+        power = 4 ** ((space.bit_length() + 1) // 2)
+        assert power // 4 < space <= power and space > power * (1 - 1 / 2_500), (locale, space)
+
+
+@pytest.mark.parametrize("names", [1, 7, 400, 690_000, 2_070_000, 10**9])
+def test_tag_space_fills_a_power_of_four(names: int) -> None:
+    tags = tag_space(names)
+    largest = 4 ** (((names * TAG_SPACE).bit_length() - 1) // 2)  # largest power of four <= names * TAG_SPACE
+    assert TAG_SPACE // 4 < tags <= TAG_SPACE
+    assert names * tags <= largest < names * (tags + 1)
+
+
+def test_unique_emails_spread_over_the_domains() -> None:
+    rule, _ = build("email", "en_US")
+    values = rule.value_at(unique_ordinals(Stream.root("d"), np.arange(30_000, dtype=np.uint64),
+                                           rule.cardinality())).to_pylist()
+    domains = collections.Counter(v.split("@")[1] for v in values)
+    assert set(domains) == {"example.org", "example.com", "example.net"}
+    assert all(abs(n / len(values) - 1 / 3) < 0.02 for n in domains.values())
+    tags = collections.Counter(bool(re.search(r"\d@", v)) for v in values)
+    assert tags[True] > 0.99 * len(values)
 
 
 def test_unique_email_domain_follows_params() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import re
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from synthbeam.rules.faker_vector import (
     NUMERIFY,
     AliasTable,
+    Concatenation,
     Const,
     IntText,
     Join,
@@ -18,6 +20,7 @@ from synthbeam.rules.faker_vector import (
     Node,
     Pattern,
     Pick,
+    groups_of,
     join,
     lexify_table,
     mix,
@@ -122,3 +125,73 @@ def test_int_text_pads() -> None:
     values = run(IntText(501, 99950, width=5), 5000)
     assert all(len(v) == 5 and 501 <= int(v) <= 99950 for v in values)
     assert IntText(501, 99950, width=5).fixed_length() == 5
+
+
+# -- the fast paths: chunk tables, single-take concatenation, in-place mixes ------------------------
+def test_concatenation_equals_joining_the_entries() -> None:
+    tables = [["a", "bb", ""], ["-"], ["x", "yyy"]]
+    generator = np.random.default_rng(0)
+    first, last = generator.integers(0, 3, 500), generator.integers(0, 2, 500)
+    parts = Concatenation(tables)
+    assert parts.build([first, 0, last], 500).to_pylist() == [
+        tables[0][f] + "-" + tables[2][s] for f, s in zip(first, last)
+    ]
+    assert parts.build([first[:0], 0, last[:0]], 0).to_pylist() == []
+    assert Concatenation([["p", "q"]]).build([np.array([1, 0, 1])], 3).to_pylist() == ["q", "p", "q"]
+
+
+def test_long_patterns_span_several_chunks_and_draws() -> None:
+    node = placeholders("#" * 30 + "-??", {**NUMERIFY, **lexify_table("ab")})
+    assert len(node._plan.chunks) > 3 and len(node._plan.groups) > 1
+    values = run(node)
+    assert all(re.fullmatch(r"\d{30}-[ab]{2}", v) for v in values)
+    for position in range(0, 30, 3):  # every position uniform, across chunk and draw boundaries
+        counts = collections.Counter(v[position] for v in values)
+        assert set(counts) == set("0123456789") and max(counts.values()) < 2_250
+    assert run(node, 300) + run(node, 700, start=300) == run(node, 1000)
+
+
+def test_pattern_enumeration_is_mixed_radix_last_slot_fastest() -> None:
+    node = placeholders("?#-?", {**NUMERIFY, **lexify_table("xy")})
+    expected = ["".join(p) for p in itertools.product("xy", "0123456789", "-", "xy")]
+    assert node.value_at(np.arange(40, dtype=np.uint64)).to_pylist() == expected
+    assert node.matrix_at(np.arange(40, dtype=np.uint64)).tobytes().decode() == "".join(expected)
+
+
+def test_variable_width_patterns_are_one_take() -> None:
+    node = placeholders("〒#!-@#", NUMERIFY)
+    assert not node.is_fixed_width()
+    values = run(node)
+    assert all(re.fullmatch(r"〒\d\d?-[1-9]?\d", v) for v in values)
+    assert run(node, 300) + run(node, 700, start=300) == run(node, 1000)
+
+
+def test_mix_of_fixed_patterns_writes_each_option_in_place() -> None:
+    node = mix(
+        [placeholders("###-####", NUMERIFY), placeholders("(###) ###", NUMERIFY), placeholders("+1 #", NUMERIFY)],
+        [0.5, 0.3, 0.2],
+    )
+    assert isinstance(node, Mix) and node.pattern_widths is not None
+    values = run(node)
+    assert all(re.fullmatch(r"\d{3}-\d{4}|\(\d{3}\) \d{3}|\+1 \d", v) for v in values)
+    shares = collections.Counter(len(v) for v in values)
+    assert abs(shares[8] / len(values) - 0.5) < 0.02 and abs(shares[4] / len(values) - 0.2) < 0.02
+    assert run(node, 300) + run(node, 700, start=300) == run(node, 1000)
+    assert run(node, 0) == []
+
+
+def test_joins_of_picks_and_constants_are_one_take() -> None:
+    node = join(pick(["Ann", "Bo"]), Const(" "), pick(["Lee", "Kim", "Ng"], [0.5, 0.25, 0.25]))
+    assert isinstance(node, Join) and node._static is not None
+    values = run(node)
+    assert all(re.fullmatch(r"(Ann|Bo) (Lee|Kim|Ng)", v) for v in values)
+    assert abs(sum(v.endswith("Lee") for v in values) / len(values) - 0.5) < 0.02
+    assert run(node, 300) + run(node, 700, start=300) == run(node, 1000)
+
+
+def test_groups_of_lists_every_row_once_in_order() -> None:
+    choice = np.random.default_rng(1).integers(0, 300, 5000)
+    groups = list(groups_of(choice, 300))
+    assert sorted(np.concatenate([p for _, p in groups]).tolist()) == list(range(5000))
+    for option, positions in groups:
+        assert (choice[positions] == option).all() and (np.diff(positions) > 0).all()

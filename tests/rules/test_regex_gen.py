@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import collections
 import itertools
 import pickle
 import re
@@ -52,6 +53,31 @@ def test_generated_values_fully_match(pattern: str) -> None:
     assert values.shape == (2000,)
     mismatches = [value for value in values if not isinstance(value, str) or not re.fullmatch(pattern, value)]
     assert mismatches == []
+
+
+@pytest.mark.parametrize("pattern", MATCHING_PATTERNS)
+def test_arrow_values_equal_the_object_values_in_any_slicing(pattern: str) -> None:
+    generator = compile_regex(pattern)
+    values = generator.generate_arrow(stream(pattern), ROWS_2000).to_pylist()
+    assert values == generator.generate(stream(pattern), ROWS_2000).tolist()
+    pieces = generator.generate_arrow(stream(pattern), ROWS_2000[:700]).to_pylist()
+    assert pieces + generator.generate_arrow(stream(pattern), ROWS_2000[700:]).to_pylist() == values
+
+
+def test_fixed_shape_patterns_generate_through_chunk_tables() -> None:
+    fixed = compile_regex(r"^[A-Z]{3}-[0-9]{6}$")
+    assert fixed._pattern is not None and compile_regex(r"(foo|ba[rz])+")._pattern is None
+    values = fixed.generate_arrow(stream(), np.arange(30_000)).to_pylist()
+    letters = collections.Counter(v[1] for v in values)
+    digits = collections.Counter(v[-1] for v in values)
+    assert len(letters) == 26 and max(letters.values()) < 1.15 * 30_000 / 26
+    assert len(digits) == 10 and max(digits.values()) < 1.06 * 3_000
+
+
+def test_value_at_arrow_equals_value_at() -> None:
+    generator = compile_regex(r"[ab]{1,3}-\d")
+    ordinals = np.arange(generator.cardinality())
+    assert generator.value_at_arrow(ordinals).to_pylist() == generator.value_at(ordinals).tolist()
 
 
 @pytest.mark.parametrize("pattern", [r"(foo|ba[rz])+", r"[a-z]{3,8}@(example|test)\.(com|org)", r".{0,12}"])
