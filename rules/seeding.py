@@ -17,6 +17,7 @@ import numpy as np
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFT30, _SHIFT27, _SHIFT31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _TWO_POW_53 = float(1 << 53)
 _MASK64 = (1 << 64) - 1
 
@@ -32,13 +33,19 @@ def derive_key(*parts: object) -> int:
 
 
 def mix64(values: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic); returns a new array."""
     z = values.astype(np.uint64, copy=True)
-    z ^= z >> np.uint64(30)
-    z *= _MIX1
-    z ^= z >> np.uint64(27)
-    z *= _MIX2
-    z ^= z >> np.uint64(31)
+    return _mix64_into(z, np.empty_like(z))
+
+
+def _mix64_into(z: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser applied to ``z`` in place (fresh arrays are costly here: page faults)."""
+    for shift, multiplier in ((_SHIFT30, _MIX1), (_SHIFT27, _MIX2)):
+        np.right_shift(z, shift, out=scratch)
+        np.bitwise_xor(z, scratch, out=z)
+        np.multiply(z, multiplier, out=z)
+    np.right_shift(z, _SHIFT31, out=scratch)
+    np.bitwise_xor(z, scratch, out=z)
     return z
 
 
@@ -73,8 +80,13 @@ class Stream:
 
     def bits(self, index: np.ndarray) -> np.ndarray:
         """Uniform uint64 per row."""
-        idx = as_index(index)
-        return mix64(mix64(idx * _GOLDEN + np.uint64(self.key)) ^ np.uint64(self.key))
+        key = np.uint64(self.key)
+        z = np.multiply(as_index(index), _GOLDEN)
+        z += key
+        scratch = np.empty_like(z)
+        _mix64_into(z, scratch)
+        z ^= key
+        return _mix64_into(z, scratch)
 
     def uniform(self, index: np.ndarray) -> np.ndarray:
         """Uniform float64 in [0, 1) per row."""
