@@ -281,7 +281,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     unknown = [t for t in tables if t not in plan.tables]
     if unknown:
         raise UserError(f"no table {unknown[0]!r} in {plan.source}; tables: {', '.join(plan.tables)}")
-    resolve_dedup(plan)  # the same values generate writes
+    for column in resolve_dedup(plan):  # the same values generate writes
+        _err(f"note: {column} is made unique by generate's dedup pass; preview shows first draws there")
     for line in preview_lines(plan, tables, args.limit):
         _out(line)
     return EXIT_OK

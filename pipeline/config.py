@@ -74,15 +74,23 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def resolve_dedup(plan: Plan) -> dict[str, int]:
-    """Run the dedup pass for unique columns that need one; collisions per ``table.column``.
+PREVIEW_DEDUP_MAX_ROWS = 2_000_000
 
-    The pass runs in this process (``synthbeam.rules.dedup``): its result is a
-    small map of replaced rows that travels inside the plan to every worker,
-    so ``preview`` and every runner see the same values.
+
+def resolve_dedup(plan: Plan) -> list[str]:
+    """Run the dedup pass in this process for ``preview``, so it shows the rows ``generate`` writes.
+
+    ``generate`` runs the same rounds distributed. Here the pass holds a
+    column's values in a set, so columns of tables over
+    ``PREVIEW_DEDUP_MAX_ROWS`` rows are left out; their names are returned
+    so the caller can say that those previews may differ where a row collided.
     """
-    from synthbeam.rules.dedup import apply_dedup, dedup_columns
+    from synthbeam.rules.dedup import dedup_columns, find_replacements
 
-    if not dedup_columns(plan):
-        return {}
-    return apply_dedup(plan)
+    skipped = []
+    for table, column in dedup_columns(plan):
+        if plan.table(table).rows > PREVIEW_DEDUP_MAX_ROWS:
+            skipped.append(f"{table}.{column}")
+            continue
+        plan.replacements[f"{table}.{column}"] = find_replacements(plan, table, column)
+    return skipped
