@@ -12,6 +12,13 @@ builds it for batch pipelines (pipeline options provisioned to the workers),
 never Prism. Any other runner (``PrismRunner`` included, if asked for by name)
 is Beam's own.
 
+Multi-process workers (``--direct_running_mode=multi_processing``) are forked
+from this process when that is safe (:mod:`synthbeam.pipeline.worker`): a
+fresh interpreter per worker costs about a second of CPU before it generates a
+row. ``LocalRunner.prestart_workers`` forks them early (``generate`` calls it
+before any thread starts); otherwise the runner forks them when the run starts,
+or, where forking is not safe, spawns ``python -m synthbeam.pipeline.worker``.
+
 ``performance.max_workers`` becomes ``--direct_num_workers`` (with the
 multi-threaded running mode, since the in-memory mode ignores the count) on
 the local runner, ``--max_num_workers`` on Dataflow and ``--parallelism`` on
@@ -23,8 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import multiprocessing
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +45,15 @@ from apache_beam.options.pipeline_options import (
     WorkerOptions,
 )
 from apache_beam.portability import python_urns
-from apache_beam.portability.api import beam_provision_api_pb2
-from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.portability.api import beam_provision_api_pb2, endpoints_pb2
+from apache_beam.runners.portability.fn_api_runner import fn_runner, worker_handlers
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import create_runner
+from google.protobuf import json_format, text_format
 
 from synthbeam.rules.model import Plan
+
+from .worker import STANDBY
 
 __all__ = [
     "LOCAL_RUNNER_NAMES",
@@ -52,9 +64,13 @@ __all__ = [
     "local_runner",
 ]
 
+_LOGGER = logging.getLogger(__name__)
+
 # Lower-cased, without a trailing "runner".
 LOCAL_RUNNER_NAMES = frozenset({"direct", "switchingdirect", "fnapi"})
 WORKER_MODULE = "synthbeam.pipeline.worker"
+# The environment of multi-process workers: forked standby workers, else Beam's subprocess command.
+FORKED_WORKER_URN = "synthbeam:env:forked_or_subprocess_python:v1"
 
 
 class OptionsError(ValueError):
@@ -105,10 +121,12 @@ class BeamSetup:
     local: bool  # the in-process FnApiRunner path (live progress possible)
     workers: int  # parallelism the chunk sizing should plan for
     running_mode: str | None  # DirectRunner running mode, when local
+    forked_workers: int = 0  # multi-process workers forked ahead of the run (LocalRunner.prestart_workers)
 
     def describe(self) -> str:
         if self.local:
-            return f"{self.runner_name} (FnApiRunner, {self.running_mode}, {self.workers} worker(s))"
+            forked = ", forked" if self.forked_workers else ""
+            return f"{self.runner_name} (FnApiRunner, {self.running_mode}, {self.workers} worker(s){forked})"
         return self.runner_name
 
 
@@ -175,15 +193,71 @@ def local_runner(options: Any = None) -> LocalRunner:
 
 
 class LocalRunner(fn_runner.FnApiRunner):
-    """FnApiRunner whose multi-process workers start through :mod:`synthbeam.pipeline.worker`.
+    """FnApiRunner whose multi-process workers are forked standby workers, or quiet subprocesses.
 
     Beam's stock worker command logs start-up chatter to the terminal before it
-    reads the pipeline's log level; ours silences it first.
+    reads the pipeline's log level; ours (the fallback when forking is not
+    safe) silences it first.
     """
+
+    def prestart_workers(self, options: Any) -> int:
+        """Fork the standby workers a multi-process run of ``options`` will take; how many wait.
+
+        Call before any thread starts (a fork with threads running is unsafe and
+        is not done); the run forks them itself otherwise.
+        """
+        direct = options.view_as(DirectOptions)
+        if direct.direct_running_mode != "multi_processing":
+            return 0
+        workers = direct.direct_num_workers or multiprocessing.cpu_count()
+        return STANDBY.fill(workers)
 
     def run_via_runner_api(self, pipeline_proto: Any, options: Any) -> Any:
         stock = "-m apache_beam.runners.worker.sdk_worker_main"
+        multi_process = False
         for environment in pipeline_proto.components.environments.values():
             if environment.urn == python_urns.SUBPROCESS_SDK and environment.payload.decode("utf-8").endswith(stock):
+                environment.urn = FORKED_WORKER_URN
                 environment.payload = f"{sys.executable} -m {WORKER_MODULE}".encode()
-        return super().run_via_runner_api(pipeline_proto, options)
+                multi_process = True
+        if not multi_process:
+            return super().run_via_runner_api(pipeline_proto, options)
+        if options is not None:
+            self.prestart_workers(options)
+        try:
+            return super().run_via_runner_api(pipeline_proto, options)
+        finally:
+            STANDBY.close()
+
+
+@worker_handlers.WorkerHandler.register_environment(FORKED_WORKER_URN, bytes)
+class ForkedWorkerHandler(worker_handlers.SubprocessSdkWorkerHandler):
+    """A multi-process worker: a forked standby worker when one waits, else Beam's subprocess worker.
+
+    The payload is the subprocess command line, used only when no standby worker waits.
+    """
+
+    def start_worker(self) -> None:
+        standby = STANDBY.take()
+        if standby is None:
+            super().start_worker()
+            return
+        environment = {
+            "CONTROL_API_SERVICE_DESCRIPTOR": text_format.MessageToString(
+                endpoints_pb2.ApiServiceDescriptor(url=self.control_address)
+            ),
+            "PIPELINE_OPTIONS": json_format.MessageToJson(self.provision_info.provision_info.pipeline_options),
+            "WORKER_ID": self.worker_id,
+        }
+        standby.start(environment)
+        self.worker = standby
+        self.worker_thread = threading.Thread(
+            name=f"forked_worker_{standby.pid}", target=_reap, args=(standby, self.worker_id), daemon=True
+        )
+        self.worker_thread.start()
+
+
+def _reap(standby: Any, worker_id: str) -> None:
+    code = standby.wait()
+    if code:
+        _LOGGER.error("forked worker %s (pid %s) exited with code %s", worker_id, standby.pid, code)

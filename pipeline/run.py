@@ -39,6 +39,7 @@ from .errors import RunFailed, UserError, failure_line
 from .options import OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
+from .worker import STANDBY
 
 __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate"]
 
@@ -144,28 +145,35 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         name: list(table_chunks(name, table.rows, sizing[name].rows_per_chunk, num_shards))
         for name, table in plan.tables.items()
     }
-    report = report_base(
-        plan,
-        output_dir=out,
-        output_format=output_format,
-        num_shards=num_shards,
-        runner=setup.describe(),
-        run_id=run_id,
-        rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
-        command=request.command,
-    )
-    pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
-    build(
-        pipeline,
-        plan,
-        layout,
-        output_format=output_format,
-        chunks=chunks,
-        num_shards=num_shards,
-        overwrite=request.overwrite,
-        report=report,
-        run_id=run_id,
-    )
+    if setup.local:
+        # Before any thread starts (the monitor's, Beam's): forking workers is only safe single-threaded.
+        setup.forked_workers = setup.runner.prestart_workers(setup.options)
+    try:
+        report = report_base(
+            plan,
+            output_dir=out,
+            output_format=output_format,
+            num_shards=num_shards,
+            runner=setup.describe(),
+            run_id=run_id,
+            rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
+            command=request.command,
+        )
+        pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
+        build(
+            pipeline,
+            plan,
+            layout,
+            output_format=output_format,
+            chunks=chunks,
+            num_shards=num_shards,
+            overwrite=request.overwrite,
+            report=report,
+            run_id=run_id,
+        )
+    except BaseException:
+        STANDBY.close()
+        raise
     live = request.live if request.live is not None else (setup.local and sys.stderr.isatty())
     wait = request.wait or setup.local
     monitor = RunMonitor(run_id, {name: t.rows for name, t in plan.tables.items()}, live=live)
@@ -178,6 +186,7 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             if state not in (None, PipelineState.DONE):
                 raise RunFailed(f"the pipeline ended in state {state}")
     except BaseException as exc:
+        STANDBY.close()  # standby workers a failed run never took
         _clean_up(layout, out_existed)
         if isinstance(exc, KeyboardInterrupt):
             raise

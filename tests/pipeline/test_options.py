@@ -6,7 +6,7 @@ import pytest
 from apache_beam.options.pipeline_options import DirectOptions, FlinkRunnerOptions, WorkerOptions
 from apache_beam.portability import python_urns
 
-from synthbeam.pipeline.options import LocalRunner, OptionsError, beam_setup, local_runner
+from synthbeam.pipeline.options import FORKED_WORKER_URN, LocalRunner, OptionsError, beam_setup, local_runner
 
 
 def _plan(make_plan, **performance):
@@ -77,4 +77,19 @@ def test_subprocess_workers_start_quietly(monkeypatch) -> None:
     calls = []
     monkeypatch.setattr(fn_runner.FnApiRunner, "run_via_runner_api", lambda self, p, o: calls.append(p))
     local_runner().run_via_runner_api(proto, None)
-    assert calls[0].components.environments["env"].payload.endswith(b"-m synthbeam.pipeline.worker")
+    environment = calls[0].components.environments["env"]
+    # Our worker handler: a forked standby worker, else this quiet command as a subprocess.
+    assert environment.urn == FORKED_WORKER_URN
+    assert environment.payload.endswith(b"-m synthbeam.pipeline.worker")
+
+
+def test_the_runner_description_says_when_workers_are_forked(make_plan) -> None:
+    setup = beam_setup(["--direct_running_mode=multi_processing", "--direct_num_workers=2"], _plan(make_plan))
+    assert setup.describe() == "DirectRunner (FnApiRunner, multi_processing, 2 worker(s))"
+    setup.forked_workers = 2
+    assert setup.describe() == "DirectRunner (FnApiRunner, multi_processing, 2 worker(s), forked)"
+
+
+def test_only_multi_process_runs_prestart_workers(make_plan) -> None:
+    setup = beam_setup(["--direct_running_mode=multi_threading", "--direct_num_workers=2"], _plan(make_plan))
+    assert setup.runner.prestart_workers(setup.options) == 0
