@@ -1,9 +1,11 @@
 """``build(p, plan, ...)``: every table of a plan as branches of one Beam pipeline.
 
-Per table: chunk descriptors -> generation -> a ``BatchSink`` into the run's
-staging directory (:class:`synthbeam.transforms.write.WriteTable`). All
-tables' results meet in :class:`synthbeam.transforms.output.CommitOutput`, the
-last step, which moves the staged files into place and writes the report.
+Every table's chunk descriptors -> one generation step -> the table's
+``BatchSink`` into the run's staging directory
+(:class:`synthbeam.transforms.write.WriteTables`: one step for all tables, so
+a local runner pays a step's start and tail once, not per table). The tables'
+results meet in :class:`synthbeam.transforms.output.CommitOutput`, the last
+step, which moves the staged files into place and writes the report.
 Tables do not wait for one another: a child table computes the parent values
 it needs from the parent's row indices, never from the parent's output.
 """
@@ -23,7 +25,7 @@ from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
 from synthbeam.transforms.output import STAGING_PREFIX, CommitOutput, OutputLayout
 from synthbeam.transforms.sinks import check_avro_names, sink_class
-from synthbeam.transforms.write import WriteTable
+from synthbeam.transforms.write import WriteTables
 
 __all__ = ["build", "layout_problems"]
 
@@ -61,24 +63,21 @@ def build(
     """Add every table and the commit to ``pipeline``; returns the commit's output (the report)."""
     sink_type = sink_class(output_format)
     replacements = pipeline | "Dedup" >> DedupPlan(plan, chunks) if dedup_columns(plan) else None
-    written = []
-    for name in plan.tables:
-        sink = sink_type(
+    sinks = {
+        name: sink_type(
             layout.staged_prefix(name),
             output_schema(plan, name),
             output_column_types(plan, name),
             table_name=name,
             num_shards=num_shards,
         )
-        write = WriteTable(plan, name, chunks[name], sink, num_shards, run_id, replacements)
-        written.append(pipeline | f"Table[{name}]" >> write)
-    if not written:
-        written.append(pipeline | "NoTables" >> beam.Create([]))
-    return (
-        tuple(written)
-        | "AllTables" >> beam.Flatten()
-        | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, _audit(plan))
-    )
+        for name in plan.tables
+    }
+    if sinks:
+        written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements)
+    else:
+        written = pipeline | "NoTables" >> beam.Create([])
+    return written | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, _audit(plan))
 
 
 def _audit(plan: Plan) -> list[str]:

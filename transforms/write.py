@@ -1,9 +1,9 @@
-"""``WriteTable``: generate one table's chunks into shard files through a ``BatchSink``.
+"""``WriteTables``: generate every table's chunks into shard files through one ``BatchSink`` per table.
 
-The transform drives the sink the way Beam's ``iobase.WriteImpl`` does
+The transform drives the sinks the way Beam's ``iobase.WriteImpl`` does
 (``initialize_write`` once, a writer per bundle or shard into the sink's
 temporary directory, ``finalize_write`` once over the committed writers'
-results), with two differences that matter here:
+results), with three differences that matter here:
 
 * With a fixed shard count, Beam's ``WriteImpl`` groups the *records* by a
   random shard key, which on a local runner holds the whole table in memory.
@@ -12,14 +12,21 @@ results), with two differences that matter here:
   at one batch per worker and every shard file has the same content on every
   runner.
 * Every writer reports rows and timings, and finalization checks that the
-  files hold exactly the table's row count before they are renamed into
+  files hold exactly each table's row count before they are renamed into
   place, so a runner that committed a chunk twice fails loudly instead of
   writing duplicates.
+* All tables share one generation step. A local runner runs its stages one
+  after another, each split over its workers and each paying a start (shipping
+  the step to every worker, the first chunk's warm-up) and a tail (waiting for
+  the slowest worker); one step for every table pays them once, and gives the
+  workers every table's chunks to balance. The chunk list goes in table by
+  table, so each worker gets every other chunk of every table.
 
-Without a shard count the runner decides: one file per bundle of generated
-batches (``Reshuffle`` spreads the chunks, then ``WriteBundles``).
+Without a shard count the runner decides: one file per bundle and table
+(``Reshuffle`` spreads the chunks, then ``WriteBundles``).
 
-The output is one :class:`TableWritten` element per table.
+The output is one :class:`TableWritten` element per table. ``WriteTable`` is
+the one-table form.
 """
 
 from __future__ import annotations
@@ -40,7 +47,16 @@ from .chunks import Chunk
 from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input
 from .sinks import BatchSink
 
-__all__ = ["ShardWritten", "TableWritten", "WriteBundles", "WriteShards", "WriteTable", "finalize_table"]
+__all__ = [
+    "ShardWritten",
+    "TableWritten",
+    "WriteBundles",
+    "WriteShards",
+    "WriteTable",
+    "WriteTables",
+    "finalize_table",
+    "finalize_tables",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,7 @@ class ShardWritten:
     started: float
     finished: float
     write_seconds: float
+    table: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,67 +86,77 @@ class TableWritten:
     peak_worker_rss: int = 0
 
 
-def _initialize_write(_: None, sink: BatchSink) -> str:
-    return sink.initialize_write()
+def _initialize_writes(_: None, sinks: Mapping[str, BatchSink]) -> dict[str, str]:
+    return {table: sink.initialize_write() for table, sink in sinks.items()}
+
+
+@dataclass
+class _OpenFile:
+    """A writer of one bundle and table, with what went into it so far."""
+
+    writer: Any
+    started: float
+    rows: int = 0
+    chunks: int = 0
+    write_seconds: float = 0.0
 
 
 class WriteBundles(beam.DoFn):
-    """``(table, chunk_id, RecordBatch)`` -> one shard file per bundle (``ShardWritten``)."""
+    """``(table, chunk_id, RecordBatch)`` -> one shard file per bundle and table (``ShardWritten``)."""
 
-    def __init__(self, sink: BatchSink) -> None:
+    def __init__(self, sinks: Mapping[str, BatchSink]) -> None:
         super().__init__()
-        self.sink = sink
+        self.sinks = dict(sinks)
 
     def start_bundle(self) -> None:
-        self.writer = None
-        self.rows = 0
-        self.chunks = 0
-        self.started = 0.0
-        self.write_seconds = 0.0
+        self.files: dict[str, _OpenFile] = {}
 
-    def process(self, element: tuple[str, int, Any], init_result: str) -> None:
-        _, _, batch = element
-        if self.writer is None:
-            self.started = time.time()
+    def process(self, element: tuple[str, int, Any], init_results: Mapping[str, str]) -> None:
+        table, _, batch = element
+        open_file = self.files.get(table)
+        if open_file is None:
             # A fresh name per attempt: a retried bundle never appends to a failed attempt's file.
-            self.writer = self.sink.open_writer(init_result, uuid.uuid4().hex)
+            writer = self.sinks[table].open_writer(init_results[table], uuid.uuid4().hex)
+            open_file = self.files[table] = _OpenFile(writer, time.time())
         clock = time.perf_counter()
-        self.writer.write(batch)
-        self.write_seconds += time.perf_counter() - clock
-        self.rows += batch.num_rows
-        self.chunks += 1
+        open_file.writer.write(batch)
+        open_file.write_seconds += time.perf_counter() - clock
+        open_file.rows += batch.num_rows
+        open_file.chunks += 1
 
     def finish_bundle(self) -> Iterator[Any]:
-        if self.writer is not None:
+        files, self.files = self.files, {}
+        for table, open_file in files.items():
             clock = time.perf_counter()
-            temp_path = self.writer.close()
-            self.write_seconds += time.perf_counter() - clock
-            written = ShardWritten(temp_path, self.rows, self.chunks, self.started, time.time(), self.write_seconds)
+            temp_path = open_file.writer.close()
+            seconds = open_file.write_seconds + time.perf_counter() - clock
+            written = ShardWritten(
+                temp_path, open_file.rows, open_file.chunks, open_file.started, time.time(), seconds, table
+            )
             yield window.GlobalWindows.windowed_value(written)
-            self.writer = None
 
 
 class WriteShards(beam.DoFn):
-    """``(shard, [Chunk, ...])`` -> that shard's file, generating its chunks in order.
+    """``((table, shard), [Chunk, ...])`` -> that shard's file, generating its chunks in order.
 
     Main output ``ShardWritten``; ``ChunkStats`` on the ``stats`` output.
     """
 
-    def __init__(self, plan: Plan, sink: BatchSink, run_id: str = "") -> None:
+    def __init__(self, plan: Plan, sinks: Mapping[str, BatchSink], run_id: str = "") -> None:
         super().__init__()
         self.generator = ChunkGenerator(plan, run_id)
-        self.sink = sink
+        self.sinks = dict(sinks)
 
     def process(
         self,
-        element: tuple[int, Iterable[Chunk]],
-        init_result: str,
+        element: tuple[tuple[str, int], Iterable[Chunk]],
+        init_results: Mapping[str, str],
         replacements: Mapping[str, Replacements] | None = None,
     ) -> Iterator[Any]:
-        shard, chunks = element
+        (table, shard), chunks = element
         started = time.time()
         # The shard number leads the name: finalize_write sorts names, so shard n lands in file n.
-        writer = self.sink.open_writer(init_result, f"shard-{shard:05d}-{uuid.uuid4().hex}")
+        writer = self.sinks[table].open_writer(init_results[table], f"shard-{shard:05d}-{uuid.uuid4().hex}")
         rows = count = 0
         write_seconds = 0.0
         for chunk in sorted(chunks, key=lambda c: c.chunk_id):
@@ -143,7 +170,7 @@ class WriteShards(beam.DoFn):
         clock = time.perf_counter()
         temp_path = writer.close()
         write_seconds += time.perf_counter() - clock
-        yield ShardWritten(temp_path, rows, count, started, time.time(), write_seconds)
+        yield ShardWritten(temp_path, rows, count, started, time.time(), write_seconds, table)
 
 
 def finalize_table(
@@ -187,17 +214,98 @@ def finalize_table(
     )
 
 
+def finalize_tables(
+    _: None,
+    sinks: Mapping[str, BatchSink],
+    expected_rows: Mapping[str, int],
+    num_shards: int,
+    init_results: Mapping[str, str],
+    shards: list[ShardWritten],
+    stats: list[ChunkStats],
+) -> Iterator[TableWritten]:
+    """:func:`finalize_table` for every table, each with its own writers and chunk statistics."""
+    for table, sink in sinks.items():
+        yield from finalize_table(
+            None,
+            sink,
+            table,
+            expected_rows[table],
+            num_shards,
+            init_results[table],
+            [s for s in shards if s.table == table],
+            [s for s in stats if s.table == table],
+        )
+
+
 def _shard_number(temp_path: str) -> int:
     name = temp_path.replace("\\", "/").rsplit("/", 1)[-1]
     return int(name.split("-")[1]) if name.startswith("shard-") else -1
 
 
-class WriteTable(beam.PTransform):
-    """PBegin -> one ``TableWritten``: the table generated and written through ``sink``.
+class WriteTables(beam.PTransform):
+    """PBegin -> one ``TableWritten`` per table: every table generated and written through its sink.
 
-    ``num_shards`` > 0 fixes the file count (chunks must carry their shard);
-    0 lets the runner decide (one file per bundle).
+    ``chunks`` and ``sinks`` map table -> its chunks / its sink. ``num_shards``
+    > 0 fixes each table's file count (chunks must carry their shard); 0 lets
+    the runner decide (one file per bundle and table).
     """
+
+    def __init__(
+        self,
+        plan: Plan,
+        chunks: Mapping[str, Iterable[Chunk]],
+        sinks: Mapping[str, BatchSink],
+        num_shards: int = 0,
+        run_id: str = "",
+        replacements: pvalue.PCollection | None = None,
+    ) -> None:
+        super().__init__()
+        self.plan = plan
+        self.sinks = dict(sinks)
+        # Table by table, chunk by chunk: a runner that deals elements round-robin gives
+        # each worker every other chunk of every table (see the module docstring).
+        self.chunks = [chunk for table in self.sinks for chunk in chunks.get(table, ())]
+        self.num_shards = num_shards
+        self.run_id = run_id
+        self.replacements = replacements
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
+        once = pipeline | "Once" >> beam.Create([None])
+        init = once | "InitializeWrite" >> beam.Map(_initialize_writes, self.sinks)
+        if self.num_shards > 0:
+            keyed = [((chunk.table, chunk.shard), chunk) for chunk in self.chunks]
+            written = (
+                pipeline
+                | "Chunks" >> beam.Create(keyed, reshuffle=False)
+                | "GroupByShard" >> beam.GroupByKey()
+                | "WriteShards"
+                >> beam.ParDo(
+                    WriteShards(self.plan, self.sinks, self.run_id),
+                    pvalue.AsSingleton(init),
+                    *dedup_side_input(self.replacements),
+                ).with_outputs(STATS, main="shards")
+            )
+            shards, stats = written.shards, written[STATS]
+        else:
+            generated = pipeline | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
+            shards = generated.batches | "WriteBundles" >> beam.ParDo(
+                WriteBundles(self.sinks), pvalue.AsSingleton(init)
+            )
+            stats = generated[STATS]
+        return once | "Finalize" >> beam.FlatMap(
+            finalize_tables,
+            self.sinks,
+            {table: self.plan.table(table).rows for table in self.sinks},
+            self.num_shards,
+            pvalue.AsSingleton(init),
+            pvalue.AsList(shards),
+            pvalue.AsList(stats),
+        )
+
+
+class WriteTable(beam.PTransform):
+    """PBegin -> one ``TableWritten``: one table generated and written through ``sink`` (see ``WriteTables``)."""
 
     def __init__(
         self,
@@ -210,42 +318,7 @@ class WriteTable(beam.PTransform):
         replacements: pvalue.PCollection | None = None,
     ) -> None:
         super().__init__()
-        self.plan = plan
-        self.table = table
-        self.chunks = list(chunks)
-        self.sink = sink
-        self.num_shards = num_shards
-        self.run_id = run_id
-        self.replacements = replacements
+        self.write = WriteTables(plan, {table: list(chunks)}, {table: sink}, num_shards, run_id, replacements)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
-        once = pipeline | "Once" >> beam.Create([None])
-        init = once | "InitializeWrite" >> beam.Map(_initialize_write, self.sink)
-        if self.num_shards > 0:
-            written = (
-                pipeline
-                | "Chunks" >> beam.Create([(chunk.shard, chunk) for chunk in self.chunks], reshuffle=False)
-                | "GroupByShard" >> beam.GroupByKey()
-                | "WriteShards"
-                >> beam.ParDo(
-                    WriteShards(self.plan, self.sink, self.run_id),
-                    pvalue.AsSingleton(init),
-                    *dedup_side_input(self.replacements),
-                ).with_outputs(STATS, main="shards")
-            )
-            shards, stats = written.shards, written[STATS]
-        else:
-            generated = pipeline | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
-            shards = generated.batches | "WriteBundles" >> beam.ParDo(WriteBundles(self.sink), pvalue.AsSingleton(init))
-            stats = generated[STATS]
-        return once | "Finalize" >> beam.FlatMap(
-            finalize_table,
-            self.sink,
-            self.table,
-            self.plan.table(self.table).rows,
-            self.num_shards,
-            pvalue.AsSingleton(init),
-            pvalue.AsList(shards),
-            pvalue.AsList(stats),
-        )
+        return pbegin | self.write

@@ -1,4 +1,4 @@
-"""WriteTable: fixed shards hold fixed chunks, runner-decided shards hold everything, nothing left over."""
+"""WriteTable(s): fixed shards hold fixed chunks, runner-decided shards hold everything, nothing left over."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from synthbeam.rules.engine import generate_batch
 from synthbeam.transforms.chunks import table_chunks
 from synthbeam.transforms.generate import ChunkStats
 from synthbeam.transforms.sinks import ParquetSink
-from synthbeam.transforms.write import ShardWritten, WriteTable, finalize_table
+from synthbeam.transforms.write import ShardWritten, WriteTable, WriteTables, finalize_table, finalize_tables
 
 
 def _sink(plan, table, tmp_path, num_shards):
@@ -83,3 +83,39 @@ def test_finalize_refuses_a_wrong_row_count(all_types_plan, tmp_path) -> None:
     (result,) = finalize_table(None, sink, "orders", 10, 0, init, [shard], stats)
     assert result.rows == 10 and len(result.files) == 1
     assert not os.path.exists(init), "the sink's temporary directory is removed"
+
+
+@pytest.mark.parametrize("num_shards", [0, 2])
+def test_all_tables_share_one_write(all_types_plan, runner, tmp_path, num_shards) -> None:
+    tables = list(all_types_plan.tables)
+    chunks = {
+        name: list(table_chunks(name, all_types_plan.table(name).rows, 300, num_shards=num_shards)) for name in tables
+    }
+    sinks = {name: _sink(all_types_plan, name, tmp_path, num_shards) for name in tables}
+    pipeline = BeamTestPipeline(runner=runner)
+    written = pipeline | WriteTables(all_types_plan, chunks, sinks, num_shards, run_id="write-tables-test")
+    assert_that(
+        written | beam.Map(lambda t: (t.table, t.rows, t.chunks, len(t.files))),
+        equal_to([(name, all_types_plan.table(name).rows, len(chunks[name]), num_shards or 1) for name in tables]),
+    )
+    pipeline.run().wait_until_finish()
+    for name in tables:
+        files = sorted((tmp_path / name).iterdir())
+        assert len(files) == (num_shards or 1)
+        key = all_types_plan.table(name).columns[0].name
+        table = pq.read_table([str(f) for f in files]).sort_by(key)
+        expected = generate_batch(all_types_plan, name, 0, all_types_plan.table(name).rows)
+        assert table.equals(pa.Table.from_batches([expected])), name
+
+
+def test_finalize_tables_keeps_each_tables_writers_apart(all_types_plan, tmp_path) -> None:
+    sinks = {name: _sink(all_types_plan, name, tmp_path, 0) for name in ("customers", "orders")}
+    inits = {name: sink.initialize_write() for name, sink in sinks.items()}
+    shards, stats = [], []
+    for rows, name in ((7, "customers"), (10, "orders")):
+        writer = sinks[name].open_writer(inits[name], "a")
+        writer.write(generate_batch(all_types_plan, name, 0, rows))
+        shards.append(ShardWritten(writer.close(), rows, 1, 0.0, 1.0, 0.1, name))
+        stats.append(ChunkStats(name, 0, rows))
+    results = list(finalize_tables(None, sinks, {"customers": 7, "orders": 10}, 0, inits, shards, stats))
+    assert [(r.table, r.rows, len(r.files)) for r in results] == [("customers", 7, 1), ("orders", 10, 1)]
