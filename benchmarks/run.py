@@ -1,0 +1,316 @@
+"""``make bench``: synthbeam against an honest per-row baseline, measured in one run.
+
+Measures on the retail-2 workload (``benchmarks/retail2.json``: customers N,
+orders 4N):
+
+1. ``synthbeam generate`` through the DirectRunner to Parquet (a subprocess);
+2. the rule engine alone: ``generate_batch`` over every chunk, no Beam, no write;
+3. the per-row baseline (``benchmarks/baseline.py``), the old design;
+4. the multi-process DirectRunner with 2 workers;
+
+plus CSV and Avro runs of (1) and a memory-flatness run at 10x rows, and,
+with ``--ratio-customers``, (1) and (4) again at larger sizes. Each figure is
+the median of ``--repeat`` runs. Ratios, not absolute numbers, are the claim:
+both sides of a ratio are measured on this machine in this run. Writes
+``benchmarks/results.json``.
+
+How the figures are taken:
+
+* rows/s is end to end: the whole ``synthbeam generate`` process, interpreter
+  start to exit. ``pipeline_seconds`` (from the run's report) is the Beam
+  pipeline alone, the part workers can share; the rest (imports, compiling the
+  plan, building the pipeline, exit) is paid once per run whatever the worker
+  count, which is why (4)/(1) grows with the rows.
+* rows/s per core divides by the worker processes a run used: 1 for the
+  in-process runs, the engine alone and the baseline, 2 for (4). Each
+  measurement records its ``workers``.
+* Peak memory is sampled across the process tree: ``peak_rss_mb`` sums each
+  process's resident set (pages shared between the launcher and its forked
+  workers count once per process), ``peak_pss_mb`` shares them out (the
+  tree's real footprint).
+* Runs are subprocesses with Python's bytecode cache on (in a private
+  directory under the bench's temporary directory), after one unmeasured
+  warm-up run, as after an install; ``PYTHONDONTWRITEBYTECODE`` in the
+  caller's environment would otherwise recompile synthbeam in every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+WORKLOAD = HERE / "retail2.json"
+BASE_CUSTOMERS = 100_000  # the workload file's customer rows; --customers scales from it
+
+
+def _memory(process: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) bytes of one process (PSS falls back to RSS where the platform has none)."""
+    try:
+        full = process.memory_full_info()
+        return full.rss, getattr(full, "pss", full.rss)
+    except psutil.AccessDenied:
+        rss = process.memory_info().rss
+        return rss, rss
+
+
+def peak_rss_of(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+    """Run ``command``; return (seconds, peak RSS MB and peak PSS MB of its process tree, exit code)."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = peak_pss = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, peak_pss
+        while not stop.is_set():
+            rss = pss = 0
+            for member in [process, *_children(process)]:
+                try:
+                    one_rss, one_pss = _memory(member)
+                except psutil.Error:  # exited between listing and sampling
+                    continue
+                rss += one_rss
+                pss += one_pss
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode:
+        sys.stderr.write(stderr.decode(errors="replace")[-2000:])
+    return time.perf_counter() - started, peak / 2**20, peak_pss / 2**20, process.returncode
+
+
+def _children(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def run_environment(work: Path) -> dict[str, str]:
+    """The environment of measured runs: bytecode cached in a private directory (see the module docstring)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
+def output_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def synthbeam_run(scale: float, fmt: str, work: Path, extra: list[str], workers: int) -> dict[str, Any]:
+    out = work / f"out-{fmt}-{scale}-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [
+        sys.executable,
+        "-m",
+        "synthbeam.pipeline",
+        "generate",
+        str(WORKLOAD),
+        "--scale",
+        str(scale),
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        "--overwrite",
+        *extra,
+    ]
+    seconds, peak, peak_pss, code = peak_rss_of(command, run_environment(work))
+    if code:
+        raise SystemExit(f"bench: synthbeam generate failed (exit {code}): {' '.join(command)}")
+    report = json.loads((out / "_report.json").read_text())
+    rows = sum(table["rows"] for table in report["tables"].values())
+    result = {
+        "rows": rows,
+        "workers": workers,
+        "seconds": seconds,
+        "pipeline_seconds": float(report["wall_seconds"]),
+        "peak_rss_mb": peak,
+        "peak_pss_mb": peak_pss,
+        "output_mb": output_mb(out),
+    }
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def engine_run(scale: float) -> dict[str, Any]:
+    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.engine import generate_batch
+
+    plan, _ = build_plan(str(WORKLOAD), overrides={"scale": scale})
+    chunk = 100_000
+    started = time.perf_counter()
+    rows = 0
+    for table in plan.tables.values():
+        for start in range(0, table.rows, chunk):
+            rows += generate_batch(plan, table.name, start, min(table.rows, start + chunk)).num_rows
+    seconds = time.perf_counter() - started
+    rss = psutil.Process().memory_info().rss / 2**20
+    return {"rows": rows, "workers": 1, "seconds": seconds, "peak_rss_mb": rss}
+
+
+def baseline_run(customers: int, work: Path) -> dict[str, Any]:
+    code = (
+        "import sys, json; from pathlib import Path; sys.path.insert(0, sys.argv[3]);"
+        "import baseline; print(json.dumps(baseline.run(int(sys.argv[1]), Path(sys.argv[2]))))"
+    )
+    out = work / "baseline"
+    command = [sys.executable, "-c", code, str(customers), str(out), str(HERE)]
+    seconds, peak, peak_pss, status = peak_rss_of(command, run_environment(work))
+    if status:
+        raise SystemExit("bench: baseline failed")
+    result = {
+        "rows": customers * 5,
+        "workers": 1,
+        "seconds": seconds,
+        "peak_rss_mb": peak,
+        "peak_pss_mb": peak_pss,
+        "output_mb": output_mb(out),
+    }
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def median_of(repeat: int, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    runs = [measure() for _ in range(repeat)]
+    summary = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    summary["rows_per_s"] = summary["rows"] / summary["seconds"]
+    summary["rows_per_s_per_core"] = summary["rows_per_s"] / summary["workers"]
+    if "pipeline_seconds" in summary:
+        summary["pipeline_rows_per_s"] = summary["rows"] / summary["pipeline_seconds"]
+    summary["runs_seconds"] = [round(run["seconds"], 3) for run in runs]
+    return summary
+
+
+def print_figure(name: str, figure: dict[str, Any]) -> None:
+    pss = f" (PSS {figure['peak_pss_mb']:>4.0f})" if "peak_pss_mb" in figure else " " * 11
+    pipeline = f"  pipeline {figure['pipeline_rows_per_s']:>10,.0f} rows/s" if "pipeline_rows_per_s" in figure else ""
+    print(
+        f"  {name:<34} {figure['rows_per_s']:>11,.0f} rows/s  {figure['rows_per_s_per_core']:>11,.0f} /core"
+        f" ({figure['workers']})  peak {figure['peak_rss_mb']:>4.0f} MB{pss}"
+        f"  out {figure.get('output_mb', 0):>6.1f} MB{pipeline}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000, help="customers N (orders are 4N)")
+    parser.add_argument("--baseline-customers", type=int, default=4_000, help="N for the slow per-row baseline")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-flat", action="store_true", help="skip the 10x-rows memory run")
+    parser.add_argument(
+        "--ratio-customers",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="N",
+        help="also measure (1) and (4) at these customer counts (the 2-worker ratio as start-up amortises)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = parser.parse_args(argv)
+    cores = os.cpu_count() or 1
+    scale = args.customers / BASE_CUSTOMERS
+    work = Path(tempfile.mkdtemp(prefix="synthbeam-bench-"))
+    in_process = ["--direct_num_workers=1"]
+    multi = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    try:
+        results: dict[str, Any] = {"cores": cores, "customers": args.customers, "repeat": args.repeat}
+        print(f"retail-2, N={args.customers:,} customers + {4 * args.customers:,} orders, median of {args.repeat}")
+        print(
+            "  rows/s end to end (process start to exit); /core = rows/s / worker processes used (in brackets);\n"
+            "  peak = summed RSS of the process tree (PSS: shared pages shared out); pipeline = Beam run alone"
+        )
+        synthbeam_run(0.01, "parquet", work, in_process, 1)  # warm-up: fills the bytecode cache
+        measures = {
+            "synthbeam_parquet": lambda: synthbeam_run(scale, "parquet", work, in_process, 1),
+            "engine_only": lambda: engine_run(scale),
+            "baseline_per_row": lambda: baseline_run(args.baseline_customers, work),
+            "synthbeam_parquet_2_workers": lambda: synthbeam_run(scale, "parquet", work, multi, 2),
+            "synthbeam_csv": lambda: synthbeam_run(scale, "csv", work, in_process, 1),
+            "synthbeam_avro": lambda: synthbeam_run(scale, "avro", work, in_process, 1),
+        }
+        for name, measure in measures.items():
+            results[name] = median_of(args.repeat, measure)
+            print_figure(name, results[name])
+        if not args.skip_flat:
+            small = synthbeam_run(scale, "parquet", work, in_process, 1)
+            large = synthbeam_run(scale * 10, "parquet", work, in_process, 1)
+            results["memory_flatness"] = {
+                "rows": [small["rows"], large["rows"]],
+                "peak_rss_mb": [small["peak_rss_mb"], large["peak_rss_mb"]],
+                "ratio": large["peak_rss_mb"] / small["peak_rss_mb"],
+            }
+        base = results["synthbeam_parquet"]["rows_per_s"]
+        two = results["synthbeam_parquet_2_workers"]
+        results["ratios"] = {
+            "synthbeam_vs_baseline": base / results["baseline_per_row"]["rows_per_s"],
+            "two_workers_vs_one": two["rows_per_s"] / base,
+            "two_workers_vs_one_pipeline_only": two["pipeline_rows_per_s"]
+            / results["synthbeam_parquet"]["pipeline_rows_per_s"],
+            "csv_time_vs_parquet": base / results["synthbeam_csv"]["rows_per_s"],
+            "avro_time_vs_parquet": base / results["synthbeam_avro"]["rows_per_s"],
+        }
+        for name, value in results["ratios"].items():
+            print(f"  {name:<34} {value:>8.2f}x")
+        if "memory_flatness" in results:
+            flat = results["memory_flatness"]
+            print(
+                f"  {'peak RSS at 10x rows':<34} {flat['ratio']:>8.2f}x  ({flat['peak_rss_mb'][0]:.0f} -> "
+                f"{flat['peak_rss_mb'][1]:.0f} MB)"
+            )
+        if args.ratio_customers:
+            results["two_workers_by_size"] = two_workers_by_size(args.ratio_customers, args.repeat, work)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def two_workers_by_size(sizes: list[int], repeat: int, work: Path) -> list[dict[str, Any]]:
+    """(1) and (4) at each customer count: how the 2-worker ratio grows as the fixed per-run costs amortise."""
+    print("2 workers vs 1 by size (end to end; pipeline alone):")
+    rows = []
+    for customers in sizes:
+        scale = customers / BASE_CUSTOMERS
+        multi = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+        one = median_of(repeat, functools.partial(synthbeam_run, scale, "parquet", work, ["--direct_num_workers=1"], 1))
+        two = median_of(repeat, functools.partial(synthbeam_run, scale, "parquet", work, multi, 2))
+        entry = {
+            "customers": customers,
+            "rows": one["rows"],
+            "one_worker": one,
+            "two_workers": two,
+            "ratio": two["rows_per_s"] / one["rows_per_s"],
+            "ratio_pipeline_only": two["pipeline_rows_per_s"] / one["pipeline_rows_per_s"],
+        }
+        rows.append(entry)
+        print(
+            f"  {one['rows']:>12,} rows  1 worker {one['rows_per_s']:>11,.0f} rows/s  2 workers "
+            f"{two['rows_per_s']:>11,.0f} rows/s  {entry['ratio']:.2f}x  (pipeline {entry['ratio_pipeline_only']:.2f}x)"
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
