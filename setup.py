@@ -41,5 +41,5 @@ setup(
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
         "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6"],
     },
-    entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:main"]},
+    entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )

@@ -511,6 +511,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def run() -> NoReturn:
+    """The console script: ``main`` then an immediate exit.
+
+    Everything the run wrote is closed and the report is on disk when ``main``
+    returns; what is left is the interpreter tearing down Beam's and pyarrow's
+    module graph, about 0.4 s of CPU on every command, which ``os._exit``
+    skips after the standard streams are flushed.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def _trace(debug: bool) -> None:
     if debug:
         traceback.print_exc(file=sys.stderr)
