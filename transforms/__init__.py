@@ -4,7 +4,9 @@
 - :mod:`.generate`: ``GenerateTable``/``GenerateChunks``: chunks -> ``(table, chunk_id, RecordBatch)``.
 - :mod:`.sinks`: ``ParquetSink``, ``AvroSink``, ``CsvSink`` (``FileBasedSink`` subclasses of record batches);
   :mod:`.avro_container` encodes Avro column-wise.
-- :mod:`.write`: ``WriteTable``: one table generated into shard files through a sink.
+- :mod:`.write`: ``WriteTables`` (every table in one generation stage, as ``build`` uses it) and
+  ``WriteTable`` (one table): chunks generated into shard files through a sink.
+- :mod:`.dedup`: ``DedupPlan``: the distributed dedup rounds; its replacements reach generation as a side input.
 - :mod:`.output`: staging, the all-or-nothing ``CommitOutput`` step, ``_report.json``.
 - :mod:`.metrics`: Beam counters in the ``synthbeam`` namespace and the in-process progress tally.
 """
