@@ -85,12 +85,7 @@ def resolve_dedup(plan: Plan) -> list[str]:
     ``PREVIEW_DEDUP_MAX_ROWS`` rows are left out; their names are returned
     so the caller can say that those previews may differ where a row collided.
     """
-    from synthbeam.rules.dedup import dedup_columns, find_replacements
+    from synthbeam.rules.dedup import apply_dedup, dedup_columns
 
-    skipped = []
-    for table, column in dedup_columns(plan):
-        if plan.table(table).rows > PREVIEW_DEDUP_MAX_ROWS:
-            skipped.append(f"{table}.{column}")
-            continue
-        plan.replacements[f"{table}.{column}"] = find_replacements(plan, table, column)
-    return skipped
+    done = apply_dedup(plan, max_rows=PREVIEW_DEDUP_MAX_ROWS)
+    return [f"{table}.{column}" for table, column in dedup_columns(plan) if f"{table}.{column}" not in done]

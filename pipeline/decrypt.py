@@ -58,27 +58,15 @@ from synthbeam.rules.crypto import (
     read_key_file,
 )
 from synthbeam.rules.types import ARROW_TYPES
+from synthbeam.transforms.output import REPORT_NAME, STAGING_PREFIX
+from synthbeam.transforms.sinks import avro_type_for
 
 from .errors import UserError
 
 __all__ = ["REPORT_NAME", "decrypt_output"]
 
-REPORT_NAME = "_report.json"
-STAGING_PREFIX = ".synthbeam-tmp-"  # a run still in flight (transforms.output.STAGING_PREFIX): never copied
 AVRO_ROWS_PER_BLOCK = 8_192
 _FIELD_METADATA = (b"synthbeam.protection", b"synthbeam.original_type")
-_AVRO_TYPES: dict[str, Any] = {
-    "int": "long",
-    "float": "double",
-    "bool": "boolean",
-    "str": "string",
-    "email": "string",
-    "phone": "string",
-    "uuid": {"type": "string", "logicalType": "uuid"},
-    "date": {"type": "int", "logicalType": "date"},
-    "time": {"type": "long", "logicalType": "time-micros"},
-    "timestamp": {"type": "long", "logicalType": "timestamp-micros"},
-}
 
 
 def decrypt_output(out_dir: str | Path, key_file: str | Path, dest: str | Path) -> dict[str, Any]:
@@ -384,7 +372,7 @@ def _plain_avro_schema(schema: Mapping[str, Any], encrypted: Mapping[str, str]) 
     plain = copy.deepcopy(dict(schema))
     for field in plain.get("fields", []):
         if field["name"] in encrypted:
-            avro_type = copy.deepcopy(_AVRO_TYPES[encrypted[field["name"]]])
+            avro_type = avro_type_for(encrypted[field["name"]])
             nullable = isinstance(field["type"], list) and "null" in field["type"]
             field["type"] = ["null", avro_type] if nullable else avro_type
     return plain

@@ -128,10 +128,15 @@ def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
     return to_replacements(replaced, column_plan.arrow_type)
 
 
-def apply_dedup(plan: Plan) -> dict[str, int]:
-    """Run the in-process dedup pass for every column that needs one; returns collisions per column."""
+def apply_dedup(plan: Plan, max_rows: int | None = None) -> dict[str, int]:
+    """Run the in-process dedup pass for every column that needs one; returns collisions per column.
+
+    Columns of tables over ``max_rows`` rows (if given) are left out, and absent from the result.
+    """
     collisions: dict[str, int] = {}
     for table, column in dedup_columns(plan):
+        if max_rows is not None and plan.table(table).rows > max_rows:
+            continue
         key = f"{table}.{column}"
         plan.replacements.pop(key, None)
         plan.replacements[key] = find_replacements(plan, table, column)

@@ -32,6 +32,8 @@ import pyarrow as pa
 from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
 
+from synthbeam.rules.types import arrow_type
+
 from .avro_container import AvroContainerWriter
 
 __all__ = [
@@ -214,6 +216,17 @@ _AVRO_PRIMITIVES: dict[str, Any] = {
 }
 
 
+_AVRO_UUID = {"type": "string", "logicalType": "uuid"}
+
+
+def avro_type_for(column_type: str) -> Any:
+    """The Avro type (with its logical type) that stores a column of contract type ``column_type``."""
+    if column_type == "uuid":
+        return dict(_AVRO_UUID)
+    avro_type = _AVRO_PRIMITIVES[str(arrow_type(column_type))]
+    return dict(avro_type) if isinstance(avro_type, dict) else avro_type
+
+
 def check_avro_names(table_name: str, column_names: Iterable[str]) -> list[str]:
     """Column names Avro cannot store (it allows ``[A-Za-z_][A-Za-z0-9_]*`` only)."""
     return [name for name in column_names if not AVRO_NAME.match(name)]
@@ -233,7 +246,7 @@ def avro_schema(table_name: str, schema: pa.Schema, column_types: Mapping[str, s
             raise TypeError(f"{table_name}.{field.name}: no Avro mapping for Arrow type {arrow_name}")
         avro_type = _AVRO_PRIMITIVES[arrow_name]
         if column_types.get(field.name) == "uuid":
-            avro_type = {"type": "string", "logicalType": "uuid"}
+            avro_type = avro_type_for("uuid")
         if field.nullable:
             fields.append({"name": field.name, "type": ["null", avro_type], "default": None})
         else:
