@@ -19,18 +19,22 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 import pyarrow as pa
-from apache_beam import pvalue
+from apache_beam import pvalue, typehints
 
 from synthbeam.rules.engine import generate_batch_counted
 from synthbeam.rules.model import Plan, Replacements
 from synthbeam.rules.security import protect
 
 from .chunks import Chunk
+from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
 
 __all__ = ["STATS", "ChunkGenerator", "ChunkStats", "GenerateChunks", "GenerateTable"]
 
 STATS = "stats"  # tag of the per-chunk statistics output
+# (table, chunk_id, batch): typed so Beam encodes and sizes batches with RecordBatchCoder, not pickle.
+BATCH_ELEMENT = typehints.Tuple[str, int, pa.RecordBatch]
+beam.coders.registry.register_coder(pa.RecordBatch, RecordBatchCoder)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ class GenerateTable(beam.PTransform):
             | "Chunks" >> beam.Create(self.chunks, reshuffle=False)
             | "Spread" >> beam.Reshuffle()
             | "Generate"
-            >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements)).with_outputs(
-                STATS, main="batches"
-            )
+            >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements))
+            .with_output_types(BATCH_ELEMENT)
+            .with_outputs(STATS, main="batches")
         )

@@ -127,16 +127,22 @@ class BatchSink(FileBasedSink):
 # Dictionary-encode a column only if its first batch repeats values this much: for
 # high-cardinality text (emails, uuids, codes) the dictionary attempt doubles the write time.
 DICTIONARY_MAX_DISTINCT_SHARE = 0.5
+# Rows of the first batch the decision looks at: counting the distinct values of a whole
+# 100k-row batch costs more than writing it (hash tables outgrow the cache).
+DICTIONARY_SAMPLE_ROWS = 8192
 
 
 def dictionary_columns(batch: pa.RecordBatch) -> list[str]:
-    """Columns of ``batch`` worth dictionary encoding (few distinct values)."""
+    """Columns of ``batch`` worth dictionary encoding: few distinct values among the non-null ones of a sample."""
     import pyarrow.compute as pc
 
-    limit = DICTIONARY_MAX_DISTINCT_SHARE * max(1, batch.num_rows)
-    return [
-        name for name, column in zip(batch.schema.names, batch.columns) if pc.count_distinct(column).as_py() < limit
-    ]
+    sample = batch.slice(0, DICTIONARY_SAMPLE_ROWS)
+    chosen = []
+    for name, column in zip(sample.schema.names, sample.columns):
+        present = len(column) - column.null_count
+        if present and pc.count_distinct(column).as_py() < DICTIONARY_MAX_DISTINCT_SHARE * present:
+            chosen.append(name)
+    return chosen
 
 
 class _ParquetEncoder(BatchEncoder):

@@ -9,6 +9,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from synthbeam.rules.engine import generate_batch, generate_batch_counted
 from synthbeam.transforms.chunks import table_chunks
+from synthbeam.transforms.coders import RecordBatchCoder
 from synthbeam.transforms.generate import STATS, ChunkGenerator, ChunkStats, GenerateTable
 from synthbeam.transforms.metrics import LOCAL_PROGRESS, table_counters
 
@@ -110,3 +111,22 @@ def test_chunk_generator_counts_events_and_local_progress(make_plan) -> None:
         assert stats.events["checked:regex_unmatched"] > 100
     finally:
         LOCAL_PROGRESS.forget("progress-test")
+
+
+def test_batches_travel_as_arrow_ipc_not_pickle(all_types_plan, runner) -> None:
+    """Between steps (and in Beam's size sampling) a batch is Arrow IPC, measured without encoding it."""
+    pipeline = BeamTestPipeline(runner=runner)
+    generated = pipeline | GenerateTable(all_types_plan, list(table_chunks("orders", 300, 300)))
+    coder = beam.coders.registry.get_coder(generated.batches.element_type)
+    assert isinstance(coder, beam.coders.TupleCoder)
+    batch_coder = coder.coders()[2]
+    assert isinstance(batch_coder, RecordBatchCoder)
+
+    batch = generate_batch(all_types_plan, "orders", 0, 300)
+    encoded = batch_coder.encode(batch)
+    assert pa.ipc.open_stream(encoded).read_all().to_batches()[0].equals(batch)
+    assert batch_coder.decode(encoded).equals(batch)
+    assert batch_coder.estimate_size(batch) == batch.nbytes
+    assert coder.decode(coder.encode(("orders", 0, batch)))[2].equals(batch)
+    # Decoding a slice gives the slice's rows, not its parent's buffers.
+    assert batch_coder.decode(batch_coder.encode(batch.slice(100, 50))).equals(batch.slice(100, 50))

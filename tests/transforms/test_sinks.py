@@ -23,6 +23,7 @@ from synthbeam.transforms.sinks import (
     ParquetSink,
     avro_schema,
     check_avro_names,
+    dictionary_columns,
     sink_class,
 )
 
@@ -151,6 +152,31 @@ def test_empty_file_still_has_header_or_schema(tmp_path) -> None:
     buffer = io.BytesIO()
     ParquetSink(str(tmp_path / "x" / "x"), schema).encoder(buffer).close()
     assert pq.read_table(io.BytesIO(buffer.getvalue())).schema.equals(schema)
+
+
+def test_parquet_dictionary_encodes_only_repetitive_columns(tmp_path) -> None:
+    rows = 20_000
+    codes = [f"code-{i:06d}" for i in range(rows)]
+    schema = pa.schema([("country", pa.string()), ("code", pa.string()), ("sparse_unique", pa.string())])
+    batch = pa.record_batch(
+        [
+            pa.array(["US", "GB", "DE"][i % 3] for i in range(rows)),
+            pa.array(codes),
+            pa.array(code if i % 10 == 0 else None for i, code in enumerate(codes)),
+        ],
+        schema=schema,
+    )
+    assert dictionary_columns(batch) == ["country"]
+    buffer = io.BytesIO()
+    encoder = ParquetSink(str(tmp_path / "t" / "t"), schema).encoder(buffer)
+    encoder.write(batch)
+    encoder.close()
+    metadata = pq.ParquetFile(io.BytesIO(buffer.getvalue())).metadata.row_group(0)
+    encodings = {metadata.column(i).path_in_schema: metadata.column(i).encodings for i in range(3)}
+    assert "RLE_DICTIONARY" in encodings["country"]
+    assert "RLE_DICTIONARY" not in encodings["code"]
+    assert "RLE_DICTIONARY" not in encodings["sparse_unique"]
+    assert pq.read_table(io.BytesIO(buffer.getvalue())).to_batches()[0].equals(batch)
 
 
 def test_avro_names_are_checked() -> None:
