@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from benchmarks.run import TARGETS
 from tests.conftest import REPO
 
 
@@ -20,28 +21,36 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
         "benchmarks.run",
         "--customers",
         "2000",
+        "--format-customers",
+        "1000",
         "--baseline-customers",
         "200",
         "--repeat",
         "1",
-        "--skip-flat",
         "--out",
         str(results),
     ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(results.read_text())
-    for name in (
-        "synthbeam_parquet",
-        "engine_only",
-        "baseline_per_row",
-        "synthbeam_parquet_2_workers",
-        "synthbeam_csv",
-        "synthbeam_avro",
-    ):
-        assert figures[name]["rows"] == (1000 if name == "baseline_per_row" else 10_000), name
+    expected_rows = {
+        "synthbeam_parquet": 10_000,
+        "synthbeam_parquet_2_workers": 10_000,
+        "baseline_per_row": 1000,
+        "engine_only": 5000,
+        "format_parquet": 5000,
+        "synthbeam_csv": 5000,
+        "synthbeam_avro": 5000,
+    }
+    for name, rows in expected_rows.items():
+        assert figures[name]["rows"] == rows, name
         assert figures[name]["rows_per_s"] > 0
     ratios = figures["ratios"]
     assert ratios["synthbeam_vs_baseline"] == pytest.approx(
         figures["synthbeam_parquet"]["rows_per_s"] / figures["baseline_per_row"]["rows_per_s"]
     )
+    assert ratios["memory_flatness"] == pytest.approx(
+        figures["synthbeam_parquet"]["peak_rss_mb"] / figures["format_parquet"]["peak_rss_mb"]
+    )
+    assert [t["target"] for t in figures["targets"]] == [target[0] for target in TARGETS]
+    assert all(isinstance(t["met"], bool) for t in figures["targets"])

@@ -199,7 +199,7 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
 
 
 def _commit(
-    _: None,
+    _: object,  # the impulse element
     layout: OutputLayout,
     overwrite: bool,
     report: dict[str, Any],
@@ -224,6 +224,6 @@ class CommitOutput(beam.PTransform):
     def expand(self, tables: beam.PCollection) -> beam.PCollection:
         return (
             tables.pipeline
-            | "Once" >> beam.Create([None])
+            | "Once" >> beam.Impulse()
             | "Commit" >> beam.FlatMap(_commit, self.layout, self.overwrite, self.report, self.audit, AsList(tables))
         )

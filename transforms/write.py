@@ -86,7 +86,7 @@ class TableWritten:
     peak_worker_rss: int = 0
 
 
-def _initialize_writes(_: None, sinks: Mapping[str, BatchSink]) -> dict[str, str]:
+def _initialize_writes(_: object, sinks: Mapping[str, BatchSink]) -> dict[str, str]:
     return {table: sink.initialize_write() for table, sink in sinks.items()}
 
 
@@ -215,7 +215,7 @@ def finalize_table(
 
 
 def finalize_tables(
-    _: None,
+    _: object,  # the impulse element
     sinks: Mapping[str, BatchSink],
     expected_rows: Mapping[str, int],
     num_shards: int,
@@ -271,7 +271,7 @@ class WriteTables(beam.PTransform):
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
-        once = pipeline | "Once" >> beam.Create([None])
+        once = pipeline | "Once" >> beam.Impulse()
         init = once | "InitializeWrite" >> beam.Map(_initialize_writes, self.sinks)
         if self.num_shards > 0:
             keyed = [((chunk.table, chunk.shard), chunk) for chunk in self.chunks]
