@@ -19,15 +19,21 @@ import os
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from synthbeam.transforms.metrics import LOCAL_PROGRESS
 
 __all__ = ["RunMonitor", "process_tree_rss"]
 
+RELIST_EVERY = 10  # samples between listings of the worker processes
 
-def process_tree_rss() -> tuple[int, int]:
-    """(this process + all descendants, this process) resident bytes."""
+
+def process_tree_rss(children: list[Any] | None = None) -> tuple[int, int]:
+    """(this process + all descendants, this process) resident bytes.
+
+    ``children`` (psutil processes) saves listing the descendants, which reads
+    every process's status under /proc; by default they are listed afresh.
+    """
     try:
         import psutil
     except ImportError:  # psutil is a dependency; without it the report shows 0
@@ -38,12 +44,21 @@ def process_tree_rss() -> tuple[int, int]:
     except Exception:
         return 0, 0
     total = own
-    for child in me.children(recursive=True):
+    for child in me.children(recursive=True) if children is None else children:
         try:
             total += child.memory_info().rss
         except Exception:  # the child exited between listing and sampling
             continue
     return total, own
+
+
+def _descendants() -> list[Any]:
+    try:
+        import psutil
+
+        return psutil.Process(os.getpid()).children(recursive=True)
+    except Exception:  # psutil missing or the platform refuses: sample this process alone
+        return []
 
 
 def _own_high_water_mark() -> int:
@@ -90,6 +105,7 @@ class RunMonitor:
         self._thread: threading.Thread | None = None
         self._seen: dict[str, tuple[float, int, float, int]] = {}
         self._lines_drawn = 0
+        self._children: list[Any] | None = None
 
     def __enter__(self) -> RunMonitor:
         self.started = time.perf_counter()
@@ -110,15 +126,20 @@ class RunMonitor:
             self._draw(final=exc_info[0] is None)
         LOCAL_PROGRESS.forget(self.run_id)
 
-    def _sample(self) -> None:
-        total, own = process_tree_rss()
+    def _sample(self, relist: bool = True) -> None:
+        if relist or self._children is None:
+            self._children = _descendants()
+        total, own = process_tree_rss(self._children)
         self.peak_rss = max(self.peak_rss, total)
         self.peak_rss_main = max(self.peak_rss_main, own)
 
     def _loop(self) -> None:
         next_draw = 0.0
+        samples = 0
         while not self._stop.wait(self.sample_interval):
-            self._sample()
+            # Workers start and stop rarely: list them once a second, sample their memory every time.
+            samples += 1
+            self._sample(relist=samples % RELIST_EVERY == 0)
             if self.live and time.perf_counter() >= next_draw:
                 self._draw()
                 next_draw = time.perf_counter() + self.draw_interval

@@ -32,6 +32,7 @@ Two ways a worker of ``--direct_running_mode=multi_processing`` starts:
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -164,8 +165,15 @@ class StandbyPool:
     def fill(self, count: int) -> int:
         """Fork standby children until ``count`` wait (if forking is safe now); how many wait."""
         with self._lock:
-            while len(self._idle) < count and fork_is_safe():
-                self._idle.append(self._fork())
+            # Objects alive now stay out of the children's garbage collections, so a collection
+            # in a worker neither scans them nor copies their pages (the gc module's advice for
+            # fork without exec). The launcher collects them again once the children exist.
+            gc.freeze()
+            try:
+                while len(self._idle) < count and fork_is_safe():
+                    self._idle.append(self._fork())
+            finally:
+                gc.unfreeze()
             return len(self._idle)
 
     def take(self) -> StandbyWorker | None:

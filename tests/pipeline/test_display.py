@@ -68,3 +68,24 @@ def test_monitor_samples_memory_and_draws_progress() -> None:
 def test_process_tree_rss_counts_this_process() -> None:
     total, own = process_tree_rss()
     assert total >= own > 0
+
+
+def test_process_tree_rss_counts_children_it_lists_or_is_given() -> None:
+    import subprocess
+    import sys
+
+    import psutil
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        listed = psutil.Process(child.pid)
+        child_rss = listed.memory_info().rss
+        total, own = process_tree_rss()
+        assert total >= own + child_rss // 2
+        alone, own_again = process_tree_rss([])
+        assert alone == own_again
+        given, _ = process_tree_rss([listed])
+        assert given >= own_again + child_rss // 2
+    finally:
+        child.kill()
+        child.wait()
