@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO, ClassVar
 
 import fastavro
+import numpy as np
 import pyarrow as pa
 from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
@@ -45,6 +46,7 @@ __all__ = [
     "ParquetSink",
     "avro_schema",
     "check_avro_names",
+    "compression_by_column",
     "sink_class",
 ]
 
@@ -145,22 +147,65 @@ def dictionary_columns(batch: pa.RecordBatch) -> list[str]:
     return chosen
 
 
+# Leave a column uncompressed if snappy saves less than this share of a sample of its bytes:
+# random text (uuids, hashes, timestamps spread over years) barely compresses, and trying
+# cost the uuid column of retail-2 three times its plain write.
+COMPRESSION_MIN_SAVING = 0.1
+
+
+def _plain_bytes(column: pa.Array) -> pa.Buffer | None:
+    """The value bytes of ``column`` as Parquet's plain encoding would hold them (None: not measured)."""
+    kind = column.type
+    buffers = column.buffers()
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        if buffers[2] is None:
+            return None
+        offsets = np.frombuffer(buffers[1], dtype=np.int32)[column.offset : column.offset + len(column) + 1]
+        return buffers[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    width = getattr(kind, "bit_width", 0)
+    if width >= 8 and buffers[1] is not None:
+        size = width // 8
+        return buffers[1].slice(column.offset * size, len(column) * size)
+    return None
+
+
+def compression_by_column(batch: pa.RecordBatch, dictionary: Iterable[str] = ()) -> dict[str, str]:
+    """Per column, ``snappy`` or ``none``: whether snappy shrinks a sample of the column's plain bytes enough.
+
+    Dictionary-encoded columns keep snappy (their pages are small).
+    """
+    sample = batch.slice(0, DICTIONARY_SAMPLE_ROWS)
+    encoded = set(dictionary)
+    codecs = {}
+    for name, column in zip(sample.schema.names, sample.columns):
+        raw = None if name in encoded else _plain_bytes(column)
+        if raw is None or raw.size == 0:
+            codecs[name] = "snappy"
+            continue
+        packed = pa.compress(raw, codec="snappy", asbytes=False)
+        codecs[name] = "snappy" if packed.size <= (1 - COMPRESSION_MIN_SAVING) * raw.size else "none"
+    return codecs
+
+
 class _ParquetEncoder(BatchEncoder):
-    """The writer opens on the first batch, which decides the dictionary-encoded columns."""
+    """The writer opens on the first batch, which decides each column's encoding and compression."""
 
     def __init__(self, file_obj: BinaryIO, schema: pa.Schema) -> None:
         self.file_obj = file_obj
         self.schema = schema
         self.writer: Any = None
 
-    def _open(self, use_dictionary: bool | list[str]) -> None:
+    def _open(self, use_dictionary: bool | list[str], compression: str | dict[str, str] = "snappy") -> None:
         import pyarrow.parquet as pq
 
-        self.writer = pq.ParquetWriter(self.file_obj, self.schema, compression="snappy", use_dictionary=use_dictionary)
+        self.writer = pq.ParquetWriter(
+            self.file_obj, self.schema, compression=compression, use_dictionary=use_dictionary
+        )
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self.writer is None:
-            self._open(dictionary_columns(batch))
+            dictionary = dictionary_columns(batch)
+            self._open(dictionary, compression_by_column(batch, dictionary))
         # One row group per batch: memory stays at one batch however large the shard grows.
         self.writer.write_batch(batch)
 
@@ -171,7 +216,7 @@ class _ParquetEncoder(BatchEncoder):
 
 
 class ParquetSink(BatchSink):
-    """Parquet shards (snappy), one row group per generated batch."""
+    """Parquet shards (snappy where it pays), one row group per generated batch."""
 
     format_name = "parquet"
     extension = ".parquet"

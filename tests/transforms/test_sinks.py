@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import glob
+import hashlib
 import io
 import os
 import uuid
@@ -23,6 +24,7 @@ from synthbeam.transforms.sinks import (
     ParquetSink,
     avro_schema,
     check_avro_names,
+    compression_by_column,
     dictionary_columns,
     sink_class,
 )
@@ -199,3 +201,32 @@ def test_sink_class_lookup() -> None:
     assert sink_class("Parquet") is ParquetSink
     with pytest.raises(ValueError, match="parquet, avro, csv"):
         sink_class("xlsx")
+
+
+def test_parquet_compresses_only_columns_snappy_shrinks(tmp_path) -> None:
+    rows = 20_000
+    schema = pa.schema([("uid", pa.string()), ("word", pa.string()), ("n", pa.int64())])
+    batch = pa.record_batch(
+        [
+            pa.array(
+                str(uuid.UUID(bytes=hashlib.blake2b(i.to_bytes(8, "little"), digest_size=16).digest()))
+                for i in range(rows)
+            ),
+            pa.array(f"repeated-text-{i % 7}-and-more-repeated-text" for i in range(rows)),
+            pa.array(range(rows)),
+        ],
+        schema=schema,
+    )
+    assert compression_by_column(batch) == {"uid": "none", "word": "snappy", "n": "snappy"}
+    buffer = io.BytesIO()
+    encoder = ParquetSink(str(tmp_path / "t" / "t"), schema).encoder(buffer)
+    encoder.write(batch)
+    encoder.close()
+    parquet = pq.ParquetFile(io.BytesIO(buffer.getvalue()))
+    codecs = {
+        parquet.metadata.row_group(0).column(i).path_in_schema: parquet.metadata.row_group(0).column(i).compression
+        for i in range(3)
+    }
+    assert codecs["uid"] == "UNCOMPRESSED"
+    assert codecs["n"] == "SNAPPY"
+    assert parquet.read().to_batches()[0].equals(batch)
