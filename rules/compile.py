@@ -15,7 +15,10 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import catalog  # noqa: F401  (registers every rule family)
+from . import (
+    catalog,  # noqa: F401  (registers every rule family)
+    compile_cache,
+)
 from .compose import Finished
 from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
 from .errors import ConfigError, GenerationError, Issues
@@ -85,6 +88,7 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         _assign_key_groups(plan, issues)
     if not issues.errors:
         _sample(plan, issues)
+    compile_cache.flush()  # what Faker taught this compile, for the next process (errors or not)
     if issues.errors:
         raise ConfigError(issues.errors, loaded.source)
     return plan, issues

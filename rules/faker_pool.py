@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .compile_cache import cached
 from .faker_vector import Node
 from .registry import normalise_name
 from .seeding import Stream, derive_key
@@ -101,6 +102,10 @@ def _drawing_generator(locale: str) -> Any:
 @functools.lru_cache(maxsize=32)
 def faker_method_names(locale: str) -> dict[str, str]:
     """Normalised name -> real name of every value-generating method of ``locale``."""
+    return cached("method-names", (locale,), lambda: _method_names(locale))
+
+
+def _method_names(locale: str) -> dict[str, str]:
     try:
         generator = faker_generator(locale)
     except ValueError:
@@ -114,6 +119,24 @@ def faker_method_names(locale: str) -> dict[str, str]:
             continue
         names.setdefault(normalise_name(name), name)
     return names
+
+
+def unknown_locale(locale: str) -> str | None:
+    """Why Faker has no locale ``locale`` (the message), or None when it has it."""
+
+    def check() -> str | None:
+        try:
+            faker_generator(locale)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return cached("unknown-locale", (locale,), check)
+
+
+def params_key(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A cache key for call parameters (their reprs, sorted by name)."""
+    return tuple(sorted((str(name), repr(value)) for name, value in params.items()))
 
 
 def faker_method_name(name: str, locale: str) -> str | None:
@@ -307,4 +330,8 @@ def per_row_values(
 
 def sample_values(locale: str, method: str, params: Mapping[str, Any]) -> list[Any]:
     """A few values from a fixed seed: proves the call works and shows the value type."""
-    return call_sequence(locale, method, params, derive_key("faker-sample", method), _SAMPLES_FOR_TYPE)
+    return cached(
+        "samples",
+        (locale, method, params_key(params)),
+        lambda: call_sequence(locale, method, params, derive_key("faker-sample", method), _SAMPLES_FOR_TYPE),
+    )

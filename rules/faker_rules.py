@@ -45,17 +45,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import faker_lorem, faker_recipes  # noqa: F401  (register their recipes)
+from .compile_cache import cached
 from .faker_compile import MethodCompiler, NotVectorisable, as_node, compiler_for
 from .faker_pool import (
     DEFAULT_POOL_SIZE,
     Pool,
-    faker_generator,
     faker_method_name,
     infer_kind,
+    params_key,
     per_row_values,
     render_text,
     sample_values,
     suggest_faker_methods,
+    unknown_locale,
     unknown_method_message,
 )
 from .faker_vector import Concatenation, Const, Node, Pick, mix
@@ -109,10 +111,9 @@ class FakerMethod(Rule):
 
     def resolve(self, ctx: RuleContext) -> str | None:
         """The Faker method the rule names, or None (reported) when the locale has none."""
-        try:
-            faker_generator(self.locale)
-        except ValueError as exc:
-            ctx.error(str(exc))
+        problem = unknown_locale(self.locale)
+        if problem is not None:
+            ctx.error(problem)
             return None
         method = faker_method_name(self.written, self.locale)
         if method is None:
@@ -200,10 +201,9 @@ class VectorisedFaker(FakerMethod):
 
     def resolve(self, ctx: RuleContext) -> str | None:
         written = self.aliases.get(normalise_name(self.written), self.written)
-        try:
-            faker_generator(self.locale)
-        except ValueError as exc:
-            ctx.error(str(exc))
+        problem = unknown_locale(self.locale)
+        if problem is not None:
+            ctx.error(problem)
             return None
         method = faker_method_name(written, self.locale)
         stand_in = self.stand_ins.get(normalise_name(written))
@@ -215,10 +215,23 @@ class VectorisedFaker(FakerMethod):
         return method
 
     def compile(self) -> Node:
-        node = as_node(compiler_for(self.locale).value(self.method, self.params))
-        if node.pooled():
-            self.pooled_tokens = node.pooled()
-        return node
+        """The column's node, from the compile cache when an earlier run built it (see ``compile_cache``)."""
+        outcome = cached("node", self._cache_key(), self._compile_outcome)
+        if isinstance(outcome, str):
+            raise NotVectorisable(outcome)
+        if outcome.pooled():
+            self.pooled_tokens = outcome.pooled()
+        return outcome
+
+    def _cache_key(self) -> tuple:
+        return (type(self).__qualname__, self.locale, self.method, params_key(self.params))
+
+    def _compile_outcome(self) -> Node | str:
+        """The node, or why the method cannot be vectorised."""
+        try:
+            return as_node(compiler_for(self.locale).value(self.method, self.params))
+        except NotVectorisable as exc:
+            return str(exc)
 
     def _node(self) -> Node:
         node = getattr(self, "_cache_node", None)
@@ -455,6 +468,19 @@ class _EmailLike(VectorisedFaker):
     """Adds the ``first.last<tag>`` scheme, so unique columns are built by permutation."""
 
     def unique_scheme(self) -> UniqueNames:
+        """The ``first.last<tag>`` scheme (cached like ``compile``); NotVectorisable if the locale has none."""
+        outcome = cached("unique-names", self._cache_key(), self._scheme_outcome)
+        if isinstance(outcome, str):
+            raise NotVectorisable(outcome)
+        return outcome
+
+    def _scheme_outcome(self) -> UniqueNames | str:
+        try:
+            return self._build_scheme()
+        except NotVectorisable as exc:
+            return str(exc)
+
+    def _build_scheme(self) -> UniqueNames:
         compiler = compiler_for(self.locale)
         generator = compiler.generator
         provider = generator.user_name.__self__

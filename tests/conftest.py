@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
+
+# Tests compile Faker rules from Faker every time (and never touch the user's cache):
+# the compile cache is off here and in every process the tests start, except where a
+# test turns it on for itself (tests/rules/test_compile_cache.py).
+os.environ["SYNTHBEAM_CACHE_DIR"] = ""
 
 
 @pytest.fixture

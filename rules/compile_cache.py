@@ -1,0 +1,149 @@
+"""What compiling Faker rules learns from Faker, kept on disk between runs.
+
+Compiling a Faker rule reads the locale's provider data through Faker:
+importing Faker alone takes about 0.12 s (it lists every locale of every
+provider), and building the generator and a column's nodes as much again, in
+every process that compiles a plan. Those results are pure functions of the
+Faker release, this package's code, the locale, the method and its parameters,
+so they are kept in one pickle file per (Faker release, code digest), and a run
+that finds everything there never imports Faker.
+
+Where: ``SYNTHBEAM_CACHE_DIR``, else ``$XDG_CACHE_HOME/synthbeam``, else
+``~/.cache/synthbeam``; an empty ``SYNTHBEAM_CACHE_DIR`` turns the cache off.
+The file is a pickle, so it is read only when it and its directory belong to
+this user and nobody else may write them. A file that cannot be read is
+ignored (and replaced on the next write); a directory that cannot be written
+leaves the cache in memory. Either way results are computed, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import pickle
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["cache_file", "cached", "flush", "reset"]
+
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_lock = threading.RLock()
+_entries: dict[Hashable, Any] | None = None  # None: not loaded yet
+_new: dict[Hashable, Any] = {}
+_file: Path | None = None
+_file_known = False
+
+
+def _code_digest() -> str:
+    """Digest of everything a cached result depends on besides its key."""
+    import numpy
+    import pyarrow
+
+    digest = hashlib.blake2b(digest_size=10)
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    spec = importlib.util.find_spec("faker")
+    if spec is not None and spec.origin:
+        digest.update(Path(spec.origin).read_bytes())  # holds Faker's VERSION
+    digest.update(f"{sys.version_info[:2]} {numpy.__version__} {pyarrow.__version__}".encode())
+    return digest.hexdigest()
+
+
+def cache_file() -> Path | None:
+    """The cache file of this code and Faker release, or None when the cache is off."""
+    global _file, _file_known
+    with _lock:
+        if not _file_known:
+            setting = os.environ.get("SYNTHBEAM_CACHE_DIR")
+            if setting == "":
+                _file = None
+            else:
+                base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "synthbeam"
+                directory = Path(setting) if setting else base
+                _file = directory / f"faker-compile-{_code_digest()}.pickle"
+            _file_known = True
+        return _file
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` belongs to this user and no one else may write it."""
+    info = path.stat()
+    owner_ok = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return owner_ok and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _load() -> dict[Hashable, Any]:
+    path = cache_file()
+    if path is None or not path.exists():
+        return {}
+    try:
+        if not (_private(path) and _private(path.parent)):
+            _LOGGER.warning("ignoring the compile cache %s: other users may write it", path)
+            return {}
+        with path.open("rb") as handle:
+            entries = pickle.load(handle)
+        return entries if isinstance(entries, dict) else {}
+    except Exception as exc:  # unreadable or from an incompatible build: computed again, then replaced
+        _LOGGER.debug("ignoring the compile cache %s: %s", path, exc)
+        return {}
+
+
+def cached(kind: str, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, or its result from an earlier run with the same ``kind`` and ``key``.
+
+    ``key`` must hold only values whose ``repr`` is stable (strings, numbers,
+    dates, tuples of them). Exceptions from ``compute`` propagate and are not kept.
+    """
+    global _entries
+    full_key = (kind, *key)
+    with _lock:
+        if _entries is None:
+            _entries = _load()
+        if full_key in _entries:
+            return _entries[full_key]
+    value = compute()
+    with _lock:
+        _entries[full_key] = value
+        if cache_file() is not None:
+            _new[full_key] = value
+    return value
+
+
+def flush() -> None:
+    """Write the entries computed since the last flush (with the file's others), atomically."""
+    global _new
+    with _lock:
+        path = cache_file()
+        if path is None or not _new:
+            return
+        merged = {**_load(), **_new}
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".faker-compile-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    pickle.dump(merged, out, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except Exception as exc:  # read-only home, full disk: the next run computes again
+            _LOGGER.debug("could not write the compile cache %s: %s", path, exc)
+            return
+        _new = {}
+
+
+def reset() -> None:
+    """Forget what this process loaded and where the file is (tests, changed environment)."""
+    global _entries, _new, _file, _file_known
+    with _lock:
+        _entries, _new, _file, _file_known = None, {}, None, False

@@ -1,0 +1,151 @@
+"""The Faker compile cache: same values with or without it, no Faker import when warm, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthbeam.rules import compile_cache
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("SYNTHBEAM_CACHE_DIR", str(directory))
+    compile_cache.reset()
+    yield directory
+    compile_cache.reset()
+
+
+def _counting(value):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    return compute, calls
+
+
+def test_results_survive_the_process_through_the_file(cache_dir) -> None:
+    compute, calls = _counting({"nodes": [1, 2, 3]})
+    assert compile_cache.cached("kind", ("en_US", "m"), compute) == {"nodes": [1, 2, 3]}
+    assert compile_cache.cached("kind", ("en_US", "m"), compute) == {"nodes": [1, 2, 3]}
+    assert len(calls) == 1
+    compile_cache.flush()
+    path = compile_cache.cache_file()
+    assert path is not None and path.parent == cache_dir and path.exists()
+    assert oct(cache_dir.stat().st_mode & 0o777) == oct(0o700)
+
+    compile_cache.reset()  # a new process, as far as the cache knows
+    again, again_calls = _counting("never")
+    assert compile_cache.cached("kind", ("en_US", "m"), again) == {"nodes": [1, 2, 3]}
+    assert again_calls == []
+    other, other_calls = _counting("other")
+    assert compile_cache.cached("kind", ("de_DE", "m"), other) == "other"
+    assert other_calls == [1]
+
+
+def test_an_empty_setting_turns_the_cache_off(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SYNTHBEAM_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compile_cache.reset()
+    try:
+        assert compile_cache.cache_file() is None
+        compile_cache.cached("kind", (1,), lambda: 1)
+        compile_cache.flush()
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        compile_cache.reset()
+
+
+def test_failures_are_not_kept(cache_dir) -> None:
+    def failing():
+        raise RuntimeError("Faker said no")
+
+    with pytest.raises(RuntimeError, match="Faker said no"):
+        compile_cache.cached("kind", (1,), failing)
+    compute, calls = _counting(5)
+    assert compile_cache.cached("kind", (1,), compute) == 5
+    assert calls == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_file_others_may_write_is_not_read(cache_dir) -> None:
+    compile_cache.cached("kind", (1,), lambda: "stored")
+    compile_cache.flush()
+    path = compile_cache.cache_file()
+    path.chmod(0o666)
+    compile_cache.reset()
+    compute, calls = _counting("computed")
+    assert compile_cache.cached("kind", (1,), compute) == "computed"
+    assert calls == [1]
+
+
+def test_a_corrupt_file_is_ignored_and_replaced(cache_dir) -> None:
+    path = compile_cache.cache_file()
+    cache_dir.mkdir(mode=0o700)
+    path.write_bytes(b"not a pickle")
+    compute, calls = _counting("fresh")
+    assert compile_cache.cached("kind", (1,), compute) == "fresh"
+    assert calls == [1]
+    compile_cache.flush()
+    compile_cache.reset()
+    again, again_calls = _counting("never")
+    assert compile_cache.cached("kind", (1,), again) == "fresh"
+    assert again_calls == []
+
+
+def test_the_file_name_changes_with_the_code(cache_dir, tmp_path, monkeypatch) -> None:
+    first = compile_cache.cache_file()
+    fake_module = tmp_path / "fake_rules" / "compile_cache.py"
+    fake_module.parent.mkdir()
+    fake_module.write_text("# another build\n")
+    monkeypatch.setattr(compile_cache, "__file__", str(fake_module))
+    compile_cache.reset()
+    assert compile_cache.cache_file() != first
+
+
+_FINGERPRINT = """
+import hashlib, sys
+import pyarrow as pa
+from synthbeam.rules.compile import build_plan
+from synthbeam.rules.engine import generate_batch
+plan, _ = build_plan(sys.argv[1])
+digest = hashlib.sha256()
+for table in plan.tables.values():
+    batch = generate_batch(plan, table.name, 0, min(table.rows, 2000))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    digest.update(sink.getvalue().to_pybytes())
+described = {c.name: c.rule.describe() for t in plan.tables.values() for c in t.columns if c.rule is not None}
+print(json.dumps({"digest": digest.hexdigest(), "faker": "faker" in sys.modules, "described": described}))
+""".replace("import hashlib, sys", "import hashlib, json, sys")
+
+
+def _fingerprint(config: Path, cache: str) -> dict:
+    env = {**os.environ, "SYNTHBEAM_CACHE_DIR": cache}
+    done = subprocess.run(
+        [sys.executable, "-c", _FINGERPRINT, str(config)], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_warm_cache_gives_the_same_rows_without_importing_faker(tmp_path) -> None:
+    config = REPO / "benchmarks" / "retail2.json"
+    uncached = _fingerprint(config, "")
+    cold = _fingerprint(config, str(tmp_path / "cache"))
+    warm = _fingerprint(config, str(tmp_path / "cache"))
+    assert uncached["faker"] and cold["faker"]
+    assert not warm["faker"], "every Faker column of retail-2 is vectorised: a warm cache needs no Faker"
+    assert uncached["digest"] == cold["digest"] == warm["digest"]
+    assert uncached["described"] == warm["described"]
