@@ -12,7 +12,8 @@ plus Parquet, CSV and Avro runs at one smaller size (``--format-customers``),
 which also give the small side of the memory-flatness ratio (its large side is
 (1)), and, with ``--ratio-customers``, (1) and (4) again at other sizes. Each
 figure is the median of ``--repeat`` runs. Ratios, not absolute numbers, are
-the claim: both sides of a ratio are measured on this machine in this run.
+the claim: both sides of a ratio are measured on this machine in this run, in
+rounds (every measure once per round), so drifting load hits all of them alike.
 Writes ``benchmarks/results.json`` and prints each target of the speed issue
 as met or missed.
 
@@ -209,8 +210,22 @@ def baseline_run(customers: int, work: Path) -> dict[str, Any]:
     return result
 
 
-def median_of(repeat: int, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    runs = [measure() for _ in range(repeat)]
+def interleaved_medians(repeat: int, measures: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each measure ``repeat`` times, in rounds (one run of every measure per round), summarised.
+
+    Load on a shared machine drifts over minutes; rounds give every measure the same
+    spread of conditions, so a ratio of two medians does not compare a quiet minute
+    with a busy one.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in measures}
+    for _ in range(repeat):
+        for name, measure in measures.items():
+            runs[name].append(measure())
+    return {name: summarise(measured) for name, measured in runs.items()}
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every figure of ``runs``, plus rates derived from the medians."""
     summary = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     summary["rows_per_s"] = summary["rows"] / summary["seconds"]
     summary["rows_per_s_per_core"] = summary["rows_per_s"] / summary["workers"]
@@ -311,9 +326,9 @@ def main(argv: list[str] | None = None) -> int:
             "synthbeam_csv": lambda: synthbeam_run(format_scale, "csv", work, in_process, 1),
             "synthbeam_avro": lambda: synthbeam_run(format_scale, "avro", work, in_process, 1),
         }
-        for name, measure in measures.items():
-            results[name] = median_of(args.repeat, measure)
-            print_figure(name, results[name])
+        for name, figure in interleaved_medians(args.repeat, measures).items():
+            results[name] = figure
+            print_figure(name, figure)
         one = results["synthbeam_parquet"]
         two = results["synthbeam_parquet_2_workers"]
         reference = results["format_parquet"]
@@ -372,8 +387,14 @@ def two_workers_by_size(sizes: list[int], repeat: int, work: Path) -> list[dict[
     for customers in sizes:
         scale = customers / BASE_CUSTOMERS
         multi = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
-        one = median_of(repeat, functools.partial(synthbeam_run, scale, "parquet", work, ["--direct_num_workers=1"], 1))
-        two = median_of(repeat, functools.partial(synthbeam_run, scale, "parquet", work, multi, 2))
+        figures = interleaved_medians(
+            repeat,
+            {
+                "one": functools.partial(synthbeam_run, scale, "parquet", work, ["--direct_num_workers=1"], 1),
+                "two": functools.partial(synthbeam_run, scale, "parquet", work, multi, 2),
+            },
+        )
+        one, two = figures["one"], figures["two"]
         entry = {
             "customers": customers,
             "rows": one["rows"],
