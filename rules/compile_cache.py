@@ -27,6 +27,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +36,9 @@ __all__ = ["cache_file", "cached", "flush", "reset"]
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
+
+MAX_ENTRIES = 512  # the oldest entries go first beyond this (a phone-number node pickles to ~1 MB)
+STALE_SECONDS = 30 * 24 * 3600  # other builds' files untouched this long are removed on a write
 
 _lock = threading.RLock()
 _entries: dict[Hashable, Any] | None = None  # None: not loaded yet
@@ -126,8 +130,11 @@ def flush() -> None:
         if path is None or not _new:
             return
         merged = {**_load(), **_new}
+        for stale in list(merged)[: max(0, len(merged) - MAX_ENTRIES)]:
+            del merged[stale]
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _remove_stale(path)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".faker-compile-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:
@@ -140,6 +147,14 @@ def flush() -> None:
             _LOGGER.debug("could not write the compile cache %s: %s", path, exc)
             return
         _new = {}
+
+
+def _remove_stale(current: Path) -> None:
+    """Remove cache files of other synthbeam builds or Faker releases nobody used for a month."""
+    now = time.time()
+    for other in current.parent.glob("faker-compile-*.pickle"):
+        if other != current and now - other.stat().st_mtime > STALE_SECONDS:
+            other.unlink(missing_ok=True)
 
 
 def reset() -> None:

@@ -149,3 +149,21 @@ def test_a_warm_cache_gives_the_same_rows_without_importing_faker(tmp_path) -> N
     assert not warm["faker"], "every Faker column of retail-2 is vectorised: a warm cache needs no Faker"
     assert uncached["digest"] == cold["digest"] == warm["digest"]
     assert uncached["described"] == warm["described"]
+
+
+def test_the_file_keeps_the_newest_entries_and_old_builds_go(cache_dir, monkeypatch) -> None:
+    monkeypatch.setattr(compile_cache, "MAX_ENTRIES", 3)
+    for number in range(5):
+        compile_cache.cached("kind", (number,), lambda number=number: number)
+    compile_cache.flush()
+    cache_dir.joinpath("faker-compile-oldbuild.pickle").write_bytes(b"old")
+    os.utime(cache_dir / "faker-compile-oldbuild.pickle", (0, 0))
+    cache_dir.joinpath("faker-compile-otherbuild.pickle").write_bytes(b"recent")
+    compile_cache.cached("kind", (5,), lambda: 5)
+    compile_cache.flush()
+    assert not (cache_dir / "faker-compile-oldbuild.pickle").exists()
+    assert (cache_dir / "faker-compile-otherbuild.pickle").exists()
+
+    compile_cache.reset()
+    kept = [n for n in range(6) if compile_cache.cached("kind", (n,), lambda: "recomputed") == n]
+    assert kept == [3, 4, 5]
