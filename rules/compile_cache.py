@@ -134,6 +134,9 @@ def flush() -> None:
             del merged[stale]
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _private(path.parent):  # it would never be read back
+                _LOGGER.debug("not writing the compile cache into %s: other users may write there", path.parent)
+                return
             _remove_stale(path)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".faker-compile-", suffix=".tmp")
             try:

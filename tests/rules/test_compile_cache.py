@@ -167,3 +167,12 @@ def test_the_file_keeps_the_newest_entries_and_old_builds_go(cache_dir, monkeypa
     compile_cache.reset()
     kept = [n for n in range(6) if compile_cache.cached("kind", (n,), lambda: "recomputed") == n]
     assert kept == [3, 4, 5]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_nothing_is_written_where_others_may_write(cache_dir) -> None:
+    cache_dir.mkdir()
+    cache_dir.chmod(0o777)
+    compile_cache.cached("kind", (1,), lambda: 1)
+    compile_cache.flush()
+    assert list(cache_dir.iterdir()) == []
