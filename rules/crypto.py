@@ -51,8 +51,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
 from .types import STRING_TYPES, arrow_type
 
@@ -308,6 +306,8 @@ def encrypt_column(values: pa.Array, key: bytes, table: str, column: str, row_in
     row_index = np.asarray(row_index, dtype=np.uint64)
     if len(row_index) != len(values):
         raise ValueError(f"{table}.{column}: {len(values)} values but {len(row_index)} row indices")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV  # only runs that encrypt load OpenSSL
+
     aead = AESGCMSIV(derive_subkey(key, "aead"))
     nonces = hmac.new(derive_subkey(key, "nonce"), b"synthbeam/v1/nonce" + _names(table, column), hashlib.sha256)
     aad = associated_data(table, column)
@@ -335,6 +335,9 @@ def decrypt_column(values: pa.Array, key: bytes, table: str, column: str) -> pa.
         if values.null_count == len(values):
             return pa.nulls(len(values), pa.string())
         raise DecryptionError(f"{failure} (the column holds {values.type} values, not encrypted text)")
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+
     aead = AESGCMSIV(derive_subkey(key, "aead"))
     aad = associated_data(table, column)
     plain: list[str | None] = []
