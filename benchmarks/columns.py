@@ -7,7 +7,7 @@ row range:
 * ``generate``: ``generate_columns`` for that column alone (its dependencies,
   if any, are generated too and included);
 * ``write``: a one-column Parquet file written the way the sink writes it
-  (snappy, dictionary-encoded if the sink would choose so), into memory.
+  (the dictionary encoding and compression the sink would choose), into memory.
 
 Each figure is the fastest of ``--repeat`` runs (the least disturbed by other
 load), scaled to 100k rows. The table is sorted by total time, largest first,
@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from synthbeam.rules.compile import build_plan
 from synthbeam.rules.engine import generate_batch, generate_columns
 from synthbeam.rules.model import ColumnPlan
-from synthbeam.transforms.sinks import dictionary_columns
+from synthbeam.transforms.sinks import compression_by_column, dictionary_columns
 
 WORKLOAD = Path(__file__).resolve().parent / "retail2.json"
 
@@ -44,8 +44,8 @@ def fastest(repeat: int, action: Callable[[], object]) -> float:
     return best
 
 
-def _write_parquet(table: pa.Table, use_dictionary: bool) -> None:
-    pq.write_table(table, io.BytesIO(), compression="snappy", use_dictionary=use_dictionary)
+def _write_parquet(table: pa.Table, use_dictionary: bool, compression: str) -> None:
+    pq.write_table(table, io.BytesIO(), compression=compression, use_dictionary=use_dictionary)
 
 
 def _describe(column: ColumnPlan) -> str:
@@ -68,11 +68,17 @@ def profile(config: Path, rows: int, repeat: int) -> list[dict[str, object]]:
         index = np.arange(count, dtype=np.uint64)
         batch = generate_batch(plan, table.name, 0, count)
         dictionary = set(dictionary_columns(batch))
+        compression = compression_by_column(batch, dictionary)
         per_100k = 100_000 / count * 1000
         for column in table.columns:
             generate = functools.partial(generate_columns, plan, table.name, index, wanted=[column.name])
             one_column = pa.table([batch.column(column.name)], names=[column.name])
-            write = functools.partial(_write_parquet, one_column, use_dictionary=column.name in dictionary)
+            write = functools.partial(
+                _write_parquet,
+                one_column,
+                use_dictionary=column.name in dictionary,
+                compression=compression[column.name],
+            )
             generated, written = fastest(repeat, generate), fastest(repeat, write)
             entries.append(
                 {
