@@ -17,7 +17,7 @@ rounds (every measure once per round), so drifting load hits all of them alike.
 Writes ``benchmarks/results.json`` and prints each target of the speed issue
 as met or missed.
 
-Why two sizes: every run pays a fixed start-up (about 1.3 s here: importing
+Why two sizes: every run pays a fixed start-up (about 1.2 s here: importing
 Beam, compiling the plan, building and translating the pipeline) that workers
 cannot share, so (1) and (4) are measured where it is amortised (20M rows by
 default). The format comparison is a property of the sinks, and at 1M rows it
