@@ -67,15 +67,22 @@ def cache_file() -> Path | None:
     global _file, _file_known
     with _lock:
         if not _file_known:
-            setting = os.environ.get("SYNTHBEAM_CACHE_DIR")
-            if setting == "":
-                _file = None
-            else:
-                base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "synthbeam"
-                directory = Path(setting) if setting else base
-                _file = directory / f"faker-compile-{_code_digest()}.pickle"
+            directory = _directory()
+            _file = directory / f"faker-compile-{_code_digest()}.pickle" if directory is not None else None
             _file_known = True
         return _file
+
+
+def _directory() -> Path | None:
+    setting = os.environ.get("SYNTHBEAM_CACHE_DIR")
+    if setting is not None:
+        return Path(setting) if setting else None
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "synthbeam"
+    try:
+        return Path.home() / ".cache" / "synthbeam"
+    except RuntimeError:  # no home directory (some containers): no cache
+        return None
 
 
 def _private(path: Path) -> bool:

@@ -176,3 +176,25 @@ def test_nothing_is_written_where_others_may_write(cache_dir) -> None:
     compile_cache.cached("kind", (1,), lambda: 1)
     compile_cache.flush()
     assert list(cache_dir.iterdir()) == []
+
+
+def test_the_directory_follows_the_environment(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SYNTHBEAM_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    compile_cache.reset()
+    try:
+        assert compile_cache.cache_file().parent == tmp_path / "xdg" / "synthbeam"
+        monkeypatch.delenv("XDG_CACHE_HOME")
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        compile_cache.reset()
+        assert compile_cache.cache_file().parent == tmp_path / "home" / ".cache" / "synthbeam"
+
+        def no_home() -> Path:
+            raise RuntimeError("Could not determine home directory")
+
+        monkeypatch.setattr(Path, "home", staticmethod(no_home))
+        compile_cache.reset()
+        assert compile_cache.cache_file() is None
+        assert compile_cache.cached("kind", (1,), lambda: 1) == 1
+    finally:
+        compile_cache.reset()
