@@ -37,7 +37,8 @@ __all__ = ["cache_file", "cached", "flush", "reset"]
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_ENTRIES = 512  # the oldest entries go first beyond this (a phone-number node pickles to ~1 MB)
+MAX_ENTRIES = 512  # the oldest entries go first beyond this many...
+MAX_BYTES = 64 << 20  # ...or this size (a phone-number node pickles to ~1 MB; every run reads the file)
 STALE_SECONDS = 30 * 24 * 3600  # other builds' files untouched this long are removed on a write
 
 _lock = threading.RLock()
@@ -139,6 +140,11 @@ def flush() -> None:
         merged = {**_load(), **_new}
         for stale in list(merged)[: max(0, len(merged) - MAX_ENTRIES)]:
             del merged[stale]
+        payload = pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)
+        while len(payload) > MAX_BYTES and len(merged) > 1:
+            for stale in list(merged)[: len(merged) // 2]:
+                del merged[stale]
+            payload = pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not _private(path.parent):  # it would never be read back
@@ -148,7 +154,7 @@ def flush() -> None:
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".faker-compile-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:
-                    pickle.dump(merged, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.write(payload)
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)

@@ -198,3 +198,14 @@ def test_the_directory_follows_the_environment(tmp_path, monkeypatch) -> None:
         assert compile_cache.cached("kind", (1,), lambda: 1) == 1
     finally:
         compile_cache.reset()
+
+
+def test_the_file_stays_under_its_size_limit(cache_dir, monkeypatch) -> None:
+    monkeypatch.setattr(compile_cache, "MAX_BYTES", 50_000)
+    for number in range(8):
+        compile_cache.cached("kind", (number,), lambda number=number: bytes([number]) * 20_000)
+    compile_cache.flush()
+    assert compile_cache.cache_file().stat().st_size <= 50_000
+    compile_cache.reset()
+    kept = [n for n in range(8) if compile_cache.cached("kind", (n,), lambda: None) is not None]
+    assert kept and kept == list(range(8 - len(kept), 8))  # the newest survive
