@@ -53,4 +53,6 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
         figures["synthbeam_parquet"]["peak_rss_mb"] / figures["format_parquet"]["peak_rss_mb"]
     )
     assert [t["target"] for t in figures["targets"]] == [target[0] for target in TARGETS]
-    assert all(isinstance(t["met"], bool) for t in figures["targets"])
+    flatness = next(t for t in figures["targets"] if t["target"] == "peak RSS at >=10x rows")
+    assert flatness["met"] is None and "2.0x" in flatness["reason"]  # 10,000 vs 5,000 rows: too few to judge
+    assert all(isinstance(t["met"], bool) for t in figures["targets"] if t is not flatness)
