@@ -289,9 +289,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-customers", type=int, default=4_000, help="N for the slow per-row baseline")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--skip-flat", action="store_true", help="(kept for scripts) memory flatness now reuses the other runs"
-    )
-    parser.add_argument(
         "--ratio-customers",
         type=int,
         nargs="*",

@@ -44,7 +44,7 @@ def process_tree_rss(children: list[Any] | None = None) -> tuple[int, int]:
     except Exception:
         return 0, 0
     total = own
-    for child in me.children(recursive=True) if children is None else children:
+    for child in _descendants() if children is None else children:
         try:
             total += child.memory_info().rss
         except Exception:  # the child exited between listing and sampling

@@ -37,8 +37,8 @@ picks, and ``email``/``user_name`` through a ``first.last<tag>`` scheme) offer
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -71,6 +71,8 @@ __all__ = [
     "faker_method_name",
     "suggest_faker_methods",
 ]
+
+T = TypeVar("T")
 
 _POOL_BUDGET_BYTES = 64 << 20
 _MIN_POOL = 100
@@ -216,22 +218,24 @@ class VectorisedFaker(FakerMethod):
 
     def compile(self) -> Node:
         """The column's node, from the compile cache when an earlier run built it (see ``compile_cache``)."""
-        outcome = cached("node", self._cache_key(), self._compile_outcome)
-        if isinstance(outcome, str):
-            raise NotVectorisable(outcome)
-        if outcome.pooled():
-            self.pooled_tokens = outcome.pooled()
-        return outcome
+        node = self._cached_or_raise("node", lambda: as_node(compiler_for(self.locale).value(self.method, self.params)))
+        if node.pooled():
+            self.pooled_tokens = node.pooled()
+        return node
 
-    def _cache_key(self) -> tuple:
-        return (type(self).__qualname__, self.locale, self.method, params_key(self.params))
+    def _cached_or_raise(self, kind: str, build: Callable[[], T]) -> T:
+        """``build()`` through the compile cache, which also keeps why it raised NotVectorisable."""
 
-    def _compile_outcome(self) -> Node | str:
-        """The node, or why the method cannot be vectorised."""
-        try:
-            return as_node(compiler_for(self.locale).value(self.method, self.params))
-        except NotVectorisable as exc:
-            return str(exc)
+        def outcome() -> T | str:
+            try:
+                return build()
+            except NotVectorisable as exc:
+                return str(exc)
+
+        result = cached(kind, (type(self).__qualname__, self.locale, self.method, params_key(self.params)), outcome)
+        if isinstance(result, str):
+            raise NotVectorisable(result)
+        return result
 
     def _node(self) -> Node:
         node = getattr(self, "_cache_node", None)
@@ -469,16 +473,7 @@ class _EmailLike(VectorisedFaker):
 
     def unique_scheme(self) -> UniqueNames:
         """The ``first.last<tag>`` scheme (cached like ``compile``); NotVectorisable if the locale has none."""
-        outcome = cached("unique-names", self._cache_key(), self._scheme_outcome)
-        if isinstance(outcome, str):
-            raise NotVectorisable(outcome)
-        return outcome
-
-    def _scheme_outcome(self) -> UniqueNames | str:
-        try:
-            return self._build_scheme()
-        except NotVectorisable as exc:
-            return str(exc)
+        return self._cached_or_raise("unique-names", self._build_scheme)
 
     def _build_scheme(self) -> UniqueNames:
         compiler = compiler_for(self.locale)

@@ -129,16 +129,16 @@ class BatchSink(FileBasedSink):
 # Dictionary-encode a column only if its first batch repeats values this much: for
 # high-cardinality text (emails, uuids, codes) the dictionary attempt doubles the write time.
 DICTIONARY_MAX_DISTINCT_SHARE = 0.5
-# Rows of the first batch the decision looks at: counting the distinct values of a whole
-# 100k-row batch costs more than writing it (hash tables outgrow the cache).
-DICTIONARY_SAMPLE_ROWS = 8192
+# Rows of the first batch the encoding and compression decisions look at: counting the distinct
+# values of a whole 100k-row batch costs more than writing it (hash tables outgrow the cache).
+SAMPLE_ROWS = 8192
 
 
 def dictionary_columns(batch: pa.RecordBatch) -> list[str]:
     """Columns of ``batch`` worth dictionary encoding: few distinct values among the non-null ones of a sample."""
     import pyarrow.compute as pc
 
-    sample = batch.slice(0, DICTIONARY_SAMPLE_ROWS)
+    sample = batch.slice(0, SAMPLE_ROWS)
     chosen = []
     for name, column in zip(sample.schema.names, sample.columns):
         present = len(column) - column.null_count
@@ -174,7 +174,7 @@ def compression_by_column(batch: pa.RecordBatch, dictionary: Iterable[str] = ())
 
     Dictionary-encoded columns keep snappy (their pages are small).
     """
-    sample = batch.slice(0, DICTIONARY_SAMPLE_ROWS)
+    sample = batch.slice(0, SAMPLE_ROWS)
     encoded = set(dictionary)
     codecs = {}
     for name, column in zip(sample.schema.names, sample.columns):
