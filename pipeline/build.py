@@ -76,7 +76,7 @@ def build(
     if sinks:
         written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements)
     else:
-        written = pipeline | "NoTables" >> beam.Create([])
+        written = pipeline | "NoTables" >> beam.Create([[]])
     return written | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, _audit(plan))
 
 

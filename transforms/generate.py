@@ -5,9 +5,11 @@ Beam only orchestrates here; every value comes from
 ordinary elements handled by ``process()`` (Beam's batched DoFns convert
 through Arrow types that lack dates and timestamps, so they are not used).
 
-``GenerateTable`` spreads a table's chunks over workers: ``Create`` of the
-chunk descriptors, then ``Reshuffle`` so a distributed runner does not fuse
-all generation onto the worker that read the tiny ``Create``.
+``GenerateTable`` spreads a table's chunks over workers: the chunk descriptors
+come out of one impulse, then ``Reshuffle`` so a distributed runner does not
+fuse all generation onto the worker that emitted them. The impulse can be the
+caller's own (``WriteTables`` shares one with its other start-up steps, so a
+local runner runs them as one stage, not one per root).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
@@ -29,7 +32,7 @@ from .chunks import Chunk
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
 
-__all__ = ["STATS", "ChunkGenerator", "ChunkStats", "GenerateChunks", "GenerateTable"]
+__all__ = ["STATS", "ChunkGenerator", "ChunkStats", "GenerateChunks", "GenerateTable", "emit_all"]
 
 STATS = "stats"  # tag of the per-chunk statistics output
 # (table, chunk_id, batch): typed so Beam encodes and sizes batches with RecordBatchCoder, not pickle.
@@ -105,8 +108,13 @@ class GenerateChunks(beam.DoFn):
         yield pvalue.TaggedOutput(STATS, stats)
 
 
+def emit_all(_: object, elements: list[Any]) -> list[Any]:
+    """FlatMap body: the impulse element -> every one of ``elements``."""
+    return elements
+
+
 class GenerateTable(beam.PTransform):
-    """PBegin -> ``(table, chunk_id, RecordBatch)`` for the given chunks, plus statistics.
+    """PBegin (or an impulse) -> ``(table, chunk_id, RecordBatch)`` for the given chunks, plus statistics.
 
     The result is a ``DoOutputsTuple``: ``.batches`` holds the batches,
     ``[STATS]`` one ``ChunkStats`` per chunk.
@@ -125,10 +133,11 @@ class GenerateTable(beam.PTransform):
         self.run_id = run_id
         self.replacements = replacements
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> pvalue.DoOutputsTuple:
+    def expand(self, start: beam.pvalue.PBegin | beam.PCollection) -> pvalue.DoOutputsTuple:
+        impulse = start if isinstance(start, beam.PCollection) else start | "Once" >> beam.Impulse()
         return (
-            pbegin
-            | "Chunks" >> beam.Create(self.chunks, reshuffle=False)
+            impulse
+            | "Chunks" >> beam.FlatMap(emit_all, self.chunks)
             | "Spread" >> beam.Reshuffle()
             | "Generate"
             >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements))

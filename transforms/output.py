@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.pvalue import AsList
 
 from .write import TableWritten
 
@@ -199,18 +198,21 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
 
 
 def _commit(
-    _: object,  # the impulse element
+    tables: list[TableWritten],
     layout: OutputLayout,
     overwrite: bool,
     report: dict[str, Any],
     audit: Sequence[str],
-    tables: list[TableWritten],
-) -> Iterator[dict[str, Any]]:
-    yield commit_output(layout, tables, overwrite, report, audit)
+) -> dict[str, Any]:
+    return commit_output(layout, tables, overwrite, report, audit)
 
 
 class CommitOutput(beam.PTransform):
-    """PCollection of ``TableWritten`` (all tables) -> the written report, once all are final."""
+    """The one ``[TableWritten, ...]`` of every table (once all are final) -> the written report.
+
+    A main input, not a side input, so the commit runs in the step that
+    finalized the tables instead of a stage of its own.
+    """
 
     def __init__(
         self, layout: OutputLayout, overwrite: bool, report: dict[str, Any], audit: Sequence[str] = ()
@@ -222,8 +224,4 @@ class CommitOutput(beam.PTransform):
         self.audit = list(audit)
 
     def expand(self, tables: beam.PCollection) -> beam.PCollection:
-        return (
-            tables.pipeline
-            | "Once" >> beam.Impulse()
-            | "Commit" >> beam.FlatMap(_commit, self.layout, self.overwrite, self.report, self.audit, AsList(tables))
-        )
+        return tables | "Commit" >> beam.Map(_commit, self.layout, self.overwrite, self.report, self.audit)

@@ -25,8 +25,13 @@ results), with three differences that matter here:
 Without a shard count the runner decides: one file per bundle and table
 (``Reshuffle`` spreads the chunks, then ``WriteBundles``).
 
-The output is one :class:`TableWritten` element per table. ``WriteTable`` is
-the one-table form.
+The output is a single element: the list of every table's
+:class:`TableWritten`, in table order. A consumer of the whole result (the
+commit) then fuses into the finalizing step instead of reading it as a side
+input in a stage of its own. ``WriteTable`` is the one-table form.
+
+Every start-up step (initializing the writes, emitting the chunk descriptors)
+hangs off one impulse, so a local runner runs them as one stage.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from apache_beam.transforms import window
 from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk
-from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input
+from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input, emit_all
 from .sinks import BatchSink
 
 __all__ = [
@@ -222,10 +227,12 @@ def finalize_tables(
     init_results: Mapping[str, str],
     shards: list[ShardWritten],
     stats: list[ChunkStats],
-) -> Iterator[TableWritten]:
+) -> list[TableWritten]:
     """:func:`finalize_table` for every table, each with its own writers and chunk statistics."""
-    for table, sink in sinks.items():
-        yield from finalize_table(
+    return [
+        written
+        for table, sink in sinks.items()
+        for written in finalize_table(
             None,
             sink,
             table,
@@ -235,6 +242,7 @@ def finalize_tables(
             [s for s in shards if s.table == table],
             [s for s in stats if s.table == table],
         )
+    ]
 
 
 def _shard_number(temp_path: str) -> int:
@@ -243,7 +251,7 @@ def _shard_number(temp_path: str) -> int:
 
 
 class WriteTables(beam.PTransform):
-    """PBegin -> one ``TableWritten`` per table: every table generated and written through its sink.
+    """PBegin -> ``[TableWritten, ...]`` (one element): every table generated and written through its sink.
 
     ``chunks`` and ``sinks`` map table -> its chunks / its sink. ``num_shards``
     > 0 fixes each table's file count (chunks must carry their shard); 0 lets
@@ -276,8 +284,8 @@ class WriteTables(beam.PTransform):
         if self.num_shards > 0:
             keyed = [((chunk.table, chunk.shard), chunk) for chunk in self.chunks]
             written = (
-                pipeline
-                | "Chunks" >> beam.Create(keyed, reshuffle=False)
+                once
+                | "Chunks" >> beam.FlatMap(emit_all, keyed)
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
@@ -288,12 +296,12 @@ class WriteTables(beam.PTransform):
             )
             shards, stats = written.shards, written[STATS]
         else:
-            generated = pipeline | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
+            generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
             stats = generated[STATS]
-        return once | "Finalize" >> beam.FlatMap(
+        return once | "Finalize" >> beam.Map(
             finalize_tables,
             self.sinks,
             {table: self.plan.table(table).rows for table in self.sinks},
@@ -305,7 +313,7 @@ class WriteTables(beam.PTransform):
 
 
 class WriteTable(beam.PTransform):
-    """PBegin -> one ``TableWritten``: one table generated and written through ``sink`` (see ``WriteTables``)."""
+    """PBegin -> ``[TableWritten]``: one table generated and written through ``sink`` (see ``WriteTables``)."""
 
     def __init__(
         self,

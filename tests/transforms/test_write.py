@@ -27,8 +27,8 @@ def _run(runner, plan, table, chunks, sink, num_shards):
     pipeline = BeamTestPipeline(runner=runner)
     written = pipeline | WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test")
     assert_that(
-        written | beam.Map(lambda t: (t.table, t.rows, t.chunks, len(t.files))),
-        equal_to([(table, plan.table(table).rows, len(chunks), num_shards or 1)]),
+        written | beam.Map(lambda tables: [(t.table, t.rows, t.chunks, len(t.files)) for t in tables]),
+        equal_to([[(table, plan.table(table).rows, len(chunks), num_shards or 1)]]),
     )
     pipeline.run().wait_until_finish()
     return sorted(os.listdir(os.path.dirname(sink.file_path_prefix.get())))
@@ -95,8 +95,8 @@ def test_all_tables_share_one_write(all_types_plan, runner, tmp_path, num_shards
     pipeline = BeamTestPipeline(runner=runner)
     written = pipeline | WriteTables(all_types_plan, chunks, sinks, num_shards, run_id="write-tables-test")
     assert_that(
-        written | beam.Map(lambda t: (t.table, t.rows, t.chunks, len(t.files))),
-        equal_to([(name, all_types_plan.table(name).rows, len(chunks[name]), num_shards or 1) for name in tables]),
+        written | beam.Map(lambda written: [(t.table, t.rows, t.chunks, len(t.files)) for t in written]),
+        equal_to([[(name, all_types_plan.table(name).rows, len(chunks[name]), num_shards or 1) for name in tables]]),
     )
     pipeline.run().wait_until_finish()
     for name in tables:
