@@ -37,7 +37,10 @@ How the figures are taken:
 * Peak memory is sampled across the process tree: ``peak_rss_mb`` sums each
   process's resident set (pages shared between the launcher and its forked
   workers count once per process), ``peak_pss_mb`` shares them out (the
-  tree's real footprint).
+  tree's real footprint). The sampler (:class:`TreeMemory`) reads RSS every
+  0.1 s and PSS only at new highs: reading PSS at every tick took the
+  2-worker run about 12% of a core, from workers that had none to spare,
+  while the 1-worker run's sampler had the idle core to itself.
 * Runs are subprocesses with Python's bytecode cache and synthbeam's Faker
   compile cache on (both in private directories under the bench's temporary
   directory), after one unmeasured warm-up run that fills them, as for any
@@ -48,6 +51,7 @@ How the figures are taken:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -69,43 +73,71 @@ WORKLOAD = HERE / "retail2.json"
 BASE_CUSTOMERS = 100_000  # the workload file's customer rows; --customers scales from it
 
 
-def _memory(process: psutil.Process) -> tuple[int, int]:
-    """(RSS, PSS) bytes of one process (PSS falls back to RSS where the platform has none)."""
+def _pss(process: psutil.Process) -> int:
+    """PSS bytes of one process (its RSS where the platform has no PSS or refuses it)."""
     try:
         full = process.memory_full_info()
-        return full.rss, getattr(full, "pss", full.rss)
+        return getattr(full, "pss", full.rss)
     except psutil.AccessDenied:
-        rss = process.memory_info().rss
-        return rss, rss
+        return process.memory_info().rss
+
+
+class TreeMemory:
+    """Peak RSS and PSS of a process tree, sampled cheaply enough not to slow what it measures.
+
+    With every core busy (the 2-worker run), whatever the sampler spends is taken
+    from the workers. RSS (``/proc/<pid>/statm``) is nearly free and is read every
+    ``RSS_EVERY`` seconds. PSS makes the kernel walk each process's page tables
+    (``smaps_rollup``): read at every tick it cost a 2-worker run about 1.2 s of CPU
+    in 10 s. So it is read only when the tree's RSS is at a new high (``PSS_ON_GROWTH``
+    above the RSS at the last PSS reading), where its peak can be, and at least every
+    ``PSS_EVERY`` seconds. The process list is refreshed every ``LIST_EVERY`` seconds.
+    """
+
+    RSS_EVERY = 0.1
+    PSS_ON_GROWTH = 1.02
+    PSS_EVERY = 2.0
+    LIST_EVERY = 0.5
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
+        self.peak_rss = self.peak_pss = 0
+        self._members = [process]
+        self._listed = self._pss_read = float("-inf")
+        self._rss_at_pss = 0
+
+    def sample(self) -> None:
+        now = time.monotonic()
+        if now - self._listed >= self.LIST_EVERY:
+            self._members, self._listed = [self.process, *_children(self.process)], now
+        alive, rss = [], 0
+        for member in self._members:
+            try:
+                rss += member.memory_info().rss
+                alive.append(member)
+            except psutil.Error:  # exited between listing and sampling
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+        if rss >= self._rss_at_pss * self.PSS_ON_GROWTH or now - self._pss_read >= self.PSS_EVERY:
+            pss = 0
+            for member in alive:
+                with contextlib.suppress(psutil.Error):
+                    pss += _pss(member)
+            self.peak_pss = max(self.peak_pss, pss)
+            self._rss_at_pss, self._pss_read = rss, now
 
 
 def peak_rss_of(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
     """Run ``command``; return (seconds, peak RSS MB and peak PSS MB of its process tree, exit code)."""
     started = time.perf_counter()
     process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_pss = 0
+    memory = TreeMemory(process)
     stop = threading.Event()
 
     def sample() -> None:
-        # Sampling costs the measured run CPU when its workers fill every core: memory every
-        # 0.1 s, the process list (a scan of /proc) every 0.5 s.
-        nonlocal peak, peak_pss
-        members = [process]
-        samples = 0
         while not stop.is_set():
-            if samples % 5 == 0:
-                members = [process, *_children(process)]
-            samples += 1
-            rss = pss = 0
-            for member in members:
-                try:
-                    one_rss, one_pss = _memory(member)
-                except psutil.Error:  # exited between listing and sampling
-                    continue
-                rss += one_rss
-                pss += one_pss
-            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
-            stop.wait(0.1)
+            memory.sample()
+            stop.wait(TreeMemory.RSS_EVERY)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -114,7 +146,7 @@ def peak_rss_of(command: list[str], env: dict[str, str] | None = None) -> tuple[
     sampler.join()
     if process.returncode:
         sys.stderr.write(stderr.decode(errors="replace")[-2000:])
-    return time.perf_counter() - started, peak / 2**20, peak_pss / 2**20, process.returncode
+    return time.perf_counter() - started, memory.peak_rss / 2**20, memory.peak_pss / 2**20, process.returncode
 
 
 def _children(process: psutil.Process) -> list[psutil.Process]:
