@@ -386,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, value in results["ratios"].items():
             print(f"  {name:<38} {value:>8.2f}x")
+        # Each round runs (1) and (4) back to back: their ratio per round shows how much of the
+        # spread is the machine's drift. The target is judged on the ratio of the medians above.
+        by_round = [t1 / t2 for t1, t2 in zip(one["runs_seconds"], two["runs_seconds"])]
+        results["two_workers_vs_one_by_round"] = by_round
+        print(f"  two_workers_vs_one in each round          {', '.join(f'{r:.2f}x' for r in by_round)}")
         flat = results["memory_flatness"]
         print(
             f"  peak RSS {flat['peak_rss_mb'][0]:.0f} MB at {flat['rows'][0]:,} rows -> "

@@ -52,6 +52,8 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
     assert ratios["memory_flatness"] == pytest.approx(
         figures["synthbeam_parquet"]["peak_rss_mb"] / figures["format_parquet"]["peak_rss_mb"]
     )
+    rounds = zip(figures["synthbeam_parquet"]["runs_seconds"], figures["synthbeam_parquet_2_workers"]["runs_seconds"])
+    assert figures["two_workers_vs_one_by_round"] == pytest.approx([one / two for one, two in rounds])
     assert [t["target"] for t in figures["targets"]] == [target[0] for target in TARGETS]
     flatness = next(t for t in figures["targets"] if t["target"] == "peak RSS at >=10x rows")
     assert flatness["met"] is None and "2.0x" in flatness["reason"]  # 10,000 vs 5,000 rows: too few to judge
