@@ -13,7 +13,7 @@ it needs from the parent's row indices, never from the parent's output.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import apache_beam as beam
@@ -54,7 +54,7 @@ def build(
     layout: OutputLayout,
     *,
     output_format: str,
-    chunks: Mapping[str, list[Chunk]],
+    chunks: Mapping[str, Iterable[Chunk]],
     num_shards: int = 0,
     overwrite: bool = False,
     report: dict[str, Any] | None = None,

@@ -29,7 +29,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.runner import PipelineState
 
 from synthbeam.rules.model import Plan
-from synthbeam.transforms.chunks import chunk_rows, table_chunks
+from synthbeam.transforms.chunks import TableChunks, chunk_rows
 from synthbeam.transforms.metrics import table_counters
 from synthbeam.transforms.output import OutputLayout, existing_entries, remove_tree, write_json
 from synthbeam.transforms.sinks import FORMATS
@@ -142,7 +142,7 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     layout = OutputLayout(out, run_id)
     sizing = {name: chunk_rows(plan, name, setup.workers, num_shards) for name in plan.tables}
     chunks = {
-        name: list(table_chunks(name, table.rows, sizing[name].rows_per_chunk, num_shards))
+        name: TableChunks(name, table.rows, sizing[name].rows_per_chunk, num_shards)
         for name, table in plan.tables.items()
     }
     if setup.local:

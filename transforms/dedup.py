@@ -39,7 +39,8 @@ from synthbeam.rules.dedup import (
 )
 from synthbeam.rules.model import Plan, Replacements
 
-from .chunks import Chunk
+from .chunks import Chunk, reiterable
+from .generate import emit_all
 
 __all__ = ["DedupColumn", "DedupPlan", "LowestRowWins"]
 
@@ -145,16 +146,21 @@ def _finish(state: RoundState, plan: Plan, table: str, column: str) -> tuple[str
 class DedupColumn(beam.PTransform):
     """PBegin -> one ``("table.column", Replacements)`` element for one column."""
 
-    def __init__(self, plan: Plan, table: str, column: str, chunks: Sequence[Chunk], earlier: pvalue.PCollection):
+    def __init__(self, plan: Plan, table: str, column: str, chunks: Iterable[Chunk], earlier: pvalue.PCollection):
         super().__init__()
         self.plan, self.table, self.column = plan, table, column
-        self.chunks = list(chunks)
+        self.chunks = reiterable(chunks)
         self.earlier = earlier
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         plan, table, column = self.plan, self.table, self.column
         earlier = pvalue.AsDict(self.earlier)
-        chunks = pbegin | "Chunks" >> beam.Create(self.chunks, reshuffle=False) | "Spread" >> beam.Reshuffle()
+        chunks = (
+            pbegin
+            | "Once" >> beam.Impulse()
+            | "Chunks" >> beam.FlatMap(emit_all, self.chunks)
+            | "Spread" >> beam.Reshuffle()
+        )
         losers = (
             chunks
             | "Draw" >> beam.ParDo(_DrawnValues(plan, table, column), earlier)
@@ -184,7 +190,7 @@ class DedupPlan(beam.PTransform):
     before it (a child's values may depend on a parent's deduplicated key).
     """
 
-    def __init__(self, plan: Plan, chunks: Mapping[str, Sequence[Chunk]]) -> None:
+    def __init__(self, plan: Plan, chunks: Mapping[str, Iterable[Chunk]]) -> None:
         super().__init__()
         self.plan = plan
         self.chunks = chunks

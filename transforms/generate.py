@@ -28,7 +28,7 @@ from synthbeam.rules.engine import generate_batch_counted
 from synthbeam.rules.model import Plan, Replacements
 from synthbeam.rules.security import protect
 
-from .chunks import Chunk
+from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
 
@@ -108,9 +108,10 @@ class GenerateChunks(beam.DoFn):
         yield pvalue.TaggedOutput(STATS, stats)
 
 
-def emit_all(_: object, elements: list[Any]) -> list[Any]:
-    """FlatMap body: the impulse element -> every one of ``elements``."""
-    return elements
+def emit_all(_: object, *groups: Iterable[Any]) -> Iterator[Any]:
+    """FlatMap body: the impulse element -> every element of each group, group by group."""
+    for group in groups:
+        yield from group
 
 
 class GenerateTable(beam.PTransform):
@@ -129,7 +130,7 @@ class GenerateTable(beam.PTransform):
     ) -> None:
         super().__init__()
         self.plan = plan
-        self.chunks = list(chunks)
+        self.chunks = reiterable(chunks)  # a TableChunks is expanded by the worker that emits the chunks
         self.run_id = run_id
         self.replacements = replacements
 

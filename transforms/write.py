@@ -48,7 +48,7 @@ from apache_beam.transforms import window
 
 from synthbeam.rules.model import Plan, Replacements
 
-from .chunks import Chunk
+from .chunks import Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input, emit_all
 from .sinks import BatchSink
 
@@ -245,6 +245,21 @@ def finalize_tables(
     ]
 
 
+def _keyed_by_shard(_: object, *groups: Iterable[Chunk]) -> Iterator[tuple[tuple[str, int], Chunk]]:
+    for chunk in emit_all(None, *groups):
+        yield (chunk.table, chunk.shard), chunk
+
+
+@dataclass(frozen=True)
+class _Chained:
+    """Several tables' chunks as one iterable, in order, without listing them."""
+
+    groups: tuple[Iterable[Chunk], ...]
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return emit_all(None, *self.groups)
+
+
 def _shard_number(temp_path: str) -> int:
     name = temp_path.replace("\\", "/").rsplit("/", 1)[-1]
     return int(name.split("-")[1]) if name.startswith("shard-") else -1
@@ -271,8 +286,9 @@ class WriteTables(beam.PTransform):
         self.plan = plan
         self.sinks = dict(sinks)
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
-        # each worker every other chunk of every table (see the module docstring).
-        self.chunks = [chunk for table in self.sinks for chunk in chunks.get(table, ())]
+        # each worker every other chunk of every table (see the module docstring). Each
+        # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
+        self.chunks = [reiterable(chunks.get(table, ())) for table in self.sinks]
         self.num_shards = num_shards
         self.run_id = run_id
         self.replacements = replacements
@@ -282,10 +298,9 @@ class WriteTables(beam.PTransform):
         once = pipeline | "Once" >> beam.Impulse()
         init = once | "InitializeWrite" >> beam.Map(_initialize_writes, self.sinks)
         if self.num_shards > 0:
-            keyed = [((chunk.table, chunk.shard), chunk) for chunk in self.chunks]
             written = (
                 once
-                | "Chunks" >> beam.FlatMap(emit_all, keyed)
+                | "Chunks" >> beam.FlatMap(_keyed_by_shard, *self.chunks)
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
@@ -296,7 +311,8 @@ class WriteTables(beam.PTransform):
             )
             shards, stats = written.shards, written[STATS]
         else:
-            generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
+            every_chunk = _Chained(tuple(self.chunks))
+            generated = once | "Generate" >> GenerateTable(self.plan, every_chunk, self.run_id, self.replacements)
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
