@@ -1,6 +1,7 @@
 """The Beam layer: orchestration only, every value comes from ``synthbeam.rules``.
 
-- :mod:`.chunks`: a table's rows as chunk descriptors (the unit of work and memory).
+- :mod:`.chunks`: a table's rows as chunk descriptors (the unit of work and memory), carried as a
+  ``TableChunks`` rule that the emitting worker expands.
 - :mod:`.generate`: ``GenerateTable``/``GenerateChunks``: chunks -> ``(table, chunk_id, RecordBatch)``.
 - :mod:`.sinks`: ``ParquetSink``, ``AvroSink``, ``CsvSink`` (``FileBasedSink`` subclasses of record batches);
   :mod:`.avro_container` encodes Avro column-wise.

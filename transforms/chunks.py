@@ -11,6 +11,9 @@ per row come from a sample batch of the real table.
 
 With a fixed number of shards, chunk ``i`` belongs to shard ``i % num_shards``
 and chunks are made small enough that every shard gets at least one.
+
+A pipeline holds a table's chunks as a :class:`TableChunks` (the rule, a few
+integers), never as a list, so its job graph does not grow with the rows.
 """
 
 from __future__ import annotations
