@@ -245,8 +245,8 @@ def finalize_tables(
     ]
 
 
-def _keyed_by_shard(_: object, *groups: Iterable[Chunk]) -> Iterator[tuple[tuple[str, int], Chunk]]:
-    for chunk in emit_all(None, *groups):
+def _keyed_by_shard(_: object, chunks: Iterable[Chunk]) -> Iterator[tuple[tuple[str, int], Chunk]]:
+    for chunk in chunks:
         yield (chunk.table, chunk.shard), chunk
 
 
@@ -288,7 +288,7 @@ class WriteTables(beam.PTransform):
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
         # each worker every other chunk of every table (see the module docstring). Each
         # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
-        self.chunks = [reiterable(chunks.get(table, ())) for table in self.sinks]
+        self.chunks = _Chained(tuple(reiterable(chunks.get(table, ())) for table in self.sinks))
         self.num_shards = num_shards
         self.run_id = run_id
         self.replacements = replacements
@@ -300,7 +300,7 @@ class WriteTables(beam.PTransform):
         if self.num_shards > 0:
             written = (
                 once
-                | "Chunks" >> beam.FlatMap(_keyed_by_shard, *self.chunks)
+                | "Chunks" >> beam.FlatMap(_keyed_by_shard, self.chunks)
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
@@ -311,8 +311,7 @@ class WriteTables(beam.PTransform):
             )
             shards, stats = written.shards, written[STATS]
         else:
-            every_chunk = _Chained(tuple(self.chunks))
-            generated = once | "Generate" >> GenerateTable(self.plan, every_chunk, self.run_id, self.replacements)
+            generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
@@ -342,7 +341,7 @@ class WriteTable(beam.PTransform):
         replacements: pvalue.PCollection | None = None,
     ) -> None:
         super().__init__()
-        self.write = WriteTables(plan, {table: list(chunks)}, {table: sink}, num_shards, run_id, replacements)
+        self.write = WriteTables(plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return pbegin | self.write
