@@ -36,12 +36,12 @@ from synthbeam.transforms.sinks import FORMATS
 
 from .build import build, layout_problems
 from .errors import RunFailed, UserError, failure_line
-from .options import OptionsError, beam_setup
+from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
 from .worker import STANDBY
 
-__all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate"]
+__all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate", "key_leaves_with_job"]
 
 DEFAULT_OUT = "output"
 # Runners whose workers run on other machines: a local output path would land on them, not here.
@@ -115,6 +115,26 @@ def _run_id() -> str:
     return f"{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
+def key_leaves_with_job(plan: Plan, setup: BeamSetup) -> str | None:
+    """Why a run's key material leaves this machine inside the job, or None when it does not.
+
+    A local run keeps the pickled plan in this process and its forked
+    workers. Any other runner is sent the job itself, and the steps that
+    encrypt (or hash with a subkey of the encryption key) carry the key in
+    the pickled plan, since its workers have no other way to get it.
+    """
+    protection = plan.protection
+    if setup.local or protection is None:
+        return None
+    if protection.key is None and protection.hash_key_source != "encryption key":
+        return None
+    return (
+        f"{setup.runner_name} receives the encryption key (or the hashing key derived from it) inside the "
+        "submitted job, in the pickled steps that use it: whoever can read the job or its staging files can "
+        "read that key"
+    )
+
+
 def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     """Run the pipeline for ``plan``; raises UserError/RunFailed with a one-line message."""
     output_format = request.output_format.lower()
@@ -159,6 +179,10 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
             command=request.command,
         )
+        key_warning = key_leaves_with_job(plan, setup)
+        if key_warning:
+            sys.stderr.write(f"warning: {key_warning}\n")
+            report["notes"] = [*report.get("notes", []), key_warning]
         pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
         build(
             pipeline,

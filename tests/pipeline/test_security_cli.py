@@ -77,3 +77,42 @@ def test_wrong_key_fails_decrypt_cleanly(cli, keyed_config, tmp_path) -> None:
     run = cli("decrypt", out, "--key-file", tmp_path / "other.key", "--out", tmp_path / "plain")
     assert run.code == 1 and run.err.count("\n") == 1
     assert not (tmp_path / "plain").exists()
+
+
+def test_a_remote_runner_is_told_the_key_travels_with_the_job(cli, keyed_config, tmp_path, monkeypatch) -> None:
+    # A runner that is not local receives the pickled steps, key included. Stand one in with the
+    # local FnApiRunner marked remote, so the whole generate path runs here.
+    from synthbeam.pipeline import run as run_module
+    from synthbeam.pipeline.options import beam_setup
+
+    def remote_setup(beam_args, plan=None):
+        setup = beam_setup(beam_args, plan)
+        setup.local, setup.runner_name = False, "SomeRemoteRunner"
+        return setup
+
+    monkeypatch.setattr(run_module, "beam_setup", remote_setup)
+    out = tmp_path / "out"
+    run = cli("generate", keyed_config, "--out", out)
+    assert run.code == 0, run.err
+    warnings = [line for line in run.err.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: SomeRemoteRunner receives the encryption key (or the hashing key derived from it) inside the "
+        "submitted job, in the pickled steps that use it: whoever can read the job or its staging files can "
+        "read that key"
+    ]
+    assert warnings[0].removeprefix("warning: ") in read_report(out)["notes"]
+    assert (tmp_path / "secret.key").read_text().strip() not in run.err
+
+
+def test_a_local_run_or_a_run_without_a_key_has_no_such_warning(cli, keyed_config, write_config, tmp_path) -> None:
+    run = cli("generate", keyed_config, "--out", tmp_path / "local")
+    assert run.code == 0 and "warning:" not in run.err, run.err
+    from synthbeam.pipeline.config import load_plan
+    from synthbeam.pipeline.options import beam_setup
+    from synthbeam.pipeline.run import key_leaves_with_job
+
+    unkeyed = {**CONFIG, "security": {"enable_data_masking": True}}
+    plan, _ = load_plan(str(write_config(unkeyed, "unkeyed.json")))
+    setup = beam_setup([], plan)
+    setup.local = False
+    assert key_leaves_with_job(plan, setup) is None  # masking alone: hashes keyed by the seed, no secret
