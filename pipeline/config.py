@@ -3,16 +3,23 @@
 Local paths go through :func:`synthbeam.rules.compile.build_plan`. A URL
 (``gs://bucket/config.json``, or any scheme Beam's FileSystems handles) is read
 with ``FileSystems.open`` and compiled from its text by the loader, so a
-Dataflow template can take its config from Cloud Storage. Files a local
-config refers to (``choice_from_file``) resolve relative to the config file;
-for a remote config they resolve against the working directory (the rule
-engine reads files without Beam).
+Dataflow template can take its config from Cloud Storage.
+
+``choice_from_file`` paths are relative to the config file, remote or not. The
+rule engine reads files without Beam, so for a remote config the files it names
+are fetched (``FileSystems.open`` of the path next to the config's URL) into a
+temporary folder for the compile; their values are then part of the plan, and
+the folder is removed. ``security.key_file`` and ``openai.cache_dir`` of a
+remote config still resolve against the working directory: a key is never
+copied to local disk.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import posixpath
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +70,77 @@ def _load_url(location: str, environment: str | None, overrides: Mapping[str, An
             text = handle.read().decode("utf-8")
     except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
         raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
-    # The rule engine reads files through the local filesystem only (it never imports Beam),
-    # so files a remote config names resolve against the working directory.
     loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
-    return compile_plan(loaded)
+    with tempfile.TemporaryDirectory(prefix="synthbeam-config-files-") as staging:
+        loaded.data_dir = _fetch_data_files(loaded.data, location, Path(staging))
+        plan, issues = compile_plan(loaded)
+    plan.settings.data_dir = None  # the copies are gone; their values are in the plan
+    return plan, issues
+
+
+def _fetch_data_files(data: Mapping[str, Any], location: str, staging: Path) -> Path:
+    """Copy every file a ``choice_from_file`` rule names (relative to the config's URL) below ``staging``."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from synthbeam.rules.compile import column_place
+
+    scheme, _, config_path = location.partition("://")
+    folder = posixpath.dirname(config_path)
+    problems = []
+    for place, file_path in _data_files(data, column_place):
+        relative = posixpath.normpath(file_path)
+        if relative.startswith("../") or relative == "..":
+            problems.append(
+                Issue(place, f"choice_from_file {file_path}: a remote config's files must be in its folder or below")
+            )
+            continue
+        url = f"{scheme}://{posixpath.join(folder, relative)}"
+        target = staging / relative
+        if target.exists():
+            continue
+        try:
+            with FileSystems.open(url) as handle:
+                content = handle.read()
+        except Exception as exc:  # missing object, no credentials: one line naming the column and the URL
+            problems.append(Issue(place, f"choice_from_file {file_path}: cannot read {url}: {_first_line(exc)}"))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    if problems:
+        raise ConfigError(problems, location)
+    return staging
+
+
+def _data_files(data: Mapping[str, Any], place_of: Callable[[str, int, str], str]) -> Iterator[tuple[str, str]]:
+    """(column place, file_path) of every ``choice_from_file`` rule with a relative ``file_path``."""
+    for table in data.get("tables") or []:
+        if not isinstance(table, Mapping):
+            continue
+        for position, column in enumerate(table.get("columns") or []):
+            if not isinstance(column, Mapping):
+                continue
+            place = place_of(str(table.get("table_name")), position, str(column.get("name")))
+            for spec in _choice_from_file_specs(column):
+                file_path = spec.get("file_path")
+                if (
+                    isinstance(file_path, str)
+                    and file_path
+                    and "://" not in file_path
+                    and not file_path.startswith("/")
+                ):
+                    yield place, file_path
+
+
+def _choice_from_file_specs(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Every ``choice_from_file`` rule in a column, however deeply its rules nest."""
+    if isinstance(node, Mapping):
+        if node.get("type") == "choice_from_file":
+            yield node
+        for value in node.values():
+            yield from _choice_from_file_specs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _choice_from_file_specs(item)
 
 
 def _first_line(exc: BaseException) -> str:

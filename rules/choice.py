@@ -147,7 +147,7 @@ class ChoiceFromFile(Choice):
         else:
             path = Path(file_path)
             if not path.is_absolute():
-                path = ctx.settings.config_dir / path
+                path = (ctx.settings.data_dir or ctx.settings.config_dir) / path
             try:
                 values, probabilities = self._load(path, spec.get("column"), spec.get("weight_column"), ctx)
             except (OSError, ValueError) as exc:

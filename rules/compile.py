@@ -103,6 +103,7 @@ def _settings(data: Mapping[str, Any], loaded: LoadedConfig) -> Settings:
         as_of_explicit=bool(as_of),
         config_dir=loaded.config_dir,
         openai=dict(data.get("openai") or {}),
+        data_dir=loaded.data_dir,
     )
 
 

@@ -47,11 +47,12 @@ class LoadedConfig:
 
     data: dict[str, Any]
     source: str  # the file name or URL as the user gave it
-    config_dir: Path  # where choice_from_file paths are relative to (Path('.') for remote)
+    config_dir: Path  # where relative paths (key_file, openai.cache_dir) resolve (Path('.') for remote)
     text_sha256: str  # of the raw file bytes
     issues: Issues
     notes: list[str] = field(default_factory=list)
     environment: str | None = None
+    data_dir: Path | None = None  # where choice_from_file paths resolve, when not config_dir
 
     @property
     def ok(self) -> bool:

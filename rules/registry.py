@@ -84,6 +84,9 @@ class Settings:
     as_of_explicit: bool = False
     config_dir: Path = field(default_factory=Path.cwd)
     openai: Mapping[str, Any] = field(default_factory=dict)
+    # Where choice_from_file finds relative paths when not in config_dir: a local copy of the
+    # files next to a remote config (pipeline/config.py fetches them there).
+    data_dir: Path | None = None
 
 
 @dataclass
