@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +82,10 @@ def _fetch_data_files(data: Mapping[str, Any], location: str, staging: Path) -> 
     """Copy every file a ``choice_from_file`` rule names (relative to the config's URL) below ``staging``."""
     from apache_beam.io.filesystems import FileSystems
 
-    from synthbeam.rules.compile import column_place
-
     scheme, _, config_path = location.partition("://")
     folder = posixpath.dirname(config_path)
     problems = []
-    for place, file_path in _data_files(data, column_place):
+    for place, file_path in _data_files(data):
         relative = posixpath.normpath(file_path)
         if relative.startswith("../") or relative == "..":
             problems.append(
@@ -111,24 +109,28 @@ def _fetch_data_files(data: Mapping[str, Any], location: str, staging: Path) -> 
     return staging
 
 
-def _data_files(data: Mapping[str, Any], place_of: Callable[[str, int, str], str]) -> Iterator[tuple[str, str]]:
+def _data_files(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(column place, file_path) of every ``choice_from_file`` rule with a relative ``file_path``."""
+    from synthbeam.rules.compile import column_place
+
     for table in data.get("tables") or []:
         if not isinstance(table, Mapping):
             continue
         for position, column in enumerate(table.get("columns") or []):
             if not isinstance(column, Mapping):
                 continue
-            place = place_of(str(table.get("table_name")), position, str(column.get("name")))
+            place = column_place(str(table.get("table_name")), position, str(column.get("name")))
             for spec in _choice_from_file_specs(column):
                 file_path = spec.get("file_path")
-                if (
-                    isinstance(file_path, str)
-                    and file_path
-                    and "://" not in file_path
-                    and not file_path.startswith("/")
-                ):
+                if _relative_local(file_path):
                     yield place, file_path
+
+
+def _relative_local(file_path: Any) -> bool:
+    """A path the rule resolves against its folder (it reads an absolute one as it is, see rules/choice.py)."""
+    return (
+        isinstance(file_path, str) and bool(file_path) and "://" not in file_path and not Path(file_path).is_absolute()
+    )
 
 
 def _choice_from_file_specs(node: Any) -> Iterator[Mapping[str, Any]]:

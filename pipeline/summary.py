@@ -114,13 +114,13 @@ def estimate_table_bytes(plan: Plan, table: TablePlan, output_format: str) -> tu
 
 
 def plan_lines(plan: Plan, output_format: str, num_shards: int = 0, workers: int = 1) -> list[str]:
-    from synthbeam.transforms.chunks import chunk_rows
+    from synthbeam.transforms.chunks import TableChunks, chunk_rows
 
     rows = []
     total_bytes = 0.0
     for number, (name, table) in enumerate(plan.tables.items(), 1):
         sizing = chunk_rows(plan, name, workers, num_shards)
-        chunks = -(-table.rows // sizing.rows_per_chunk) if table.rows else 0
+        chunks = len(TableChunks(name, table.rows, sizing.rows_per_chunk))
         fixed, per_row = estimate_table_bytes(plan, table, output_format)
         files = num_shards or 1
         size = fixed * files + per_row * table.rows
