@@ -29,9 +29,14 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
         "1",
         "--out",
         str(results),
+        "--cache-dir",
+        str(tmp_path / "cache"),
     ]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+    # The measured runs' caches are kept where asked, for the next bench.
+    assert any((tmp_path / "cache" / "pycache").rglob("run.*.pyc"))
+    assert any((tmp_path / "cache" / "compile-cache").iterdir())
     figures = json.loads(results.read_text())
     expected_rows = {
         "synthbeam_parquet": 10_000,
