@@ -113,14 +113,14 @@ class Choice(Rule):
 
 
 def read_table_file(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of a CSV or XLSX file."""
+    """Header and rows of a CSV file or of an XLSX workbook's first sheet (whichever sheet was active)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         workbook = load_workbook(path, read_only=True, data_only=True)
         try:
-            sheet_rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+            sheet_rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
         finally:
             workbook.close()
     elif suffix in (".csv", ".txt", ".tsv"):

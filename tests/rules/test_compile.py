@@ -324,6 +324,25 @@ def test_choice_from_xlsx_with_weights(make_plan, tmp_path) -> None:
     assert abs(values.count("Rome") / 8000 - 0.75) < 0.02
 
 
+def test_choice_from_xlsx_reads_the_first_sheet_whichever_is_active(make_plan, tmp_path) -> None:
+    # The design reads workbooks with pandas.read_excel, whose default is the first sheet.
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["colour"])
+    workbook.active.append(["red"])
+    notes = workbook.create_sheet("notes")
+    notes.append(["colour"])
+    notes.append(["X"])
+    workbook.active = 1
+    workbook.save(tmp_path / "colours.xlsx")
+    rule = {"type": "choice_from_file", "file_path": "colours.xlsx"}
+    plan = make_plan(one_table([{"name": "c", "type": "str", "rule": rule}], rows=50))
+    from synthbeam.rules.engine import generate_batch
+
+    assert set(generate_batch(plan, "t", 0, 50).column("c").to_pylist()) == {"red"}
+
+
 def test_all_errors_reported_at_once(make_plan) -> None:
     errors = errors_of(
         make_plan,
