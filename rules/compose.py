@@ -5,6 +5,10 @@ generated from), ``regex`` is a check the finished value, prefix and suffix
 included, must fully match. Rows that fail are regenerated from fresh,
 attempt-numbered streams a bounded number of times; rows that still fail are
 left null and counted (``<column>:regex_unmatched``), never patched silently.
+A rule with ``regex_retries_from_pattern`` (phone numbers) is retried with
+values generated from the pattern instead, as the design document does: a
+Faker phone that fits the pattern is kept, one that does not is replaced by a
+number made from it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .errors import Issues
+from .regex_rule import Regex
 from .registry import Rows, Rule, RuleContext
 from .seeding import Stream
 from .values import coerce
@@ -57,6 +63,9 @@ class Finished(Rule):
                 ctx.error(f"regex {pattern!r} is not a valid regular expression: {exc}")
         affixed = bool(self.prefix or self.suffix)
         self.output_type = "str" if affixed or self.check else inner.output_type
+        self.retry_rule = inner
+        if self.check is not None and inner.regex_retries_from_pattern:
+            self.retry_rule = _pattern_rule(str(pattern), inner, ctx)
 
     @property
     def names(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -91,7 +100,7 @@ class Finished(Rule):
         while len(failing) and attempt < MAX_ATTEMPTS:
             attempt += 1
             retry_rows = rows.take(failing)
-            retried = self._affix(self.inner.generate(retry_rows, stream.child("attempt", attempt)))
+            retried = self._affix(self.retry_rule.generate(retry_rows, stream.child("attempt", attempt)))
             ok = full_match_mask(retried, self.check)
             if ok.any():
                 replacement = np.full(len(values), -1, dtype=np.int64)
@@ -108,8 +117,25 @@ class Finished(Rule):
     def describe(self) -> str:
         extras = [f"prefix {self.prefix!r}"] if self.prefix else []
         extras += [f"suffix {self.suffix!r}"] if self.suffix else []
-        extras += [f"checked by /{self.check.pattern}/"] if self.check else []
+        if self.check and self.retry_rule is not self.inner:
+            extras.append(f"made from /{self.check.pattern}/ where it does not match")
+        elif self.check:
+            extras.append(f"checked by /{self.check.pattern}/")
         return self.inner.describe() + (f" ({', '.join(extras)})" if extras else "")
+
+
+def _pattern_rule(pattern: str, inner: Rule, ctx: RuleContext) -> Rule:
+    """A ``regex`` rule generating from ``pattern``, or ``inner`` (with a warning) if the pattern cannot generate."""
+    issues = Issues()
+    scratch = RuleContext(ctx.place, ctx.table, ctx.column, ctx.column_type, ctx.settings, issues, ctx.columns)
+    generated = Regex({"type": "regex", "regex": pattern}, scratch)
+    if issues.errors:
+        ctx.warning(
+            f"{issues.errors[0].message}; values that fail the check are retried with "
+            f"{inner.describe()} instead of being made from the pattern"
+        )
+        return inner
+    return generated
 
 
 def _scatter(source: pa.Array, slots: np.ndarray) -> pa.Array:

@@ -330,6 +330,7 @@ class FakerPhone(VectorisedFaker):
     """Phone numbers from the locale's (weighted) number formats."""
 
     aliases: ClassVar[dict[str, str]] = {"phone": "phone_number"}
+    regex_retries_from_pattern = True
 
 
 @register_rule("company", "job")

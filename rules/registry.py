@@ -180,6 +180,10 @@ class Rule:
 
     names: ClassVar[tuple[str, ...]] = ()
     output_type: str = "str"
+    # Rows failing a ``regex`` check are retried with values generated from the pattern itself
+    # rather than with this rule again (the design's phone numbers: a pattern such as
+    # ``^\+1-[0-9]{3}-[0-9]{3}-[0-9]{4}$`` is a format, not a filter).
+    regex_retries_from_pattern: ClassVar[bool] = False
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         self.spec = dict(spec)

@@ -19,11 +19,6 @@ from .model import ColumnPlan
 from .seeding import Stream
 from .types import arrow_type
 
-_TEXT_FORMATS = {
-    pa.types.is_timestamp: "%Y-%m-%d %H:%M:%S",
-    pa.types.is_date: "%Y-%m-%d",
-}
-
 
 def coerce(values: pa.Array, column_type: str, place: str = "") -> pa.Array:
     """``values`` as the Arrow type of ``column_type``."""
@@ -45,11 +40,28 @@ def coerce(values: pa.Array, column_type: str, place: str = "") -> pa.Array:
 
 
 def _to_text(values: pa.Array) -> pa.Array:
-    for test, fmt in _TEXT_FORMATS.items():
-        if test(values.type):
-            return pc.strftime(values, format=fmt).cast(pa.string())
-    if pa.types.is_time(values.type):
-        return values.cast(pa.string()).cast(pa.string())
+    """Text as Python's ``str`` writes it: ``1984-08-10``, ``1984-08-10 02:40:02``, ``02:40:02``.
+
+    A fraction of a second is written (``.ffffff``) only for the values that have one.
+    """
+    kind = values.type
+    if pa.types.is_date(kind):
+        return pc.strftime(values, format="%Y-%m-%d").cast(pa.string())
+    if not (pa.types.is_timestamp(kind) or pa.types.is_time(kind)):
+        return values.cast(pa.string())
+    if kind.unit == "s":
+        return _clock_text(values)
+    seconds = pa.timestamp("s", kind.tz) if pa.types.is_timestamp(kind) else pa.time32("s")
+    whole = values.cast(seconds, safe=False)
+    fractional = pc.not_equal(whole.cast(kind), values)
+    if not pc.any(fractional).as_py():
+        return _clock_text(whole)
+    return pc.if_else(fractional, _clock_text(values), _clock_text(whole))
+
+
+def _clock_text(values: pa.Array) -> pa.Array:
+    if pa.types.is_timestamp(values.type):
+        return pc.strftime(values, format="%Y-%m-%d %H:%M:%S").cast(pa.string())
     return values.cast(pa.string())
 
 

@@ -327,3 +327,56 @@ def test_locales(make_plan, locale: str) -> None:
     assert len(set(batch.column("email").to_pylist())) == 2000
     assert all(batch.column("phone").to_pylist())
     assert all(batch.column("city").to_pylist())
+
+
+def test_phone_numbers_with_a_regex_are_made_to_match_it(make_plan) -> None:
+    # The design regenerates a phone that fails its regex from the pattern itself: none is lost.
+    pattern = r"^\+1-[0-9]{3}-[0-9]{3}-[0-9]{4}$"
+    columns = [
+        {"name": "phone", "type": "str", "rule": {"type": "phone_number", "regex": pattern}},
+        {"name": "tagged", "type": "str", "rule": {"type": "phone_number", "regex": r"[0-9]{3}\.[0-9]{4}"}},
+    ]
+    plan = make_plan(one_table(columns, rows=2000))
+    counters: dict[str, int] = {}
+    values = generate_columns(plan, "t", np.arange(2000, dtype=np.uint64), ["phone", "tagged"], counters=counters)
+    assert values["phone"].null_count == 0 and values["tagged"].null_count == 0
+    assert all(re.fullmatch(pattern, value) for value in values["phone"].to_pylist())
+    assert all(re.fullmatch(r"[0-9]{3}\.[0-9]{4}", value) for value in values["tagged"].to_pylist())
+    assert not any(name.endswith("regex_unmatched") for name in counters), counters
+    # Faker's own phones that fit are kept: en_US has "+1-###-###-####" among its formats.
+    faker_only = make_plan(one_table([{"name": "phone", "type": "str", "rule": "phone_number"}], rows=2000))
+    plain = generate_batch(faker_only, "t", 0, 2000).column("phone").to_pylist()
+    kept = [a == b for a, b in zip(plain, values["phone"].to_pylist()) if re.fullmatch(pattern, a)]
+    assert kept and all(kept)
+
+
+def test_temporal_values_in_text_columns_read_as_python_writes_them(make_plan) -> None:
+    columns = [
+        {"name": "ts", "type": "str", "rule": "timestamp"},
+        {"name": "ts_range", "type": "str", "rule": {"type": "timestamp_range", "start": "2020-01-01"}},
+        {"name": "clock", "type": "str", "rule": {"type": "time_range"}},
+        {"name": "day", "type": "str", "rule": {"type": "date_range", "start": "2020-01-01"}},
+    ]
+    batch = generate_batch(make_plan(one_table(columns, rows=500)), "t", 0, 500)
+    patterns = {
+        "ts": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+        "ts_range": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+        "clock": r"\d{2}:\d{2}:\d{2}",
+        "day": r"\d{4}-\d{2}-\d{2}",
+    }
+    for name, pattern in patterns.items():
+        values = [v for v in batch.column(name).to_pylist() if v is not None]
+        assert values and all(re.fullmatch(pattern, v) for v in values), (name, values[:3])
+
+
+def test_fractions_of_a_second_are_written_only_where_there_is_one() -> None:
+    from synthbeam.rules.values import coerce
+
+    moments = [dt.datetime(1984, 8, 10, 2, 40, 2), dt.datetime(1960, 1, 1, 0, 0, 0, 500_000), None]
+    assert coerce(pa.array(moments, pa.timestamp("us")), "str").to_pylist() == [
+        str(moments[0]),
+        str(moments[1]),
+        None,
+    ]
+    times = [dt.time(2, 40, 2), dt.time(1, 2, 3, 45)]
+    assert coerce(pa.array(times, pa.time64("us")), "str").to_pylist() == [str(t) for t in times]
