@@ -25,7 +25,7 @@ from .errors import ConfigError, GenerationError, Issues
 from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
-from .types import NUMERIC_TYPES, arrow_type, canonical_type
+from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, canonical_type
 
 DEFAULT_SEED = 42
 DEFAULT_ROWS = 1000
@@ -33,18 +33,6 @@ DEFAULT_LOCALE = "en_US"
 DEFAULT_NULL_PROBABILITY = 0.1
 SAMPLE_ROWS = 64
 
-DEFAULT_RULES: dict[str, dict[str, Any]] = {
-    "int": {"type": "range"},
-    "float": {"type": "range"},
-    "bool": {"type": "bool"},
-    "str": {"type": "word"},
-    "date": {"type": "date_range"},
-    "time": {"type": "time_range"},
-    "timestamp": {"type": "timestamp_range"},
-    "uuid": {"type": "uuid"},
-    "email": {"type": "email"},
-    "phone": {"type": "phone_number"},
-}
 AFFIX_KEYS = ("prefix", "suffix", "regex")
 
 

@@ -18,10 +18,12 @@ never see the key. Requests share one budget per compile (``openai.max_cost_usd`
 request that could exceed it is refused and reported as an error.
 
 When fetching fails (HTTP error, timeout, unusable answer, no key in the environment) and
-``openai.fallback_enabled`` is true, the column falls back to the registered ``sentence``
-rule (Faker sentences) with a warning, and every row made that way is counted as
-``<column>:openai_fallback``; without fallback, or without a ``sentence`` rule, the failure
-is a config error. A disabled integration with no cache file is always an error.
+``openai.fallback_enabled`` is true, the column falls back, with a warning, to values of its
+type as the design document does: Faker sentences (the registered ``sentence`` rule) for a
+``str`` column, the type's default rule for any other (an ``int`` column gets ``range``, a
+``date`` column ``date_range``, an ``email`` column ``email``...). Every row made that way is
+counted as ``<column>:openai_fallback``. Without fallback, or without the fallback rule, the
+failure is a config error. A disabled integration with no cache file is always an error.
 """
 
 from __future__ import annotations
@@ -50,18 +52,26 @@ from .llm_client import (
 )
 from .registry import Rows, Rule, RuleContext, Settings, lookup_rule, register_rule
 from .seeding import Stream
+from .types import DEFAULT_RULES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 200
 MAX_POOL_SIZE = 10_000
-FALLBACK_RULE = "sentence"
+FALLBACK_RULE = "sentence"  # of a str column; other types fall back to their default rule
 DISABLED_MESSAGE = (
     "openai_generated needs openai.enabled true (and an API key in the env var named by openai.api_key_env)"
 )
 
 # One budget per compile: every rule compiled with the same Settings object spends from it.
 _BUDGETS: dict[int, Budget] = {}
+
+
+def fallback_spec(column_type: str) -> dict[str, str]:
+    """The rule a column falls back to when its model cannot be reached: sentences for text, else the type's default."""
+    if column_type == "str":
+        return {"type": FALLBACK_RULE}
+    return dict(DEFAULT_RULES.get(column_type, {"type": FALLBACK_RULE}))
 
 
 def run_budget(settings: Settings, limit_usd: float) -> Budget:
@@ -196,21 +206,24 @@ class OpenAIGenerated(Rule):
         self.source = pool.source
 
     def _failed(self, reason: str, settings: OpenAISettings, ctx: RuleContext) -> None:
+        spec = fallback_spec(ctx.column_type)
+        described = "Faker sentences" if spec["type"] == FALLBACK_RULE else f"its type's default rule {spec['type']!r}"
         if not settings.fallback_enabled:
             ctx.error(
                 f"openai_generated could not get values: {reason} "
-                "(set openai.fallback_enabled to fall back to Faker sentences)"
+                f"(set openai.fallback_enabled to fall back to {described})"
             )
             return
-        fallback_class = lookup_rule(FALLBACK_RULE, ctx.settings.locale)
+        fallback_class = lookup_rule(spec["type"], ctx.settings.locale)
         if fallback_class is None:
             ctx.error(
                 f"openai_generated could not get values: {reason}; openai.fallback_enabled needs "
-                f"a registered {FALLBACK_RULE!r} rule, and there is none"
+                f"a registered {spec['type']!r} rule, and there is none"
             )
             return
-        ctx.warning(f"openai_generated falls back to Faker {FALLBACK_RULE}s: {reason}")
-        self.fallback = fallback_class({"type": FALLBACK_RULE}, ctx)
+        ctx.warning(f"openai_generated falls back to {described}: {reason}")
+        self.fallback = fallback_class(spec, ctx)
+        self.output_type = self.fallback.output_type
         self.source = "fallback"
 
     def cardinality(self) -> int | None:

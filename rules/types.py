@@ -38,6 +38,20 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 STRING_TYPES = frozenset({"str", "uuid", "email", "phone"})
+
+# The rule of a column that has none, by type (docs/config.md, "Defaults when rule is absent").
+DEFAULT_RULES: dict[str, dict[str, str]] = {
+    "int": {"type": "range"},
+    "float": {"type": "range"},
+    "bool": {"type": "bool"},
+    "str": {"type": "word"},
+    "date": {"type": "date_range"},
+    "time": {"type": "time_range"},
+    "timestamp": {"type": "timestamp_range"},
+    "uuid": {"type": "uuid"},
+    "email": {"type": "email"},
+    "phone": {"type": "phone_number"},
+}
 NUMERIC_TYPES = frozenset({"int", "float"})
 TEMPORAL_TYPES = frozenset({"date", "time", "timestamp"})
 

@@ -455,6 +455,41 @@ def test_a_missing_key_falls_back_when_allowed(tmp_path, stub, monkeypatch) -> N
     assert f"{KEY_ENV} (openai.api_key_env) is not set" in messages(ctx, "warning")[0]
 
 
+def test_fallback_values_have_the_column_type(write_config, monkeypatch) -> None:
+    # The design falls back by data type: numbers for an int column, dates for a date column.
+    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.engine import generate_batch
+
+    sentence_rule_or_skip()
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    prompt = {"type": "openai_generated", "prompt": PROMPT}
+    config = {
+        "seed": 1,
+        "as_of": "2026-01-01",
+        "openai": openai_block(fallback_enabled=True),
+        "tables": [
+            {
+                "table_name": "t",
+                "rows": 300,
+                "columns": [
+                    {"name": kind, "type": kind, "rule": prompt} for kind in ("int", "date", "email", "bool", "str")
+                ],
+            }
+        ],
+    }
+    plan, issues = build_plan(str(write_config(config)))
+    assert not issues.errors, issues.errors
+    warnings = [issue.message for issue in issues.warnings]
+    assert any("falls back to its type's default rule 'range'" in w for w in warnings), warnings
+    assert any("falls back to Faker sentences" in w for w in warnings), warnings
+    batch = generate_batch(plan, "t", 0, 300)
+    assert batch.schema.field("int").type == pa.int64() and batch.schema.field("date").type == pa.date32()
+    assert all(0 <= v <= 10_000 for v in batch.column("int").to_pylist() if v is not None)
+    assert all("@" in v for v in batch.column("email").to_pylist() if v is not None)
+    assert set(batch.column("bool").drop_null().to_pylist()) == {True, False}
+    assert all(len(v.split()) >= 1 and v.endswith(".") for v in batch.column("str").to_pylist() if v is not None)
+
+
 def test_fallback_without_a_sentence_rule_is_an_error(tmp_path, stub, with_key, monkeypatch) -> None:
     monkeypatch.setattr(llm_module, "lookup_rule", lambda name, locale="en_US": None)
     stub.fail_status = 500
