@@ -19,6 +19,7 @@ from . import (
     catalog,  # noqa: F401  (registers every rule family)
     compile_cache,
 )
+from .basic import Uuid4
 from .compose import Finished
 from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
 from .errors import ConfigError, GenerationError, Issues
@@ -32,6 +33,7 @@ DEFAULT_ROWS = 1000
 DEFAULT_LOCALE = "en_US"
 DEFAULT_NULL_PROBABILITY = 0.1
 SAMPLE_ROWS = 64
+UUID_TEXT_LENGTH = 36
 
 AFFIX_KEYS = ("prefix", "suffix", "regex")
 
@@ -57,6 +59,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     for name, raw in raw_tables.items():
         tables[name] = _compile_table(raw, raw_tables, settings, default_rows, scale, issues)
     _check_foreign_keys(tables, issues)
+    if not issues.errors:
+        _correct_uuid_columns(tables, issues)
     order = _table_order(tables, issues)
     plan = Plan(
         tables={name: tables[name] for name in order} if order else tables,
@@ -439,6 +443,41 @@ def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None
         for column in table.columns:
             for ref in _parent_refs(column):
                 _check_parent_ref(table, column, ref, tables, issues)
+
+
+def _makes_uuids(column: ColumnPlan, tables: Mapping[str, TablePlan]) -> bool:
+    """Whether every value of a ``uuid`` column is a canonical UUID (what Avro's ``uuid`` type promises)."""
+    if column.max_length is not None and column.max_length < UUID_TEXT_LENGTH:
+        return False
+    if column.min_length is not None and column.min_length > UUID_TEXT_LENGTH:
+        return False
+    if column.foreign_key is not None:
+        fk = column.foreign_key
+        return tables[fk.parent_table].column(fk.parent_column).type == "uuid"
+    return not column.branches and isinstance(column.rule, Uuid4)
+
+
+def _correct_uuid_columns(tables: Mapping[str, TablePlan], issues: Issues) -> None:
+    """Type ``uuid`` -> ``str`` where the values are not certainly UUIDs (a prefix, another rule), reported.
+
+    Avro readers reject a ``uuid``-typed field holding any other text, so such a
+    column is stored as the text it is. Repeated until stable: a child's foreign
+    key follows its parent's corrected type.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for table in tables.values():
+            for column in table.columns:
+                if column.type == "uuid" and not _makes_uuids(column, tables):
+                    source = (
+                        "its parent column"
+                        if column.foreign_key
+                        else (column.rule.describe() if column.rule and not column.branches else "its rules")
+                    )
+                    issues.correction(column.place, f"type uuid -> str: {source} does not make only canonical UUIDs")
+                    column.type = "str"
+                    changed = True
 
 
 def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, issues: Issues) -> None:

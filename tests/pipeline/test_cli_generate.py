@@ -133,6 +133,45 @@ def test_generate_avro_reads_back_with_fastavro(cli, config_path, tmp_path) -> N
     assert first["seen"].tzinfo is not None
 
 
+def test_uuid_columns_that_are_not_all_uuids_are_stored_as_text(cli, write_config, tmp_path) -> None:
+    # Avro readers reject a uuid-typed field holding "U-..." or a word; such columns become str.
+    columns = [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "token", "type": "uuid", "constraint": ["unique"]},
+        {"name": "badge", "type": "uuid", "constraint": ["unique"], "rule": {"type": "uuid", "prefix": "U-"}},
+        {"name": "word", "type": "uuid", "rule": "word"},
+    ]
+    child = {
+        "table_name": "c",
+        "rows": 30,
+        "columns": [{"name": "token_ref", "type": "uuid"}, {"name": "badge_ref", "type": "uuid"}],
+        "foreign_keys": [
+            {"child_column": "token_ref", "parent_table": "p", "parent_column": "token"},
+            {"child_column": "badge_ref", "parent_table": "p", "parent_column": "badge"},
+        ],
+    }
+    config = {"as_of": "2025-01-01", "tables": [{"table_name": "p", "rows": 20, "columns": columns}, child]}
+    out = tmp_path / "out"
+    run = cli("generate", write_config(config), "--out", out, "--format", "avro")
+    assert run.code == 0, run.err
+    fields, records = {}, []
+    for table in ("p", "c"):
+        for path in sorted(glob.glob(str(out / table / "*.avro"))):
+            with open(path, "rb") as handle:
+                reader = fastavro.reader(handle)
+                for field in reader.writer_schema["fields"]:
+                    union = field["type"] if isinstance(field["type"], list) else [field["type"]]
+                    fields[field["name"]] = next(branch for branch in union if branch != "null")
+                records.extend(reader)
+    assert len(records) == 50
+    assert fields["token"] == {"type": "string", "logicalType": "uuid"}
+    assert fields["token_ref"] == {"type": "string", "logicalType": "uuid"}
+    for text_column in ("badge", "word", "badge_ref"):
+        assert fields[text_column] == "string", text_column
+    assert all(r["badge"].startswith("U-") for r in records if "badge" in r)
+    assert cli("check", write_config(config), out).code == 0
+
+
 def test_report_describes_the_run(cli, config_path, tmp_path) -> None:
     out = tmp_path / "out"
     assert cli("generate", config_path, "--out", out, "--seed", 5).code == 0
