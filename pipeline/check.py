@@ -497,6 +497,35 @@ def _length_exempt(column: ColumnPlan) -> Callable[[str], bool]:
     return lambda text: len(text) in lengths
 
 
+def _affixed_regex_offending(
+    prefix: str, suffix: str, pattern: re.Pattern[str], exempt: Callable[[str], bool]
+) -> Callable[[pa.Array], np.ndarray]:
+    """Values that are not ``prefix`` + a full match of ``pattern`` + ``suffix``.
+
+    The pattern is matched on what lies between the affixes, not spliced between
+    them: a pattern's own anchors (``^[A-Z]{3}$``) hold for the generated part only.
+    """
+    if not (prefix or suffix):
+        return _regex_offending(pattern, exempt)
+    middle_offending = _regex_offending(pattern, lambda _: False)
+    frame = len(prefix) + len(suffix)
+
+    def offending(values: pa.Array) -> np.ndarray:
+        framed = pc.and_(
+            pc.and_(pc.starts_with(values, prefix), pc.ends_with(values, suffix)),
+            pc.greater_equal(pc.utf8_length(values), frame),
+        )
+        middles = pc.utf8_slice_codeunits(values, len(prefix), -len(suffix) if suffix else None)
+        bad = _mask(values.is_valid()) & (~_mask(framed) | middle_offending(middles))
+        positions = np.flatnonzero(bad)
+        if len(positions):
+            for position, text in zip(positions, values.take(pa.array(positions)).to_pylist()):
+                bad[position] = not exempt(text)
+        return bad
+
+    return offending
+
+
 def _regex_offending(pattern: re.Pattern[str], exempt: Callable[[str], bool]) -> Callable[[pa.Array], np.ndarray]:
     """Values that do not fully match ``pattern`` (Python ``re`` semantics, as the rules use).
 
@@ -671,13 +700,14 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
             checks.append(check)
     elif isinstance(inner, Regex) and inner.pattern:
         if is_text:
-            full = re.compile(re.escape(prefix) + "(?:" + inner.pattern + ")" + re.escape(suffix), re.DOTALL)
+            generated = re.compile(inner.pattern, re.DOTALL)
+            shown = f"{prefix!r} + /{inner.pattern}/ + {suffix!r}" if affixed else f"/{inner.pattern}/"
             checks.append(
                 _ValueCheck(
                     f"regex({column.name})",
                     column.name,
-                    f"values not fully matching /{full.pattern}/",
-                    _regex_offending(full, exempt),
+                    f"values not of the form {shown}",
+                    _affixed_regex_offending(prefix, suffix, generated, exempt),
                 )
             )
         else:

@@ -186,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[debug],
         help="verify an output directory against a config",
         description="Verify OUT_DIR against CONFIG: layout, types, keys, foreign keys, rules, determinism. "
-        "Give the same --rows/--scale/--seed/--environment/--as-of as the run (seed, as_of and the "
-        "environment default to the run's _report.json).",
+        "Give the same --rows/--scale/--seed/--locale/--environment/--as-of as the run (seed, locale, "
+        "as_of and the environment default to the run's _report.json).",
     )
     check.add_argument("config", metavar="CONFIG")
     check.add_argument("out_dir", metavar="OUT_DIR")
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rows", type=int, metavar="N")
     check.add_argument("--scale", type=float, metavar="F")
     check.add_argument("--seed", type=int, metavar="S")
+    check.add_argument("--locale", metavar="L")
     check.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
     check.add_argument("--verbose", action="store_true", help="list the checks run and skipped per table")
     keygen = commands.add_parser("keygen", parents=[debug], help="write a new encryption key file")
@@ -379,6 +380,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         "rows": args.rows,
         "scale": args.scale,
         "seed": args.seed if args.seed is not None else recorded.get("seed"),
+        "locale": args.locale or recorded.get("locale"),
         "as_of": args.as_of or recorded.get("as_of"),
     }
     environment = args.environment or recorded.get("environment")

@@ -728,3 +728,40 @@ def test_check_command_passes_a_generated_output_and_fails_a_broken_one(cli, wri
     pq.write_table(table.slice(0, max(0, table.num_rows - 1)), shard)
     broken = cli("check", config, out)
     assert broken.code == 1 and "FAILED" in broken.out
+
+
+def test_regex_rules_with_anchors_and_affixes(write_config: Callable[..., Path], tmp_path: Path) -> None:
+    # The pattern holds for the generated part; its own anchors must not make the check impossible.
+    columns = [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "code", "type": "str", "rule": {"type": "regex", "regex": "^[A-Z]{3}$", "prefix": "X-"}},
+        {"name": "tag", "type": "str", "rule": {"type": "regex", "regex": "[a-z]{2}$", "suffix": "!"}},
+    ]
+    config = {"seed": 1, "tables": [{"table_name": "t", "rows": 60, "columns": columns}]}
+    anchored = build_plan(str(write_config(config)))[0]
+    out = write_output(anchored, tmp_path / "out", "parquet")
+    result = check_output(anchored, out)
+    assert result.ok, result.breaches
+    assert {"regex(code)", "regex(tag)"} <= set(result.checked["t"]["checks"])
+
+    def break_values(table: pa.Table) -> pa.Table:
+        table = set_value(table, "code", 0, "X-ABCD")  # too long for the pattern
+        table = set_value(table, "tag", 1, "ab")  # no suffix
+        return set_value(table, "code", 2, "Y-ABC")  # wrong prefix
+
+    mutate(out, anchored, "t", break_values)
+    regex_breaches = [b for b in check_output(anchored, out).breaches if "not of the form" in b]
+    assert len(regex_breaches) == 2, regex_breaches
+    assert any(b.startswith("t.code: 2 values") for b in regex_breaches), regex_breaches
+    assert any(b.startswith("t.tag: 1 values") for b in regex_breaches), regex_breaches
+
+
+def test_check_command_takes_the_runs_locale_from_its_report(cli, write_config, tmp_path) -> None:
+    columns = [{"name": "id", "type": "int", "constraint": ["PK"]}, {"name": "who", "type": "str", "rule": "name"}]
+    config = write_config({"seed": 1, "tables": [{"table_name": "t", "rows": 40, "columns": columns}]})
+    out = tmp_path / "out"
+    assert cli("generate", config, "--out", out, "--locale", "de_DE").code == 0
+    run = cli("check", config, out)
+    assert run.code == 0, run.out + run.err
+    wrong = cli("check", config, out, "--locale", "en_US")
+    assert wrong.code == 1 and "determinism" in wrong.out
