@@ -10,6 +10,7 @@ column (first column by default), weighted by the sum of ``weight_column``.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,14 @@ def _arrow_values(values: list[Any], kind: str) -> pa.Array:
     return pa.array(values, {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}[kind])
 
 
+def _json_spelling(value: Any) -> str:
+    """A choice as a ``probabilities`` key names it: a string as is, anything else as JSON writes it.
+
+    ``str()`` spellings (``True``, ``None``) are accepted too.
+    """
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 @register_rule("choice")
 class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
@@ -64,16 +73,18 @@ class Choice(Rule):
         if not isinstance(probabilities, Mapping):
             ctx.error("probabilities must be an object {choice: probability}")
             return None
-        keys = [str(v) for v in self.choices]
+        keys = [_json_spelling(v) for v in self.choices]
+        names = [{key, str(v)} for key, v in zip(keys, self.choices)]
         weights = np.full(len(keys), np.nan)
         for name, probability in probabilities.items():
-            if name not in keys:
+            matching = [i for i, forms in enumerate(names) if name in forms]
+            if not matching:
                 ctx.error(f"probabilities name {name!r}, which is not one of the choices {keys}")
                 continue
             if not isinstance(probability, (int, float)) or isinstance(probability, bool) or probability < 0:
                 ctx.error(f"probability of {name!r} must be a number >= 0, got {probability!r}")
                 continue
-            weights[[i for i, key in enumerate(keys) if key == name]] = float(probability)
+            weights[matching] = float(probability)
         unlisted = np.isnan(weights)
         listed_total = float(np.nansum(weights))
         if unlisted.any():

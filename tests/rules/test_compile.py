@@ -115,6 +115,19 @@ def test_probabilities_normalised_when_every_choice_listed(make_plan) -> None:
     assert plan.table("t").column("c").rule.cumulative.tolist() == [0.25, 1.0]
 
 
+@pytest.mark.parametrize("spelling", [{"true": 0.3, "1.5": 0.2}, {"True": 0.3, "1.5": 0.2}])
+def test_probabilities_name_non_text_choices_as_json_or_python_writes_them(make_plan, spelling) -> None:
+    rule = {"type": "choice", "value": [1.5, True, None], "probabilities": spelling}
+    plan = make_plan(one_table([{"name": "c", "type": "str", "rule": rule}]))
+    assert plan.table("t").column("c").rule.cumulative.tolist() == pytest.approx([0.2, 0.5, 1.0])
+
+
+def test_unknown_probability_names_list_the_choices_in_json(make_plan) -> None:
+    rule = {"type": "choice", "value": [1.5, True, None], "probabilities": {"yes": 0.3}}
+    message = single_error(make_plan, [{"name": "c", "type": "str", "rule": rule}])
+    assert "'yes', which is not one of the choices ['1.5', 'true', 'null']" in message
+
+
 def _two_tables(fk, parent_columns=None):
     return {
         "tables": [
