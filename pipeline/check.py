@@ -701,12 +701,16 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
     elif isinstance(inner, Regex) and inner.pattern:
         if is_text:
             generated = re.compile(inner.pattern, re.DOTALL)
-            shown = f"{prefix!r} + /{inner.pattern}/ + {suffix!r}" if affixed else f"/{inner.pattern}/"
+            shown = (
+                f"values not of the form {prefix!r} + /{inner.pattern}/ + {suffix!r}"
+                if affixed
+                else f"values not fully matching /{inner.pattern}/"
+            )
             checks.append(
                 _ValueCheck(
                     f"regex({column.name})",
                     column.name,
-                    f"values not of the form {shown}",
+                    shown,
                     _affixed_regex_offending(prefix, suffix, generated, exempt),
                 )
             )

@@ -15,7 +15,8 @@ size estimates (``synthbeam plan``) use exactly the bytes a run would write.
 
 Types on disk: int64, float64, boolean, string, date, time (microseconds) and
 timestamp (microseconds, no zone). Avro uses the logical types ``date``,
-``time-micros``, ``timestamp-micros`` and ``uuid`` (for uuid-typed columns);
+``time-micros``, ``local-timestamp-micros`` (a wall-clock time, no zone: ``timestamp-micros``
+would make it a UTC instant) and ``uuid`` (for uuid-typed columns);
 nullable columns are ``["null", type]`` unions. CSV is UTF-8 with a header in
 every shard, RFC 4180 quoting (strings are always quoted, so an empty string
 ``""`` differs from a null, which is an empty field).
@@ -263,7 +264,7 @@ _AVRO_PRIMITIVES: dict[str, Any] = {
     "string": "string",
     "date32[day]": {"type": "int", "logicalType": "date"},
     "time64[us]": {"type": "long", "logicalType": "time-micros"},
-    "timestamp[us]": {"type": "long", "logicalType": "timestamp-micros"},
+    "timestamp[us]": {"type": "long", "logicalType": "local-timestamp-micros"},
 }
 
 

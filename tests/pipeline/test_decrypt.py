@@ -160,7 +160,7 @@ def _csv_options(path: Path, typed: bool = True) -> pcsv.ConvertOptions:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) and value.tzinfo:
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(value, uuid.UUID):
         return str(value)

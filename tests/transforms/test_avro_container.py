@@ -51,8 +51,7 @@ def test_edge_values_of_every_type() -> None:
     assert len(records) == n
     expected = batch.to_pylist()
     for got, want in zip(records, expected):
-        want["ts"] = want["ts"].replace(tzinfo=UTC) if want["ts"] else None
-        assert got == want
+        assert got == want  # timestamps come back naive: local-timestamp-micros has no zone
 
 
 def test_non_nullable_fields_and_uuid_logical_type() -> None:
