@@ -123,8 +123,9 @@ def _compile_table(
         fk = fk_by_column.get(raw_column["name"])
         if fk is not None:
             types[raw_column["name"]] = _fk_type(fk, raw_tables, types.get(raw_column["name"]), issues)
+        in_composite_key = len(primary_key) > 1 and raw_column["name"] in primary_key
         column = _compile_column(
-            name, position, raw_column, types, settings, issues, fk, rows, composite=len(primary_key) > 1
+            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key
         )
         columns.append(column)
     table = TablePlan(
@@ -213,6 +214,11 @@ def _compile_column(
         issues.error(place, f"null_probability {null_probability} but nullable is false")
     if nullable and constraints & {"PK", "not_null"}:
         issues.error(place, "is nullable but also PK/not_null; choose one")
+    if fk is not None and fk.null_probability > 0 and constraints & {"PK", "not_null"} and not composite:
+        issues.error(
+            place,
+            f"its foreign key has null_probability {fk.null_probability:g} but the column is PK/not_null; choose one",
+        )
     length = raw.get("length", raw.get("max_length"))
     min_length = raw.get("min_length")
     if length is not None and min_length is not None and int(min_length) > int(length):

@@ -418,3 +418,41 @@ def test_regex_check_that_nothing_passes_is_rejected(make_plan) -> None:
     message = single_error(make_plan, [{"name": "c", "type": "str",
                                         "rule": {"type": "choice", "value": ["a", "b"], "regex": "[0-9]+"}}])
     assert message.startswith("t.columns[0] (c): none of 64 sample values matches its regex check")
+
+
+def _link_table(child_columns: list[dict], fks: list[dict], **extra) -> dict:
+    parents = [
+        {"table_name": "a", "rows": 20, "columns": [{"name": "a_id", "type": "int", "constraint": ["PK"]}]},
+        {"table_name": "b", "rows": 30, "columns": [{"name": "b_id", "type": "int", "constraint": ["PK"]}]},
+    ]
+    child = {"table_name": "ab", "rows": 200, "columns": child_columns, "foreign_keys": fks, **extra}
+    return {"seed": 3, "tables": [*parents, child]}
+
+
+LINKS = [
+    {"child_column": "a_id", "parent_table": "a", "parent_column": "a_id"},
+    {"child_column": "b_id", "parent_table": "b", "parent_column": "b_id"},
+]
+
+
+def test_a_composite_key_makes_only_its_own_columns_not_null(make_plan) -> None:
+    from synthbeam.rules.engine import generate_batch
+
+    columns = [
+        {"name": "a_id", "type": "int"},
+        {"name": "b_id", "type": "int"},
+        {"name": "note", "type": "str", "rule": "word", "nullable": True, "null_probability": 0.5},
+    ]
+    plan = make_plan(_link_table(columns, LINKS, primary_key=["a_id", "b_id"]))
+    batch = generate_batch(plan, "ab", 0, 200)
+    assert not batch.schema.field("a_id").nullable and not batch.schema.field("b_id").nullable
+    assert batch.schema.field("note").nullable and 50 < batch.column("note").null_count < 150
+
+
+def test_a_not_null_foreign_key_cannot_have_null_probability(make_plan) -> None:
+    columns = [{"name": "a_id", "type": "int", "constraint": ["not_null"]}, {"name": "b_id", "type": "int"}]
+    fks = [{**LINKS[0], "null_probability": 0.5}, LINKS[1]]
+    errors = errors_of(make_plan, _link_table(columns, fks))
+    assert errors == [
+        "ab.columns[0] (a_id): its foreign key has null_probability 0.5 but the column is PK/not_null; choose one"
+    ]
