@@ -45,14 +45,16 @@ class _TemporalRange(Rule):
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
         default_start, default_end = self.defaults(ctx)
-        self.start = read_param(spec, "start", ctx, self.parse, default_start, self.unit_name)
-        self.end = read_param(spec, "end", ctx, self.parse, default_end, self.unit_name)
-        self.uses_today = "end" not in spec or spec.get("end") in (None, "today")
-        if spec.get("end") == "today":
-            self.end = default_end
+        bounds, fallback = dict(spec), {"start": default_start, "end": default_end}
+        for key, value in zip(("start", "end"), self.today(ctx) or ()):
+            if _is_today(spec.get(key)):
+                bounds[key], fallback[key] = None, value
+        self.start = read_param(bounds, "start", ctx, self.parse, fallback["start"], self.unit_name)
+        self.end = read_param(bounds, "end", ctx, self.parse, fallback["end"], self.unit_name)
+        self.uses_today = bounds.get("end") is None or _is_today(spec.get("start"))
         if self.uses_today and not ctx.settings.as_of_explicit and self.depends_on_today:
             ctx.warning(
-                f"no end given: it defaults to today ({default_end}), so this column changes from "
+                f"its range depends on today ({ctx.settings.as_of}, the run date), so this column changes from "
                 "day to day; set as_of in the config or --as-of to pin it"
             )
         fixed = not isinstance(self.start, ColumnRef) and not isinstance(self.end, ColumnRef)
@@ -63,6 +65,10 @@ class _TemporalRange(Rule):
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
         raise NotImplementedError
+
+    def today(self, ctx: RuleContext) -> tuple[Any, Any] | None:
+        """(first, last) value of ``as_of`` when ``start``/``end`` say ``"today"``; None: not a bound here."""
+        return None
 
     def parse(self, value: Any) -> Any:
         raise NotImplementedError
@@ -112,6 +118,9 @@ class DateRange(_TemporalRange):
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
         return DEFAULT_START, ctx.settings.as_of
+
+    def today(self, ctx: RuleContext) -> tuple[Any, Any] | None:
+        return ctx.settings.as_of, ctx.settings.as_of
 
     def parse(self, value: Any) -> dt.date:
         return parse_date(value)
@@ -166,6 +175,10 @@ class TimestampRange(_TemporalRange):
         end = dt.datetime.combine(ctx.settings.as_of, dt.time(23, 59, 59))
         return start, end
 
+    def today(self, ctx: RuleContext) -> tuple[Any, Any] | None:
+        as_of = ctx.settings.as_of
+        return dt.datetime.combine(as_of, dt.time()), dt.datetime.combine(as_of, dt.time(23, 59, 59))
+
     def parse(self, value: Any) -> dt.datetime:
         return parse_timestamp(value)
 
@@ -180,3 +193,7 @@ class TimestampRange(_TemporalRange):
 
 
 __all__ = ["EPOCH", "SECONDS_PER_DAY", "DateRange", "TimeRange", "TimestampRange"]
+
+
+def _is_today(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "today"

@@ -399,6 +399,29 @@ def test_default_today_warns_unless_as_of(write_config) -> None:
     assert not issues.warnings and plan.settings.as_of.isoformat() == "2025-01-01"
 
 
+def test_today_names_as_of_at_either_end_of_a_range(write_config) -> None:
+    import datetime as dt
+
+    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.engine import generate_batch
+
+    columns = [
+        {"name": "since", "type": "date", "rule": {"type": "date_range", "start": "2025-12-01", "end": "today"}},
+        {"name": "on", "type": "date", "rule": {"type": "date", "start": "Today"}},
+        {"name": "at", "type": "timestamp", "rule": {"type": "timestamp_range", "start": "today", "end": "today"}},
+    ]
+    config = {**one_table(columns, rows=300), "as_of": "2026-01-01"}
+    plan, issues = build_plan(str(write_config(config)))
+    assert not issues.errors and not issues.warnings
+    batch = generate_batch(plan, "t", 0, 300).to_pydict()
+    as_of = dt.date(2026, 1, 1)
+    assert all(dt.date(2025, 12, 1) <= d <= as_of for d in batch["since"]) and as_of in batch["since"]
+    assert set(batch["on"]) == {as_of}
+    assert {moment.date() for moment in batch["at"]} == {as_of}
+    _, unpinned = build_plan(str(write_config(one_table(columns[:1]))))
+    assert any("changes from day to day" in str(w) for w in unpinned.warnings)
+
+
 def test_nullable_primary_key_rejected(make_plan) -> None:
     message = single_error(make_plan, [{"name": "id", "type": "int", "constraint": ["PK"], "nullable": True}])
     assert "nullable" in message
