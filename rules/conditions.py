@@ -23,8 +23,10 @@ OPERATORS: dict[str, Callable[[pa.Array, Any], pa.Array]] = {
     ">=": pc.greater_equal,
     "<": pc.less,
     "<=": pc.less_equal,
-    "in": lambda values, choices: pc.is_in(values, value_set=choices),
-    "not_in": lambda values, choices: pc.invert(pc.is_in(values, value_set=choices)),
+    "in": lambda values, choices: pc.is_in(values, value_set=choices, skip_nulls=True),
+    "not_in": lambda values, choices: pc.and_(
+        pc.is_valid(values), pc.invert(pc.is_in(values, value_set=choices, skip_nulls=True))
+    ),
     "is_null": lambda values, _: pc.is_null(values),
     "is_not_null": lambda values, _: pc.is_valid(values),
 }
