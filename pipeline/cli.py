@@ -186,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[debug],
         help="verify an output directory against a config",
         description="Verify OUT_DIR against CONFIG: layout, types, keys, foreign keys, rules, determinism. "
-        "Give the same --rows/--scale/--seed/--locale/--environment/--as-of as the run (seed, locale, "
-        "as_of and the environment default to the run's _report.json).",
+        "The run's rows, scale, seed, locale, as_of and environment are read from its _report.json; "
+        "the options override them.",
     )
     check.add_argument("config", metavar="CONFIG")
     check.add_argument("out_dir", metavar="OUT_DIR")
@@ -377,8 +377,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UserError(f"output directory not found: {args.out_dir}")
     recorded = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
     overrides = {
-        "rows": args.rows,
-        "scale": args.scale,
+        "rows": args.rows if args.rows is not None else recorded.get("default_rows"),
+        "scale": args.scale if args.scale is not None else recorded.get("scale"),
         "seed": args.seed if args.seed is not None else recorded.get("seed"),
         "locale": args.locale or recorded.get("locale"),
         "as_of": args.as_of or recorded.get("as_of"),

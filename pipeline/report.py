@@ -106,6 +106,8 @@ def report_base(
         "config_sha256": plan.config_sha256,
         "environment": plan.environment,
         "seed": plan.seed,
+        "default_rows": plan.default_rows,
+        "scale": plan.scale,
         "locale": settings.locale,
         "as_of": settings.as_of.isoformat(),
         "as_of_is_run_date": not settings.as_of_explicit,

@@ -73,6 +73,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         source=loaded.source,
         config_sha256=loaded.text_sha256,
         notes=list(loaded.notes),
+        default_rows=default_rows,
+        scale=scale,
     )
     if not issues.errors:
         _size_children(plan, issues)

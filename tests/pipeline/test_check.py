@@ -765,3 +765,14 @@ def test_check_command_takes_the_runs_locale_from_its_report(cli, write_config, 
     assert run.code == 0, run.out + run.err
     wrong = cli("check", config, out, "--locale", "en_US")
     assert wrong.code == 1 and "determinism" in wrong.out
+
+
+def test_check_command_takes_the_runs_rows_and_scale_from_its_report(cli, write_config, tmp_path) -> None:
+    columns = [{"name": "id", "type": "int", "constraint": ["PK"]}, {"name": "n", "type": "int"}]
+    config = write_config({"seed": 1, "tables": [{"table_name": "t", "columns": columns}]})
+    out = tmp_path / "out"
+    assert cli("generate", config, "--out", out, "--rows", 40, "--scale", 2.5).code == 0
+    run = cli("check", config, out)
+    assert run.code == 0, run.out + run.err
+    assert "100 rows" in run.out
+    assert cli("check", config, out, "--scale", 1).code == 1
