@@ -136,6 +136,10 @@ def test_plan_estimates_and_writes_nothing(cli, config_path, tmp_path, monkeypat
     assert "order_id: sequence" in run.out
     assert "KB" in run.out
     assert sorted(os.listdir(tmp_path)) == before
+    # Which path each column takes (the speed issue asks plan and report to say it).
+    lines = run.out.splitlines()
+    assert any(line.split()[:2] == ["customers.code", "str"] and "regex /[A-Z]{3}-[0-9]{4}/" in line for line in lines)
+    assert any(line.split()[:2] == ["customers.customer_id", "int"] and "sequence" in line for line in lines)
 
 
 def test_plan_size_estimate_is_close_to_the_real_size(cli, config_path, tmp_path) -> None:
