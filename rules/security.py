@@ -47,7 +47,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -131,7 +131,7 @@ class ColumnProtection:
     original_type: str  # the synthbeam column type (int, date, email, ...)
     sensitivity: str = "PUBLIC"
     partial_kind: str = "text"  # how 'partial' reads the values: text, email or phone
-    masking_source: str = ""  # "column" (explicit masking) or "sensitivity" (the default); "" if unmasked
+    masking_source: str = ""  # "column" (explicit), "sensitivity" (the default), "foreign key" (its parent's); ""
 
     @property
     def plaintext_type(self) -> str:
@@ -217,6 +217,7 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
                 protections.append(protection)
         tables[table.name] = tuple(protections)
 
+    _protect_foreign_keys_like_their_parents(plan, tables, issues)
     hashing = any(p.masking == "hash" for cols in tables.values() for p in cols)
     encrypting = any(p.encrypt for cols in tables.values() for p in cols)
     key: bytes | None = None
@@ -338,6 +339,41 @@ def _partial_kind(column: ColumnPlan) -> str:
     if column.type == "phone" or names & _PHONE_RULES:
         return "phone"
     return "text"
+
+
+def _protect_foreign_keys_like_their_parents(
+    plan: Plan, tables: dict[str, tuple[ColumnProtection, ...]], issues: Issues
+) -> None:
+    """A foreign key holds its parent's values, so it gets its parent's masking and encryption.
+
+    Without this, masking ``customers.email`` left every ``orders.customer_email``
+    holding the plain address. Hashing stays joinable (equal values hash equally);
+    a child column with protection of its own keeps it. Repeated until stable for
+    chains (a grandchild referencing a child's foreign key).
+    """
+    changed = True
+    while changed:
+        changed = False
+        for table in plan.tables.values():
+            protected = {p.column for p in tables[table.name]}
+            for fk in table.foreign_keys:
+                parent = next((p for p in tables.get(fk.parent_table, ()) if p.column == fk.parent_column), None)
+                if parent is None or fk.child_column in protected:
+                    continue
+                child = table.column(fk.child_column)
+                inherited = replace(parent, column=child.name, original_type=child.type, masking_source="foreign key")
+                order = [c.name for c in table.columns]
+                tables[table.name] = tuple(
+                    sorted([*tables[table.name], inherited], key=lambda protection: order.index(protection.column))
+                )
+                protected.add(child.name)
+                changed = True
+                done = [f"masked with '{parent.masking}'"] if parent.masking else []
+                done += ["encrypted"] if parent.encrypt else []
+                issues.correction(
+                    child.place,
+                    f"{' and '.join(done)} like {fk.parent_table}.{fk.parent_column}, whose values it holds",
+                )
 
 
 def _referenced_columns(plan: Plan) -> set[tuple[str, str]]:

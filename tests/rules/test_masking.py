@@ -254,3 +254,37 @@ def test_masking_a_unique_column_warns(make_plan) -> None:
     _, issues = plan_security(make_plan(_config(columns)), env={})
     assert not issues.errors
     assert any("uniqueness" in str(w) and w.place == "t.columns[0] (email)" for w in issues.warnings)
+
+
+def test_foreign_keys_are_protected_like_the_parent_values_they_hold(make_plan) -> None:
+    # orders.buyer holds customers.email: masking only the parent left the addresses in the child.
+    customers = {
+        "table_name": "customers",
+        "rows": 50,
+        "columns": [
+            {"name": "email", "type": "email", "constraint": ["PK"], "sensitivity": "SENSITIVE"},
+            {"name": "nick", "type": "str", "rule": "user_name", "constraint": ["unique"], "sensitivity": "PII"},
+        ],
+    }
+    orders = {
+        "table_name": "orders",
+        "rows": 200,
+        "columns": [{"name": "buyer", "type": "email"}, {"name": "by_nick", "type": "str"}],
+        "foreign_keys": [
+            {"child_column": "buyer", "parent_table": "customers", "parent_column": "email"},
+            {"child_column": "by_nick", "parent_table": "customers", "parent_column": "nick"},
+        ],
+    }
+    plan = make_plan({"seed": 1, "security": {"enable_data_masking": True}, "tables": [customers, orders]})
+    security_plan, issues = plan_security(plan, env={})
+    assert not issues.errors
+    assert security_plan.masked()["orders"] == {"buyer": "hash", "by_nick": "partial"}
+    assert "orders.columns[0] (buyer): masked with 'hash' like customers.email, whose values it holds" in [
+        str(c) for c in issues.corrections
+    ]
+    parents = protect_batch(generate_batch(plan, "customers", 0, 50), "customers", 0, security_plan)
+    children = protect_batch(generate_batch(plan, "orders", 0, 200), "orders", 0, security_plan)
+    plain_emails = set(generate_batch(plan, "customers", 0, 50).column("email").to_pylist())
+    assert not plain_emails & set(children.column("buyer").to_pylist())  # no address leaks through the key
+    assert set(children.column("buyer").to_pylist()) <= set(parents.column("email").to_pylist())  # still joins
+    assert set(children.column("by_nick").to_pylist()) <= set(parents.column("nick").to_pylist())
