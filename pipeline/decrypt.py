@@ -262,14 +262,11 @@ def _decrypt_parquet(
     plain_schema = pa.schema(
         [_plain_field(f, encrypted[f.name]) if f.name in encrypted else f for f in schema], metadata=schema.metadata
     )
-    metadata = parquet.metadata
-    compression = (
-        metadata.row_group(0).column(0).compression.lower()
-        if metadata.num_row_groups and metadata.num_columns
-        else "snappy"
-    )
+    from synthbeam.transforms.sinks import compression_by_column, dictionary_columns
+
     rows = 0
-    with pq.ParquetWriter(destination, plain_schema, compression=compression) as writer:
+    writer = None
+    try:
         for number in range(parquet.num_row_groups):  # one row group at a time: memory stays bounded
             group = parquet.read_row_group(number)
             columns = [
@@ -279,8 +276,18 @@ def _decrypt_parquet(
                 for name in schema.names
             ]
             plain = pa.Table.from_arrays(columns, schema=plain_schema)
+            if writer is None:  # encoding and compression chosen from the plain values, as a run would
+                first = plain.combine_chunks().to_batches()[0] if plain.num_rows else None
+                dictionary = dictionary_columns(first) if first is not None else True
+                codecs = compression_by_column(first, dictionary) if first is not None else "snappy"
+                writer = pq.ParquetWriter(destination, plain_schema, compression=codecs, use_dictionary=dictionary)
             writer.write_table(plain, row_group_size=max(plain.num_rows, 1))
             rows += plain.num_rows
+        if writer is None:
+            writer = pq.ParquetWriter(destination, plain_schema, compression="snappy")
+    finally:
+        if writer is not None:
+            writer.close()
     return rows
 
 
