@@ -29,6 +29,9 @@ class Fixed(Rule):
     def cardinality(self) -> int | None:
         return 1
 
+    def makes_nulls(self) -> bool:
+        return self.value is None
+
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self.generate(Rows(ordinal), Stream(0))
 

@@ -102,6 +102,12 @@ class Choice(Rule):
         cumulative[-1] = 1.0
         return cumulative
 
+    def makes_nulls(self) -> bool:
+        if self.cumulative is None:
+            return any(v is None for v in self.choices)
+        weights = np.diff(np.concatenate([[0.0], self.cumulative]))
+        return any(v is None and w > 0 for v, w in zip(self.choices, weights))
+
     def cardinality(self) -> int | None:
         if self.cumulative is not None:
             weights = np.diff(np.concatenate([[0.0], self.cumulative]))

@@ -241,7 +241,31 @@ def _compile_column(
         foreign_key=fk,
     )
     column.key_strategy = _key_strategy(column, rule_spec, rows, issues)
+    if column.not_null and fk is None:
+        _check_never_null(column, issues)
     return column
+
+
+def _may_be_null(column: ColumnPlan) -> bool:
+    if column.not_null:
+        return False
+    if column.null_probability > 0 or column.branches:
+        return True
+    if column.foreign_key is not None:
+        return column.foreign_key.null_probability > 0
+    return column.rule is None or column.rule.makes_nulls()
+
+
+def _check_never_null(column: ColumnPlan, issues: Issues) -> None:
+    """A PK/not_null column whose rules themselves give null is rejected before any row is written."""
+    rules = [("its rule", column.rule)] if not column.branches else []
+    rules += [(f"conditional_rules[{n}]", branch.rule) for n, branch in enumerate(column.branches)]
+    if column.branches:
+        rules.append(("its rule (when no condition holds)", column.rule))
+    for where, rule in rules:
+        if rule is None or rule.makes_nulls():
+            what = "is null" if rule is None else f"({rule.describe()}) can give null"
+            issues.error(column.place, f"{where} {what}, but the column is PK/not_null")
 
 
 def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) -> dict[str, Any] | None:
@@ -441,6 +465,18 @@ def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None
             except KeyError:
                 issues.error(fk.place, f"parent_column {fk.parent_column!r} is not a column of {parent.name}")
                 continue
+            child_column = next((c for c in table.columns if c.name == fk.child_column), None)
+            if child_column is not None and child_column.not_null and fk.parent_table == table.name:
+                issues.error(
+                    child_column.place,
+                    "is PK/not_null but references its own table: the hierarchy's first row has no parent",
+                )
+            elif child_column is not None and child_column.not_null and _may_be_null(parent_column):
+                issues.error(
+                    child_column.place,
+                    f"is PK/not_null but its parent {parent.name}.{fk.parent_column} can be null, and a child "
+                    "copies its parent's value",
+                )
             if not parent_column.is_unique and fk.parent_column not in parent.primary_key:
                 issues.warning(
                     fk.place,
@@ -630,6 +666,12 @@ def _report_sample_events(column: ColumnPlan, counters: dict[str, int], sampled:
     unmatched = counters.get(f"{column.name}:regex_unmatched", 0)
     if unmatched and unmatched == sampled:
         issues.error(column.place, f"none of {sampled} sample values matches its regex check, even after retries")
+    elif unmatched and column.not_null:
+        issues.error(
+            column.place,
+            f"{unmatched} of {sampled} sample values fail its regex check after retries, and a PK/not_null "
+            "column cannot leave them null",
+        )
     elif unmatched:
         issues.warning(
             column.place, f"{unmatched} of {sampled} sample values fail its regex check after retries and become null"

@@ -77,6 +77,9 @@ class Finished(Rule):
     def cardinality(self) -> int | None:
         return self.inner.cardinality() if self.check is None else None
 
+    def makes_nulls(self) -> bool:
+        return self.inner.makes_nulls()
+
     def enumerable(self) -> bool:
         return self.check is None and self.inner.enumerable()
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from . import relations
 from .conditions import evaluate_conditions
+from .errors import GenerationError
 from .keys import group_components, unique_ordinals
 from .model import ColumnPlan, Plan, TablePlan
 from .registry import Rows
@@ -45,6 +46,10 @@ def generate_batch_counted(plan: Plan, table: str, start: int, stop: int) -> tup
     index = np.arange(start, stop, dtype=np.uint64)
     counters: dict[str, int] = {}
     values = generate_columns(plan, table, index, counters=counters)
+    for column in table_plan.columns:
+        nulls = values[column.name].null_count if column.not_null else 0
+        if nulls:  # Parquet would refuse the batch, but Avro and CSV would write 0 or '' in its place
+            raise GenerationError(f"{column.place}: {nulls} null values in a PK/not_null column")
     batch = pa.RecordBatch.from_arrays([values[c.name] for c in table_plan.columns], schema=table_plan.schema)
     return batch, counters
 

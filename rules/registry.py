@@ -195,6 +195,10 @@ class Rule:
     def cardinality(self) -> int | None:
         return None
 
+    def makes_nulls(self) -> bool:
+        """Whether some rows get null by the rule itself (a ``null`` choice or fixed value)."""
+        return False
+
     def enumerable(self) -> bool:
         return type(self).value_at is not Rule.value_at and not self.references()
 

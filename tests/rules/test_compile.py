@@ -479,3 +479,77 @@ def test_a_not_null_foreign_key_cannot_have_null_probability(make_plan) -> None:
     assert errors == [
         "ab.columns[0] (a_id): its foreign key has null_probability 0.5 but the column is PK/not_null; choose one"
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ({"rule": None}, "its rule is null, but the column is PK/not_null"),
+        ({"rule": {"type": "choice", "value": [None, "a"]}}, "(choice of 2) can give null"),
+        ({"rule": {"type": "fixed", "value": None}}, "(Fixed) can give null"),
+        (
+            {
+                "rule": "word",
+                "conditional_rules": [{"when": [{"column": "id", "operator": ">", "value": 2}], "rule": None}],
+            },
+            "conditional_rules[0] is null",
+        ),
+        (
+            {"rule": {"type": "choice", "value": ["ok", "bad"], "probabilities": {"bad": 0.9}, "regex": "^ok$"}},
+            "a PK/not_null column cannot leave them null",
+        ),
+    ],
+)
+def test_not_null_columns_whose_rules_give_null_are_rejected(make_plan, column, expected) -> None:
+    columns = [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "c", "type": "str", "constraint": ["not_null"], **column},
+    ]
+    message = single_error(make_plan, columns)
+    assert message.startswith("t.columns[1] (c): ") and expected in message, message
+
+
+def test_not_null_foreign_keys_of_nullable_parents_and_hierarchies_are_rejected(make_plan) -> None:
+    parent = {
+        "table_name": "p",
+        "rows": 5,
+        "columns": [
+            {"name": "id", "type": "int", "constraint": ["PK"]},
+            {"name": "code", "type": "str", "nullable": True},
+        ],
+    }
+    child = {
+        "table_name": "c",
+        "rows": 9,
+        "columns": [
+            {"name": "id", "type": "int", "constraint": ["PK"]},
+            {"name": "code", "type": "str", "constraint": ["not_null"]},
+            {"name": "boss", "type": "int", "constraint": ["not_null"]},
+        ],
+        "foreign_keys": [
+            {"child_column": "code", "parent_table": "p", "parent_column": "code"},
+            {"child_column": "boss", "parent_table": "c", "parent_column": "id"},
+        ],
+    }
+    errors = errors_of(make_plan, {"seed": 1, "tables": [parent, child]})
+    assert any("c.columns[1] (code): is PK/not_null but its parent p.code can be null" in e for e in errors), errors
+    assert any("c.columns[2] (boss): is PK/not_null but references its own table" in e for e in errors), errors
+
+
+def test_a_null_in_a_not_null_column_stops_the_batch() -> None:
+    # The last line of defence: Avro and CSV would otherwise write 0 or '' where the null is.
+    import pyarrow as pa
+
+    from synthbeam.rules import engine
+    from synthbeam.rules.errors import GenerationError
+    from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
+
+    column = ColumnPlan(name="c", type="int", place="t.columns[0] (c)", rule=None, constraints=frozenset({"not_null"}))
+    plan = Plan(tables={"t": TablePlan(name="t", rows=3, place="t", columns=[column])}, settings=None)
+    original = engine.generate_columns
+    try:
+        engine.generate_columns = lambda *args, **kwargs: {"c": pa.array([1, None, 3])}
+        with pytest.raises(GenerationError, match=r"t.columns\[0\] \(c\): 1 null values in a PK/not_null column"):
+            engine.generate_batch(plan, "t", 0, 3)
+    finally:
+        engine.generate_columns = original
