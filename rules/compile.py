@@ -396,9 +396,11 @@ def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int,
             f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
         )
         return None
-    if space is not None and rule.enumerable() and column.max_length is None:
+    stored_as_made = arrow_type(rule.output_type) == arrow_type(column.type)
+    if space is not None and rule.enumerable() and column.max_length is None and stored_as_made:
         return "permutation"
-    # Values cut to ``length`` may collide even when the rule's values are distinct.
+    # Values cut to ``length`` may collide even when the rule's values are distinct, and so may
+    # values cast to the column's type (the texts "05" and "5" are one int).
     return "dedup"
 
 

@@ -553,3 +553,13 @@ def test_a_null_in_a_not_null_column_stops_the_batch() -> None:
             engine.generate_batch(plan, "t", 0, 3)
     finally:
         engine.generate_columns = original
+
+
+def test_unique_numbers_made_as_text_are_deduplicated_not_trusted(make_plan) -> None:
+    # The permutation keeps the *texts* distinct; "05" and "5" are still one int once stored.
+    text_rule = {"type": "regex", "regex": "0?[0-9]{2}"}
+    plan = make_plan(one_table([{"name": "id", "type": "int", "rule": text_rule, "constraint": ["PK"]}], rows=50))
+    assert plan.table("t").column("id").key_strategy == "dedup"
+    same_type = {"type": "range", "min": 1, "max": 99}
+    plan = make_plan(one_table([{"name": "id", "type": "int", "rule": same_type, "constraint": ["PK"]}], rows=50))
+    assert plan.table("t").column("id").key_strategy == "permutation"
