@@ -82,6 +82,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         _assign_key_groups(plan, issues)
     if not issues.errors:
         _sample(plan, issues)
+    if not issues.errors:
+        _check_parent_weights(plan, issues)
     compile_cache.flush()  # what Faker taught this compile, for the next process (errors or not)
     if issues.errors:
         raise ConfigError(issues.errors, loaded.source)
@@ -547,6 +549,27 @@ def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, iss
             issues.error(fk.place, "children_per_parent cannot be used on a self-reference")
     if fk.parent_table != table.name and parent.rows == 0 and table.rows > 0 and fk.null_probability < 1:
         issues.error(fk.place, f"parent table {parent.name} has 0 rows, so {table.name} rows have no parent")
+
+
+def _check_parent_weights(plan: Plan, issues: Issues) -> None:
+    """``weights`` must name parent values that exist and leave some parent a chance."""
+    from .relations import weighted_parents
+
+    for table in plan.tables.values():
+        for fk in table.foreign_keys:
+            if fk.distribution != "weighted" or not fk.weights:
+                continue
+            listed, weights = weighted_parents(plan, fk)
+            parent = plan.table(fk.parent_table)
+            missing = len(fk.weights) - len(listed)
+            if missing:
+                issues.warning(
+                    fk.place,
+                    f"{missing} of {len(fk.weights)} weights name no {fk.parent_table}.{fk.parent_column} value "
+                    "(keys are the parent values as text) and are ignored",
+                )
+            if float(weights.sum()) <= 0 and len(listed) >= parent.rows:
+                issues.error(fk.place, f"weights give every {fk.parent_table} row weight 0: no child can have a parent")
 
 
 def _parent_refs(column: ColumnPlan) -> set[str]:

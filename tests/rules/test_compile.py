@@ -563,3 +563,30 @@ def test_unique_numbers_made_as_text_are_deduplicated_not_trusted(make_plan) -> 
     same_type = {"type": "range", "min": 1, "max": 99}
     plan = make_plan(one_table([{"name": "id", "type": "int", "rule": same_type, "constraint": ["PK"]}], rows=50))
     assert plan.table("t").column("id").key_strategy == "permutation"
+
+
+def test_foreign_key_weights_must_leave_a_parent_and_name_real_ones(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    def config(weights: dict[str, float]) -> dict:
+        parent = {"table_name": "p", "rows": 3, "columns": [{"name": "id", "type": "int", "constraint": ["PK"]}]}
+        child = {
+            "table_name": "c",
+            "rows": 7,
+            "columns": [{"name": "id", "type": "int", "constraint": ["PK"]}, {"name": "pid", "type": "int"}],
+            "foreign_keys": [
+                {"child_column": "pid", "parent_table": "p", "parent_column": "id", "distribution": "weighted",
+                 "weights": weights}
+            ],
+        }
+        return {"seed": 1, "tables": [parent, child]}
+
+    with pytest.raises(ConfigError) as caught:
+        build_plan(str(write_config(config({"1": 0, "2": 0, "3": 0}))))
+    assert [str(i) for i in caught.value.issues] == [
+        "c.foreign_keys[0]: weights give every p row weight 0: no child can have a parent"
+    ]
+    _, issues = build_plan(str(write_config(config({"1": 0, "2": 0, "99": 5}))))
+    assert [str(w) for w in issues.warnings] == [
+        "c.foreign_keys[0]: 1 of 3 weights name no p.id value (keys are the parent values as text) and are ignored"
+    ]
