@@ -12,7 +12,6 @@ it needs from the parent's row indices, never from the parent's output.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,30 +22,12 @@ from synthbeam.rules.model import Plan
 from synthbeam.rules.security import audit_lines, output_column_types, output_schema
 from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
-from synthbeam.transforms.output import STAGING_PREFIX, CommitOutput, OutputLayout
-from synthbeam.transforms.sinks import check_avro_names, sink_class
+from synthbeam.transforms.names import layout_problems
+from synthbeam.transforms.output import CommitOutput, OutputLayout
+from synthbeam.transforms.sinks import sink_class
 from synthbeam.transforms.write import WriteTables
 
 __all__ = ["build", "layout_problems"]
-
-_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
-
-
-def layout_problems(plan: Plan, output_format: str) -> list[str]:
-    """Table or column names the output layout or format cannot hold (each a one-line message)."""
-    problems = []
-    for name, table in plan.tables.items():
-        if _UNSAFE_NAME.search(name) or name in (".", "..") or name.startswith(STAGING_PREFIX):
-            problems.append(f"{table.place}: table name {name!r} cannot be a directory name")
-        if output_format == "avro":
-            bad = check_avro_names(name, [c.name for c in table.columns])
-            if bad:
-                problems.append(
-                    f"{table.place}: Avro field names must match [A-Za-z_][A-Za-z0-9_]*; "
-                    f"rename {', '.join(repr(b) for b in bad)} or choose another format"
-                )
-    return problems
-
 
 def build(
     pipeline: beam.Pipeline,

@@ -75,12 +75,12 @@ from synthbeam.rules.registry import Rule
 from synthbeam.rules.temporal import DateRange, TimeRange, TimestampRange
 from synthbeam.rules.types import STRING_TYPES
 from synthbeam.rules.values import coerce
+from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
 
 __all__ = ["FORMATS", "CheckResult", "check_output", "format_result"]
 
 FORMATS = ("parquet", "avro", "csv")
-REPORT_FILE = "_report.json"
-STAGING_PREFIX = ".synthbeam-tmp-"  # transforms.output's staging directory (not imported: it needs Beam)
+REPORT_FILE = REPORT_NAME
 BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 4 << 20
 SAMPLE_ROWS = 100  # rows per table recomputed for the determinism check

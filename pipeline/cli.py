@@ -268,6 +268,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         count = len(exc.issues) or 1
         _err(f"invalid: {count} error(s) in {exc.source or args.config}")
         return EXIT_ERROR
+    from synthbeam.transforms.names import layout_problems
+
+    output_format = str((plan.output or {}).get("format") or DEFAULT_FORMAT).lower()
+    problems = layout_problems(plan, output_format)
+    if problems:  # what generate would refuse for this output
+        for problem in problems:
+            _err(f"error: {problem}")
+        _err(f"invalid: {len(problems)} error(s) in {plan.source} for {output_format} output")
+        return EXIT_ERROR
     for line in validate_lines(plan, issues):
         _out(line)
     return EXIT_OK

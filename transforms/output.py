@@ -26,6 +26,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from .names import AUDIT_FILE, REPORT_NAME, STAGING_PREFIX
 from .write import TableWritten
 
 __all__ = [
@@ -39,9 +40,6 @@ __all__ = [
     "write_json",
 ]
 
-REPORT_NAME = "_report.json"
-AUDIT_FILE = "_audit.jsonl"  # what was masked/encrypted, per table (security.audit_enabled)
-STAGING_PREFIX = ".synthbeam-tmp-"
 _COMMITTING = "_COMMITTING"
 
 

@@ -37,6 +37,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from synthbeam.rules.types import arrow_type
 
 from .avro_container import AvroContainerWriter
+from .names import AVRO_NAME, check_avro_names
 
 __all__ = [
     "FORMATS",
@@ -51,7 +52,6 @@ __all__ = [
     "sink_class",
 ]
 
-AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class BatchEncoder:
@@ -277,11 +277,6 @@ def avro_type_for(column_type: str) -> Any:
         return dict(_AVRO_UUID)
     avro_type = _AVRO_PRIMITIVES[str(arrow_type(column_type))]
     return dict(avro_type) if isinstance(avro_type, dict) else avro_type
-
-
-def check_avro_names(table_name: str, column_names: Iterable[str]) -> list[str]:
-    """Column names Avro cannot store (it allows ``[A-Za-z_][A-Za-z0-9_]*`` only)."""
-    return [name for name in column_names if not AVRO_NAME.match(name)]
 
 
 def _avro_record_name(table_name: str) -> str:

@@ -89,6 +89,19 @@ def test_validate_lists_every_error(cli, write_config) -> None:
     assert run.out == ""
 
 
+def test_validate_refuses_names_the_output_cannot_hold(cli, write_config, tmp_path) -> None:
+    # A table called _report.json lost its rows to the run's report; Avro-invalid names passed validate.
+    report_table = {"table_name": "_report.json", "rows": 2, "columns": [{"name": "id", "type": "int"}]}
+    run = cli("validate", write_config({"tables": [report_table]}, "report.json"))
+    assert run.code == 1 and run.out == ""
+    assert "error: _report.json: table name '_report.json' is the name of the run's own _report.json file" in run.err
+    assert cli("generate", write_config({"tables": [report_table]}, "report.json"), "--out", tmp_path / "o").code == 1
+    spaced = {"tables": [{"table_name": "t", "rows": 2, "columns": [{"name": "first name", "type": "int"}]}]}
+    assert cli("validate", write_config(spaced, "spaced.json")).code == 0
+    run = cli("validate", write_config(spaced, "spaced.json"), "--format", "avro")
+    assert run.code == 1 and "rename 'first name' or choose another format" in run.err
+
+
 def test_validate_accepts_the_bundled_templates(cli) -> None:
     for template in sorted(TEMPLATES.glob("*.json")):
         assert cli("validate", template).code == 0, template
