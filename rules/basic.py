@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .choice import _arrow_values, infer_type
+from .choice import checked_values, infer_type
 from .registry import Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
@@ -24,7 +24,7 @@ class Fixed(Rule):
             ctx.error(f"{spec.get('type', 'fixed')} needs 'value'")
         self.value = spec.get("value")
         self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
-        self.single = _arrow_values([self.value], self.output_type) if self.value is not None else None
+        self.single = checked_values([self.value], self.output_type, ctx) if self.value is not None else None
 
     def cardinality(self) -> int | None:
         return 1

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from .registry import Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
+from .types import arrow_type
 
 _TOLERANCE = 1e-9
 
@@ -44,6 +45,15 @@ def _arrow_values(values: list[Any], kind: str) -> pa.Array:
     return pa.array(values, {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}[kind])
 
 
+def checked_values(values: list[Any], kind: str, ctx: RuleContext) -> pa.Array:
+    """``values`` as an Arrow array of ``kind``; values that do not fit (ints beyond 64 bits) are a config error."""
+    try:
+        return _arrow_values(values, kind)
+    except (OverflowError, pa.ArrowInvalid) as exc:
+        ctx.error(f"values do not fit a 64-bit {kind}: {exc}")
+        return pa.nulls(len(values), arrow_type(kind))
+
+
 def _json_spelling(value: Any) -> str:
     """A choice as a ``probabilities`` key names it: a string as is, anything else as JSON writes it.
 
@@ -64,7 +74,7 @@ class Choice(Rule):
             values = [None]
         self.choices = values
         self.output_type = infer_type(values)
-        self.table = _arrow_values(values, self.output_type)
+        self.table = checked_values(values, self.output_type, ctx)
         self.cumulative = self._cumulative(spec.get("probabilities") or {}, ctx)
 
     def _cumulative(self, probabilities: Mapping[str, Any], ctx: RuleContext) -> np.ndarray | None:

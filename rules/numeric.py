@@ -7,6 +7,7 @@ a column reference. Defaults follow the seed: 0..10000.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from .seeding import Stream
 DEFAULT_MIN = 0
 DEFAULT_MAX = 10_000
 DEFAULT_PRECISION = 2
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _number(value: Any) -> float | int:
@@ -47,8 +49,19 @@ class Range(Rule):
             for name, bound in (("min", self.low), ("max", self.high)):
                 if isinstance(bound, float) and not bound.is_integer():
                     ctx.error(f"range {name} {bound} is not a whole number but the column is int")
-        if not isinstance(self.low, ColumnRef) and not isinstance(self.high, ColumnRef) and self.low > self.high:
+        fixed = not isinstance(self.low, ColumnRef) and not isinstance(self.high, ColumnRef)
+        if fixed and self.low > self.high:
             ctx.error(f"range min {self.low} > max {self.high}")
+        for name, bound in (("min", self.low), ("max", self.high)):
+            if isinstance(bound, ColumnRef):
+                continue
+            if self.integral and not INT64_MIN <= bound <= INT64_MAX:
+                ctx.error(f"range {name} {bound} does not fit a 64-bit integer")
+            elif not self.integral and not math.isfinite(bound):
+                ctx.error(f"range {name} {bound} is not a finite number")
+        finite = fixed and not self.integral and math.isfinite(self.low) and math.isfinite(self.high)
+        if finite and not math.isfinite(float(self.high) - float(self.low)):
+            ctx.error(f"range [{self.low}, {self.high}] is wider than a 64-bit float can span")
 
     def cardinality(self) -> int | None:
         if isinstance(self.low, ColumnRef) or isinstance(self.high, ColumnRef):

@@ -590,3 +590,27 @@ def test_foreign_key_weights_must_leave_a_parent_and_name_real_ones(write_config
     assert [str(w) for w in issues.warnings] == [
         "c.foreign_keys[0]: 1 of 3 weights name no p.id value (keys are the parent values as text) and are ignored"
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ({"type": "int", "rule": {"type": "range", "min": 2**63, "max": 2**63 + 1}}, "does not fit a 64-bit integer"),
+        ({"type": "float", "rule": {"type": "range", "min": -1.7e308, "max": 1.7e308}}, "wider than a 64-bit float"),
+        ({"type": "int", "rule": {"type": "choice", "value": [1, 10**20]}}, "values do not fit a 64-bit int"),
+        ({"type": "int", "rule": {"type": "fixed", "value": 10**20}}, "values do not fit a 64-bit int"),
+    ],
+)
+def test_numbers_beyond_64_bits_are_config_errors(make_plan, column, expected) -> None:
+    errors = errors_of(make_plan, one_table([{"name": "c", **column}]))
+    assert errors and all(e.startswith("t.columns[0] (c): ") and expected in e for e in errors), errors
+
+
+def test_an_infinite_range_bound_is_a_config_error(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    path = write_config(one_table([{"name": "c", "type": "float", "rule": {"type": "range", "min": 0, "max": 1}}]))
+    path.write_text(path.read_text().replace('"max": 1', '"max": 1e999'))  # JSON reads 1e999 as inf
+    with pytest.raises(ConfigError) as caught:
+        build_plan(str(path))
+    assert [str(i) for i in caught.value.issues] == ["t.columns[0] (c): range max inf is not a finite number"]
