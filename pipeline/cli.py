@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from synthbeam.rules.errors import ConfigError, GenerationError
 
 from .errors import UserError
+from .worker import QUIET_SWITCH
 
 if TYPE_CHECKING:
     from synthbeam.rules.errors import Issues
@@ -447,8 +448,11 @@ def _runtime(debug: bool) -> Iterator[None]:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)  # also keeps logging.warning() from installing its own stderr handler
     root.setLevel(logging.INFO if debug else logging.WARNING)
-    saved_env = os.environ.get("SYNTHBEAM_WORKER_LOG_LEVEL")
+    saved_env = {name: os.environ.get(name) for name in ("SYNTHBEAM_WORKER_LOG_LEVEL", QUIET_SWITCH)}
     os.environ["SYNTHBEAM_WORKER_LOG_LEVEL"] = "INFO" if debug else "ERROR"
+    # A failed bundle's error reaches this process, which prints it as one line; what the workers
+    # print of it is the same failure as tracebacks (58 lines for one dedup error with 2 workers).
+    os.environ[QUIET_SWITCH] = "0" if debug else "1"
     try:
         with warnings.catch_warnings():
             if not debug:
@@ -457,10 +461,11 @@ def _runtime(debug: bool) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         root.setLevel(saved_level)
-        if saved_env is None:
-            os.environ.pop("SYNTHBEAM_WORKER_LOG_LEVEL", None)
-        else:
-            os.environ["SYNTHBEAM_WORKER_LOG_LEVEL"] = saved_env
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -17,9 +17,12 @@ Order of events, so a user error never leaves a trace:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ from .errors import RunFailed, UserError, failure_line
 from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
-from .worker import STANDBY
+from .worker import QUIET_SWITCH, STANDBY
 
 __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate", "key_leaves_with_job"]
 
@@ -202,7 +205,7 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     wait = request.wait or setup.local
     monitor = RunMonitor(run_id, {name: t.rows for name, t in plan.tables.items()}, live=live)
     try:
-        with monitor:
+        with monitor, _quiet_embedded_workers(setup.local):
             result = pipeline.run()
             if not wait:
                 return GenerateResult(out, report, waited=False)
@@ -227,6 +230,22 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     )
     write_json(layout.report, final)
     return GenerateResult(out, final)
+
+
+@contextlib.contextmanager
+def _quiet_embedded_workers(local: bool) -> Iterator[None]:
+    """Unless --debug, what in-process workers print to stderr goes nowhere.
+
+    Beam's harness prints every failed bundle's traceback to ``sys.stderr``; in the
+    in-process and multi-threaded modes that is this process's. The failure itself
+    is raised here and reported in one line (the live progress display keeps the
+    stream it was given).
+    """
+    if not local or os.environ.get(QUIET_SWITCH) != "1":
+        yield
+        return
+    with open(os.devnull, "w") as nowhere, contextlib.redirect_stderr(nowhere):
+        yield
 
 
 def _clean_up(layout: OutputLayout, out_existed: bool) -> None:

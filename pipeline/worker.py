@@ -19,6 +19,10 @@ Two ways a worker of ``--direct_running_mode=multi_processing`` starts:
   running a single Python thread and no native threads other than the ones
   known to survive ``fork`` (OpenBLAS, jemalloc), i.e. before gRPC has started
   any. ``SYNTHBEAM_FORK_WORKERS=0`` turns it off.
+
+Either way, with ``SYNTHBEAM_WORKER_QUIET=1`` (what the CLI sets unless
+``--debug``) a worker's stderr goes nowhere: Beam's harness prints each failed
+bundle's traceback there, and the failure reaches the launcher anyway.
 * **Spawned** (``python -m synthbeam.pipeline.worker``, the fallback): Beam's
   own entry (``apache_beam.runners.worker.sdk_worker_main``) logs to the
   terminal at INFO until it has read the pipeline options, and some imports
@@ -42,9 +46,12 @@ import threading
 import traceback
 from collections.abc import Mapping
 
-__all__ = ["FORK_SWITCH", "STANDBY", "StandbyPool", "StandbyWorker", "fork_is_safe", "main"]
+__all__ = ["FORK_SWITCH", "QUIET_SWITCH", "STANDBY", "StandbyPool", "StandbyWorker", "fork_is_safe", "main"]
 
 FORK_SWITCH = "SYNTHBEAM_FORK_WORKERS"
+# Set by the CLI unless --debug: a worker's stderr goes nowhere. Beam's harness prints every failed
+# bundle's traceback there, while the failure itself reaches the launcher, which reports it in one line.
+QUIET_SWITCH = "SYNTHBEAM_WORKER_QUIET"
 # Native threads that survive fork(): their libraries re-initialise in the child.
 _FORK_SAFE_THREADS = frozenset({"jemalloc_bg_thd"})
 
@@ -61,7 +68,17 @@ def _worker_logging(replace: bool = False) -> None:
     root.addHandler(handler)
 
 
+def _quiet_stderr() -> None:
+    if os.environ.get(QUIET_SWITCH) != "1":
+        return
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _quiet_stderr()
     _worker_logging()
 
     from apache_beam.runners.worker import sdk_worker_main
@@ -218,6 +235,7 @@ def _standby_child(read_fd: int, close_fds: list[int]) -> None:
             code = 0
             return
         os.environ.update(json.loads(line))
+        _quiet_stderr()
         _worker_logging(replace=True)
         from apache_beam.runners.worker import sdk_worker_main
 

@@ -106,3 +106,39 @@ def test_forked_and_spawned_workers_write_the_in_process_rows(config_path, tmp_p
         tables = _tables(out)
         for name, table in expected.items():
             assert tables[name].equals(table), f"{name} differs (forked workers: {fork})"
+
+
+FAILING = {
+    "seed": 1,
+    "tables": [
+        {
+            "table_name": "t",
+            "rows": 27,
+            "columns": [
+                {"name": "id", "type": "int", "constraint": ["PK"]},
+                # 26 one-letter values for 27 unique rows: the dedup pass fails while the run is on.
+                {"name": "c", "type": "str", "rule": {"type": "regex", "regex": "[A-Z]{3}"}, "length": 1,
+                 "constraint": ["unique"]},
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("mode", "fork"),
+    [("multi_threading", False), ("multi_processing", True), ("multi_processing", False)],
+)
+def test_a_failure_with_several_workers_is_one_line_unless_debug(write_config, tmp_path, mode, fork) -> None:
+    # Beam's harness prints each failed bundle's traceback to stderr (58 lines here) before the
+    # failure reaches the launcher, which reports it in one line.
+    mode = [f"--direct_running_mode={mode}", "--direct_num_workers=2"]
+    config = write_config(FAILING)
+    env = {**os.environ, FORK_SWITCH: "1" if fork else "0"}
+    command = [sys.executable, "-m", "synthbeam.pipeline", "generate", str(config), "--out", str(tmp_path / "o"), *mode]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith("error: the run failed (output removed): GenerationError: t.columns[1] (c):")
+    debug = subprocess.run([*command, "--debug"], capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
