@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .registry import Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
@@ -118,15 +119,19 @@ class Choice(Rule):
         weights = np.diff(np.concatenate([[0.0], self.cumulative]))
         return any(v is None and w > 0 for v, w in zip(self.choices, weights))
 
-    def cardinality(self) -> int | None:
+    def _distinct(self) -> pa.Array:
+        """The values rows can get, once each, as typed (``1`` and ``1.0`` are one float)."""
+        reachable = self.table
         if self.cumulative is not None:
             weights = np.diff(np.concatenate([[0.0], self.cumulative]))
-            return len({str(v) for v, w in zip(self.choices, weights) if w > 0})
-        return len({str(v) for v in self.choices})
+            reachable = self.table.filter(pa.array(weights > 0))
+        return pc.unique(reachable)
+
+    def cardinality(self) -> int | None:
+        return len(self._distinct())
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
-        distinct = list(dict.fromkeys(self.choices))
-        return _arrow_values(distinct, self.output_type).take(pa.array(ordinal.astype(np.int64)))
+        return self._distinct().take(pa.array(ordinal.astype(np.int64)))
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
         if self.cumulative is None:
@@ -217,7 +222,12 @@ class ChoiceFromFile(Choice):
         values = list(totals)
         if weight_position is None:
             return values, {}
+        negative = [value for value, weight in totals.items() if weight < 0]
+        if negative:
+            raise ValueError(f"weight_column {weight_column!r} gives {negative[0]!r} a negative weight")
         grand = sum(totals.values())
+        if grand <= 0:
+            raise ValueError(f"weight_column {weight_column!r} weighs every value 0")
         return values, {str(v): w / grand for v, w in totals.items()}
 
     def describe(self) -> str:

@@ -614,3 +614,23 @@ def test_an_infinite_range_bound_is_a_config_error(write_config) -> None:
     with pytest.raises(ConfigError) as caught:
         build_plan(str(path))
     assert [str(i) for i in caught.value.issues] == ["t.columns[0] (c): range max inf is not a finite number"]
+
+
+def test_choice_capacity_counts_values_as_stored(make_plan) -> None:
+    # 1 and 1.0 are one float: four listed choices, three distinct values.
+    rule = {"type": "choice", "value": [1, 2, 3, 1.0]}
+    column = {"name": "c", "type": "float", "constraint": ["unique"], "rule": rule}
+    message = single_error(make_plan, [column], rows=4)
+    assert "has only 3 distinct values for 4 rows" in message
+    zero_weight = {"type": "choice", "value": ["a", "b", "c"], "probabilities": {"a": 0.5, "b": 0.5, "c": 0}}
+    plan = make_plan(one_table([{"name": "c", "type": "str", "constraint": ["unique"], "rule": zero_weight}], rows=2))
+    from synthbeam.rules.engine import generate_batch
+
+    assert sorted(generate_batch(plan, "t", 0, 2).column("c").to_pylist()) == ["a", "b"]  # never the 0-weight "c"
+
+
+def test_choice_from_file_weights_that_add_up_to_nothing(make_plan, tmp_path) -> None:
+    (tmp_path / "w.csv").write_text("city,w\nOslo,0\nRome,0\n")
+    rule = {"type": "choice_from_file", "file_path": "w.csv", "weight_column": "w"}
+    message = single_error(make_plan, [{"name": "c", "type": "str", "rule": rule}])
+    assert message == "t.columns[0] (c): choice_from_file w.csv: weight_column 'w' weighs every value 0"
