@@ -33,6 +33,7 @@ DEFAULT_ROWS = 1000
 DEFAULT_LOCALE = "en_US"
 DEFAULT_NULL_PROBABILITY = 0.1
 SAMPLE_ROWS = 64
+MAX_ROWS = 2**62  # row indices are 64-bit; key and uuid rules use the low 62 bits of a row's ordinal
 UUID_TEXT_LENGTH = 36
 
 AFFIX_KEYS = ("prefix", "suffix", "regex")
@@ -116,7 +117,11 @@ def _compile_table(
     issues: Issues,
 ) -> TablePlan:
     name = raw["table_name"]
-    rows = round(int(raw.get("rows", default_rows)) * scale)
+    wanted = int(raw.get("rows", default_rows)) * scale
+    if not 0 <= wanted <= MAX_ROWS:
+        issues.error(name, f"{wanted:g} rows (rows x scale) is more than the {MAX_ROWS:,} rows a table can have")
+        wanted = 0
+    rows = round(wanted)
     fks = [_foreign_key(name, i, fk) for i, fk in enumerate(raw.get("foreign_keys") or [])]
     fk_by_column = {fk.child_column: fk for fk in fks}
     raw_columns = list(raw.get("columns") or [])

@@ -634,3 +634,8 @@ def test_choice_from_file_weights_that_add_up_to_nothing(make_plan, tmp_path) ->
     rule = {"type": "choice_from_file", "file_path": "w.csv", "weight_column": "w"}
     message = single_error(make_plan, [{"name": "c", "type": "str", "rule": rule}])
     assert message == "t.columns[0] (c): choice_from_file w.csv: weight_column 'w' weighs every value 0"
+
+
+def test_rows_beyond_the_row_index_space_are_a_config_error(make_plan) -> None:
+    errors = errors_of(make_plan, one_table([{"name": "c", "type": "int"}], rows=4), overrides={"scale": 1e30})
+    assert errors == ["t: 4e+30 rows (rows x scale) is more than the 4,611,686,018,427,387,904 rows a table can have"]
