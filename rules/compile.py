@@ -278,9 +278,7 @@ def _check_never_null(column: ColumnPlan, issues: Issues) -> None:
 def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) -> dict[str, Any] | None:
     if fk is not None:
         return None
-    if "rule" not in raw:
-        if raw.get("conditional_rules"):
-            return None
+    if "rule" not in raw:  # with conditional_rules too: the type's default fills rows no condition picks
         return dict(DEFAULT_RULES[column_type], _default=True)
     rule = raw["rule"]
     if rule is None:

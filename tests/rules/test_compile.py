@@ -639,3 +639,19 @@ def test_choice_from_file_weights_that_add_up_to_nothing(make_plan, tmp_path) ->
 def test_rows_beyond_the_row_index_space_are_a_config_error(make_plan) -> None:
     errors = errors_of(make_plan, one_table([{"name": "c", "type": "int"}], rows=4), overrides={"scale": 1e30})
     assert errors == ["t: 4e+30 rows (rows x scale) is more than the 4,611,686,018,427,387,904 rows a table can have"]
+
+
+def test_rows_no_condition_picks_get_the_columns_rule_or_its_types_default(make_plan) -> None:
+    from synthbeam.rules.engine import generate_batch
+
+    branch = [{"when": [{"column": "id", "operator": "<=", "value": 5}], "rule": {"type": "fixed", "value": -1}}]
+    columns = [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "absent", "type": "int", "conditional_rules": branch},
+        {"name": "null", "type": "int", "rule": None, "conditional_rules": branch},
+    ]
+    batch = generate_batch(make_plan(one_table(columns, rows=20)), "t", 0, 20).to_pydict()
+    picked = [i <= 5 for i in batch["id"]]
+    assert all(v == -1 for v, p in zip(batch["absent"], picked) if p)
+    assert all(v is not None and 0 <= v <= 10_000 for v, p in zip(batch["absent"], picked) if not p)  # int default
+    assert all(v is None for v, p in zip(batch["null"], picked) if not p)  # an explicit null rule gives null
