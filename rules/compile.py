@@ -232,6 +232,8 @@ def _compile_column(
     min_length = raw.get("min_length")
     if length is not None and min_length is not None and int(min_length) > int(length):
         issues.error(place, f"min_length {min_length} > max_length {length}")
+    if (length is not None or min_length is not None) and arrow_type(column_type) != arrow_type("str"):
+        issues.warning(place, f"length limits apply to text; this {column_type} column ignores them")
     column = ColumnPlan(
         name=name,
         type=column_type,

@@ -655,3 +655,12 @@ def test_rows_no_condition_picks_get_the_columns_rule_or_its_types_default(make_
     assert all(v == -1 for v, p in zip(batch["absent"], picked) if p)
     assert all(v is not None and 0 <= v <= 10_000 for v, p in zip(batch["absent"], picked) if not p)  # int default
     assert all(v is None for v, p in zip(batch["null"], picked) if not p)  # an explicit null rule gives null
+
+
+def test_length_on_a_column_that_is_not_text_is_reported(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    _, issues = build_plan(str(write_config(one_table([{"name": "n", "type": "int", "length": 2}]))))
+    assert [str(w) for w in issues.warnings] == [
+        "t.columns[0] (n): length limits apply to text; this int column ignores them"
+    ]
