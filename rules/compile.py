@@ -678,18 +678,31 @@ def _sample(plan: Plan, issues: Issues) -> None:
 
     for table in plan.tables.values():
         index = np.arange(min(table.rows, SAMPLE_ROWS), dtype=np.uint64)
-        for column in table.columns:
-            counters: dict[str, int] = {}
-            try:
-                generate_columns(plan, table.name, index, [column.name], counters=counters)
+        counters: dict[str, int] = {}
+        try:  # every column once: one column at a time recomputed a chain of references for each link
+            generate_columns(plan, table.name, index, counters=counters)
+        except Exception:  # found again below, column by column, to name the column
+            for column in table.columns:
+                _sample_column(plan, table, column, index, issues)
+        else:
+            for column in table.columns:
                 _report_sample_events(column, counters, len(index), issues)
-            except GenerationError as exc:
-                issues.error(column.place, str(exc).split(": ", 1)[-1])
-            except Exception as exc:  # a rule failing on real rows is a config problem to report
-                issues.error(column.place, f"generating sample rows failed: {type(exc).__name__}: {exc}")
         for column in table.columns:
             if column.type in NUMERIC_TYPES and column.rule is not None and column.rule.output_type == "str":
                 issues.warning(column.place, f"{column.rule.describe()} gives text, stored as {column.type}")
+
+
+def _sample_column(plan: Plan, table: TablePlan, column: ColumnPlan, index: Any, issues: Issues) -> None:
+    from .engine import generate_columns
+
+    counters: dict[str, int] = {}
+    try:
+        generate_columns(plan, table.name, index, [column.name], counters=counters)
+        _report_sample_events(column, counters, len(index), issues)
+    except GenerationError as exc:
+        issues.error(column.place, str(exc).split(": ", 1)[-1])
+    except Exception as exc:  # a rule failing on real rows is a config problem to report
+        issues.error(column.place, f"generating sample rows failed: {type(exc).__name__}: {exc}")
 
 
 def _report_sample_events(column: ColumnPlan, counters: dict[str, int], sampled: int, issues: Issues) -> None:
