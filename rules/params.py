@@ -33,14 +33,24 @@ def parse_date(text: Any) -> dt.date:
 
 
 def parse_time(text: Any) -> dt.time:
-    return dt.time.fromisoformat(str(text).strip())
+    return _whole_seconds(dt.time.fromisoformat(str(text).strip()))
 
 
 def parse_timestamp(text: Any) -> dt.datetime:
+    """A naive timestamp in whole seconds; an offset or a fraction is refused rather than dropped."""
     value = str(text).strip().replace("T", " ")
     if len(value) == 10:
         value += " 00:00:00"
-    return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        raise ValueError("timestamps have no zone here: drop the offset")
+    return _whole_seconds(parsed)
+
+
+def _whole_seconds(value: Any) -> Any:
+    if value.microsecond:  # ranges count whole seconds: a fraction would put values outside the bound
+        raise ValueError("bounds are whole seconds")
+    return value
 
 
 def date_days(value: dt.date) -> int:

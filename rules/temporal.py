@@ -51,6 +51,13 @@ class _TemporalRange(Rule):
                 bounds[key], fallback[key] = None, value
         self.start = read_param(bounds, "start", ctx, self.parse, fallback["start"], self.unit_name)
         self.end = read_param(bounds, "end", ctx, self.parse, fallback["end"], self.unit_name)
+        for key, bound in (("start", self.start), ("end", self.end)):
+            referenced = ctx.columns.get(bound.name) if isinstance(bound, ColumnRef) else None
+            if referenced is not None and referenced not in self.bound_types:
+                ctx.error(
+                    f"{key} refers to {bound.name}, a {referenced} column; a {self.names[0]} bound must be "
+                    f"{' or '.join(sorted(self.bound_types))}"
+                )
         self.uses_today = bounds.get("end") is None or _is_today(spec.get("start"))
         if self.uses_today and not ctx.settings.as_of_explicit and self.depends_on_today:
             ctx.warning(
@@ -62,6 +69,7 @@ class _TemporalRange(Rule):
             ctx.error(f"start {self.start} is after end {self.end}")
 
     depends_on_today: ClassVar[bool] = True
+    bound_types: ClassVar[frozenset[str]] = frozenset({"date", "timestamp", "str"})  # a bound column's types
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
         raise NotImplementedError
@@ -141,6 +149,7 @@ class TimeRange(_TemporalRange):
 
     unit_name = "time (HH:MM:SS)"
     output_type = "time"
+    bound_types = frozenset({"time", "str"})
     depends_on_today = False
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:

@@ -682,3 +682,17 @@ def test_validation_samples_a_table_in_one_pass(write_config, monkeypatch) -> No
     config = {**one_table(columns, rows=10), "as_of": "2026-01-01"}
     build_plan(str(write_config(config)))
     assert len(calls) == 1, f"{len(calls)} passes over the sample rows"
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"type": "timestamp_range", "start": "2020-01-01 00:00:00.5"}, "start '2020-01-01 00:00:00.5' is not a valid"),
+        ({"type": "timestamp_range", "start": "2020-01-01T00:00:00+05:00"}, "is not a valid timestamp"),
+        ({"type": "date_range", "start": {"column": "n"}}, "start refers to n, a int column; a date_range bound"),
+    ],
+)
+def test_temporal_bounds_that_would_be_silently_changed_are_refused(make_plan, rule, expected) -> None:
+    columns = [{"name": "n", "type": "int"}, {"name": "c", "type": "timestamp", "rule": rule}]
+    message = single_error(make_plan, columns)
+    assert message.startswith("t.columns[1] (c): ") and expected in message, message
