@@ -587,9 +587,16 @@ def _check_parent_ref(
     table: TablePlan, column: ColumnPlan, ref: str, tables: Mapping[str, TablePlan], issues: Issues
 ) -> None:
     parent_name, parent_column = ref.split(".", 1)
-    if not any(fk.parent_table == parent_name for fk in table.foreign_keys):
+    links = [fk.child_column for fk in table.foreign_keys if fk.parent_table == parent_name]
+    if not links:
         issues.error(column.place, f"refers to {ref} but {table.name} has no foreign key to {parent_name}")
         return
+    if len(links) > 1:
+        issues.warning(
+            column.place,
+            f"refers to {ref}, and {table.name} has {len(links)} foreign keys to {parent_name} "
+            f"({', '.join(links)}): the row of the first, {links[0]}, is used",
+        )
     parent = tables.get(parent_name)
     if parent is not None and parent_column not in {c.name for c in parent.columns}:
         issues.error(column.place, f"refers to {ref}, but {parent_name} has no column {parent_column!r}")

@@ -696,3 +696,20 @@ def test_temporal_bounds_that_would_be_silently_changed_are_refused(make_plan, r
     columns = [{"name": "n", "type": "int"}, {"name": "c", "type": "timestamp", "rule": rule}]
     message = single_error(make_plan, columns)
     assert message.startswith("t.columns[1] (c): ") and expected in message, message
+
+
+def test_a_parent_reference_through_one_of_several_foreign_keys_says_which(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    parent = {"table_name": "p", "rows": 5, "columns": [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "d", "type": "date", "rule": {"type": "date_range", "start": "2020-01-01", "end": "2020-12-31"}}]}
+    child = {"table_name": "c", "rows": 9, "columns": [
+        {"name": "a", "type": "int"}, {"name": "b", "type": "int"},
+        {"name": "after", "type": "date", "rule": {"type": "date_range", "start": {"column": "p.d"}}}],
+        "foreign_keys": [{"child_column": "a", "parent_table": "p", "parent_column": "id"},
+                         {"child_column": "b", "parent_table": "p", "parent_column": "id"}]}
+    _, issues = build_plan(str(write_config({"seed": 1, "as_of": "2026-01-01", "tables": [parent, child]})))
+    assert [str(w) for w in issues.warnings] == [
+        "c.columns[2] (after): refers to p.d, and c has 2 foreign keys to p (a, b): the row of the first, a, is used"
+    ]
