@@ -40,6 +40,9 @@ __all__ = [
 
 DEFAULT_BATCH_SIZE = 50_000
 MIN_CHUNK_ROWS = 1_000
+# Below this a chunk's fixed costs dominate; rows wider than MIN_CHUNK_BYTES / MIN_CHUNK_ROWS
+# (4 KB) may go below MIN_CHUNK_ROWS, so max_memory_mb holds for wide rows too.
+MIN_CHUNK_BYTES = 4 * 2**20
 SAMPLE_ROWS = 1_024
 # A batch's generation peaks at a few times its final size (per-column draws,
 # string building, casts) and the encoder holds about one more copy.
@@ -91,7 +94,8 @@ def chunk_rows(plan: Plan, table: str, workers: int = 1, num_shards: int = 0) ->
         budget = float(memory_mb) * 2**20 / max(1, workers)
         by_memory = int(budget / (per_row * WORKING_SET_FACTOR))
         if by_memory < size:
-            size, limited_by = max(MIN_CHUNK_ROWS, by_memory), "max_memory_mb"
+            floor = max(1, min(MIN_CHUNK_ROWS, int(MIN_CHUNK_BYTES / per_row)))
+            size, limited_by = max(floor, by_memory), "max_memory_mb"
     if workers > 1 and total > 0:
         # Enough chunks to keep every worker busy, but not so small that overhead dominates.
         by_workers = max(MIN_CHUNK_ROWS, math.ceil(total / (workers * 4)))

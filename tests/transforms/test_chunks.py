@@ -12,6 +12,7 @@ from synthbeam.transforms.chunks import (
     plan_chunks,
     table_chunks,
 )
+from tests.conftest import one_table
 
 
 @pytest.mark.parametrize(("rows", "size"), [(0, 10), (1, 10), (10, 10), (11, 10), (12_345, 1_000)])
@@ -61,6 +62,16 @@ def test_max_memory_lowers_the_chunk(all_types_plan) -> None:
     assert sizing.rows_per_chunk >= MIN_CHUNK_ROWS
     # two workers share the budget
     assert chunk_rows(all_types_plan, "orders", workers=2).rows_per_chunk < sizing.rows_per_chunk
+
+
+def test_max_memory_holds_for_rows_wider_than_the_row_floor(make_plan) -> None:
+    # 40 KB rows under 16 MB: the 1,000-row floor alone made chunks of 40 MB (peak RSS 550 MB).
+    wide = {"name": "blob", "type": "str", "rule": {"type": "regex", "regex": "[a-z]{40000}"}}
+    plan = make_plan(one_table([wide], rows=3000))
+    plan.performance = {"max_memory_mb": 16}
+    sizing = chunk_rows(plan, "t")
+    assert sizing.limited_by == "max_memory_mb" and sizing.rows_per_chunk < MIN_CHUNK_ROWS
+    assert sizing.rows_per_chunk * sizing.bytes_per_row * 4 <= 16 * 2**20
 
 
 def test_num_shards_gives_every_shard_a_chunk(all_types_plan) -> None:
