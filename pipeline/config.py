@@ -49,8 +49,11 @@ def load_plan(
 
 def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
     """Decide masking and encryption (the key comes from the environment or a key file, here)."""
+    from synthbeam.rules.crypto import is_key_url
     from synthbeam.rules.security import plan_security
 
+    if is_key_url((plan.security or {}).get("key_file")):
+        import synthbeam.transforms.keys  # noqa: F401  (installs the FileSystems reader; imports Beam)
     security_plan, security_issues = plan_security(plan, os.environ)
     if security_issues.errors:
         raise ConfigError(security_issues.errors, plan.source)

@@ -129,12 +129,13 @@ def key_leaves_with_job(plan: Plan, setup: BeamSetup) -> str | None:
     protection = plan.protection
     if setup.local or protection is None:
         return None
-    if protection.key is None and protection.hash_key_source != "encryption key":
-        return None
+    keys = [protection.key, protection.hash_key if protection.hash_key_source == "encryption key" else None]
+    if not any(key is not None and key.travels_with_job for key in keys):
+        return None  # a key_file URL: workers read it themselves
     return (
         f"{setup.runner_name} receives the encryption key (or the hashing key derived from it) inside the "
         "submitted job, in the pickled steps that use it: whoever can read the job or its staging files can "
-        "read that key"
+        "read that key. Give security.key_file as a URL the workers can read (gs://...) to keep it out"
     )
 
 

@@ -45,7 +45,7 @@ import os
 import re
 import stat
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +68,14 @@ __all__ = [
     "encode_key",
     "encrypt_column",
     "from_text",
+    "is_key_url",
     "key_file_too_open",
     "key_fingerprint",
     "load_key",
     "read_key_file",
+    "read_key_url",
     "resolve_key_path",
+    "set_key_url_reader",
     "to_text",
     "write_key_file",
 ]
@@ -149,6 +152,37 @@ def read_key_file(path: str | os.PathLike[str], place: str = "") -> bytes:
     return decode_key(text, place, f"key file {path}")
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_url_reader: Callable[[str], bytes] | None = None
+
+
+def is_key_url(key_file: object) -> bool:
+    """Whether ``key_file`` is a URL (``gs://...``): a key the workers can read themselves."""
+    return isinstance(key_file, str) and bool(_URL.match(key_file))
+
+
+def set_key_url_reader(reader: Callable[[str], bytes] | None) -> None:
+    """How key URLs are read (the Beam layer installs its FileSystems; this package never imports Beam)."""
+    global _url_reader
+    _url_reader = reader
+
+
+def read_key_url(url: str, place: str = "") -> bytes:
+    """The key stored at ``url``; errors name the URL, never the content."""
+    if _url_reader is None:
+        raise KeyLoadError(place, f"cannot read key file {url}: no reader for URLs in this process")
+    try:
+        data = _url_reader(url)
+    except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise KeyLoadError(place, f"cannot read key file {url}: {detail}") from None
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise KeyLoadError(place, f"key file {url} does not hold a key ({_KEY_HINT})") from None
+    return decode_key(text, place, f"key file {url}")
+
+
 def key_file_too_open(path: str | os.PathLike[str]) -> bool:
     """True when group or others may read the key file (POSIX permissions)."""
     try:
@@ -188,6 +222,8 @@ def load_key(
         if text is None or not text.strip():
             raise KeyLoadError("security.key_env", f"environment variable {name} is not set")
         return decode_key(text, "security.key_env", f"environment variable {name}")
+    if key_file and is_key_url(key_file):
+        return read_key_url(str(key_file), "security.key_file")
     if key_file:
         return read_key_file(resolve_key_path(str(key_file), base_dir), "security.key_file")
     return None

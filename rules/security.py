@@ -87,21 +87,50 @@ _PHONE_RULES = frozenset({"phone_number", "phone", "msisdn"})
 class Secret:
     """Key bytes that never print: ``repr``/``str`` show only the fingerprint.
 
-    Pickles with its value (Beam workers need it), so the pickled plan itself
-    is as sensitive as the key file: never log or store it.
+    A key read from an environment variable or a local file pickles with its
+    value (Beam workers need it), so that pickled plan is as sensitive as the
+    key: never log or store it. A key read from a URL (``security.key_file:
+    gs://...``) pickles as the URL and the key's fingerprint only: each worker
+    reads the key itself on first use and checks the fingerprint, so the key
+    never travels inside a submitted job. ``derivation`` names a subkey
+    (``crypto.derive_subkey``) derived again from the key read.
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_derivation", "_fingerprint", "_url", "_value")
 
-    def __init__(self, value: bytes) -> None:
-        self._value = bytes(value)
+    def __init__(self, value: bytes, url: str | None = None, derivation: str | None = None) -> None:
+        self._value: bytes | None = bytes(value)
+        self._url = url
+        self._derivation = derivation
+        self._fingerprint = crypto.key_fingerprint(self._value)
+
+    @property
+    def travels_with_job(self) -> bool:
+        """Whether pickling carries the key itself (not just where to read it)."""
+        return self._url is None
 
     def reveal(self) -> bytes:
+        if self._value is None:
+            self._value = self._fetch()
         return self._value
+
+    def _fetch(self) -> bytes:
+        assert self._url is not None
+        key = crypto.read_key_url(self._url, "security.key_file")
+        if self._derivation:
+            key = crypto.derive_subkey(key, self._derivation)
+        found = crypto.key_fingerprint(key)
+        if not hmac.compare_digest(found, self._fingerprint):
+            raise crypto.KeyLoadError(
+                "security.key_file",
+                f"the key at {self._url} is not the one this run was planned with "
+                f"(fingerprint {found}, expected {self._fingerprint})",
+            )
+        return key
 
     @property
     def fingerprint(self) -> str:
-        return crypto.key_fingerprint(self._value)
+        return self._fingerprint
 
     def __repr__(self) -> str:
         return f"Secret(<hidden>, fingerprint={self.fingerprint})"
@@ -109,16 +138,25 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(self._value, other._value)
+        return isinstance(other, Secret) and hmac.compare_digest(self.fingerprint, other.fingerprint)
 
     def __hash__(self) -> int:
         return hash(self.fingerprint)
 
-    def __getstate__(self) -> bytes:
-        return self._value
+    def __getstate__(self) -> tuple[Any, ...]:
+        if self._url is None:
+            return ("value", self._value)
+        return ("url", self._url, self._derivation, self._fingerprint)
 
-    def __setstate__(self, state: bytes) -> None:
-        self._value = state
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, bytes):  # pickled before keys could be read from URLs
+            state = ("value", state)
+        if state[0] == "value":
+            self._value, self._url, self._derivation = state[1], None, None
+            self._fingerprint = crypto.key_fingerprint(self._value)
+        else:
+            _, self._url, self._derivation, self._fingerprint = state
+            self._value = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +259,7 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
     hashing = any(p.masking == "hash" for cols in tables.values() for p in cols)
     encrypting = any(p.encrypt for cols in tables.values() for p in cols)
     key: bytes | None = None
+    key_url = str(security["key_file"]) if crypto.is_key_url(security.get("key_file")) else None
     if encryption_enabled or hashing:
         try:
             key = crypto.load_key(security, env, plan.settings.config_dir)
@@ -240,7 +279,8 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
     hash_key_source: str | None = None
     if hashing:
         if key is not None:
-            hash_key, hash_key_source = Secret(crypto.derive_subkey(key, "hash")), "encryption key"
+            hash_key = Secret(crypto.derive_subkey(key, "hash"), key_url, "hash" if key_url else None)
+            hash_key_source = "encryption key"
         else:
             hash_key, hash_key_source = Secret(seed_hash_key(plan.seed)), "seed"
             issues.warning(
@@ -253,7 +293,7 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
         masking_enabled=masking_enabled,
         encryption_enabled=encryption_enabled,
         audit_enabled=bool(security.get("audit_enabled")),
-        key=Secret(key) if key is not None and encrypting else None,
+        key=Secret(key, key_url) if key is not None and encrypting else None,
         hash_key=hash_key,
         hash_key_source=hash_key_source,
     )
@@ -414,7 +454,7 @@ def _warn_about_keys(
 
 def _warn_about_key_file(security: Mapping[str, Any], plan: Plan, issues: Issues) -> None:
     key_file = security.get("key_file")
-    if not key_file:
+    if not key_file or crypto.is_key_url(key_file):
         return
     path = crypto.resolve_key_path(str(key_file), plan.settings.config_dir)
     if crypto.key_file_too_open(path):

@@ -28,6 +28,7 @@ from synthbeam.rules.engine import generate_batch_counted
 from synthbeam.rules.model import Plan, Replacements
 from synthbeam.rules.security import protect
 
+from . import keys  # noqa: F401  (a worker that unpickles these steps can read a key URL)
 from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk

@@ -98,7 +98,7 @@ def test_a_remote_runner_is_told_the_key_travels_with_the_job(cli, keyed_config,
     assert warnings == [
         "warning: SomeRemoteRunner receives the encryption key (or the hashing key derived from it) inside the "
         "submitted job, in the pickled steps that use it: whoever can read the job or its staging files can "
-        "read that key"
+        "read that key. Give security.key_file as a URL the workers can read (gs://...) to keep it out"
     ]
     assert warnings[0].removeprefix("warning: ") in read_report(out)["notes"]
     assert (tmp_path / "secret.key").read_text().strip() not in run.err
@@ -144,3 +144,47 @@ def test_an_encrypted_key_and_its_foreign_keys_decrypt_to_joinable_values(cli, w
     assert run.code == 0, run.err
     emails = set(read_parquet_table(plain, "c").column("email").to_pylist())
     assert set(read_parquet_table(plain, "o").column("buyer").to_pylist()) <= emails
+
+
+def test_a_key_file_url_stays_out_of_the_job(cli, write_config, tmp_path, monkeypatch) -> None:
+    # key_file on a bucket: the plan carries the URL and the key's fingerprint; each worker reads the key.
+    import pickle
+
+    import synthbeam.transforms.keys  # noqa: F401  (installs the FileSystems reader, replaced below)
+    from synthbeam.pipeline import run as run_module
+    from synthbeam.pipeline.config import load_plan
+    from synthbeam.pipeline.options import beam_setup
+    from synthbeam.rules import crypto
+
+    key_path = tmp_path / "k.key"
+    assert cli("keygen", key_path).code == 0
+    bucket = {"mem://keys/k.key": key_path.read_bytes()}
+    reads = []
+    monkeypatch.setattr(crypto, "_url_reader", lambda url: reads.append(url) or bucket[url])
+    security = {"enable_data_masking": True, "enable_encryption": True, "key_file": "mem://keys/k.key"}
+    config = write_config({**CONFIG, "security": security}, "bucket.json")
+
+    plan, _ = load_plan(str(config))
+    key = crypto.read_key_file(key_path)
+    job = pickle.dumps(plan)
+    assert key not in job and crypto.derive_subkey(key, "hash") not in job
+    assert key_path.read_text().strip().encode() not in job
+    shipped = pickle.loads(job).protection
+    assert shipped.key.reveal() == key and shipped.hash_key.reveal() == crypto.derive_subkey(key, "hash")
+
+    def remote_setup(beam_args, plan=None):
+        setup = beam_setup(beam_args, plan)
+        setup.local, setup.runner_name = False, "SomeRemoteRunner"
+        return setup
+
+    monkeypatch.setattr(run_module, "beam_setup", remote_setup)
+    out, plain = tmp_path / "out", tmp_path / "plain"
+    before = len(reads)
+    run = cli("generate", config, "--out", out)
+    assert run.code == 0 and "warning:" not in run.err, run.err
+    assert len(reads) > before + 1  # the launcher, then the steps unpickled on the worker, read the URL
+    assert cli("decrypt", out, "--key-file", key_path, "--out", plain).code == 0
+
+    bucket["mem://keys/k.key"] = crypto.encode_key(b"\x01" * 32).encode()  # the key was replaced since
+    with pytest.raises(crypto.KeyLoadError, match="is not the one this run was planned with"):
+        pickle.loads(job).protection.key.reveal()
