@@ -427,7 +427,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def cmd_decrypt(args: argparse.Namespace) -> int:
     from .decrypt import decrypt_output
 
-    summary = decrypt_output(Path(args.out_dir), Path(args.key_file), Path(args.out))
+    summary = decrypt_output(Path(args.out_dir), args.key_file, Path(args.out))
     _out(f"wrote a decrypted copy of {args.out_dir} to {args.out}")
     for table, done in sorted((summary.get("tables") or {}).items()):
         if done.get("columns"):

@@ -54,8 +54,10 @@ from synthbeam.rules.crypto import (
     KeyLoadError,
     decrypt_column,
     from_text,
+    is_key_url,
     key_fingerprint,
     read_key_file,
+    read_key_url,
 )
 from synthbeam.rules.types import ARROW_TYPES
 from synthbeam.transforms.output import REPORT_NAME, STAGING_PREFIX
@@ -84,7 +86,12 @@ def decrypt_output(out_dir: str | Path, key_file: str | Path, dest: str | Path) 
     encrypted = _encrypted_columns(security, out_dir)
     _check_destination(out_dir, dest)
     try:
-        key = read_key_file(key_file)
+        if is_key_url(str(key_file)):  # the same gs:// key file a run's workers read
+            import synthbeam.transforms.keys  # noqa: F401  (installs the FileSystems reader; imports Beam)
+
+            key = read_key_url(str(key_file))
+        else:
+            key = read_key_file(key_file)
     except KeyLoadError as exc:
         raise UserError(f"--key-file: {exc.detail}") from None
     _check_fingerprint(key, security, encrypted)

@@ -184,6 +184,7 @@ def test_a_key_file_url_stays_out_of_the_job(cli, write_config, tmp_path, monkey
     assert run.code == 0 and "warning:" not in run.err, run.err
     assert len(reads) > before + 1  # the launcher, then the steps unpickled on the worker, read the URL
     assert cli("decrypt", out, "--key-file", key_path, "--out", plain).code == 0
+    assert cli("decrypt", out, "--key-file", "mem://keys/k.key", "--out", tmp_path / "plain2").code == 0
 
     bucket["mem://keys/k.key"] = crypto.encode_key(b"\x01" * 32).encode()  # the key was replaced since
     with pytest.raises(crypto.KeyLoadError, match="is not the one this run was planned with"):
