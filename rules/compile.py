@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from . import (
@@ -429,31 +429,39 @@ def _column_order(table: TablePlan, issues: Issues) -> list[str]:
 
 
 def topological(names: Sequence[str], dependencies: Mapping[str, set[str]]) -> tuple[list[str], list[str]]:
-    """Names ordered dependencies-first (stable), and a cycle if there is one."""
+    """Names ordered dependencies-first (stable), and a cycle if there is one.
+
+    Iterative, so a chain of thousands of columns (each referring to the last) needs no deep recursion.
+    """
+    position = {name: number for number, name in enumerate(names)}
     order: list[str] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: ordered
 
-    def visit(name: str) -> list[str]:
-        if state.get(name) == 2:
-            return []
-        if state.get(name) == 1:
-            return [*stack[stack.index(name) :], name]
-        state[name] = 1
-        stack.append(name)
-        for dependency in sorted(dependencies.get(name, ()), key=names.index):
-            cycle = visit(dependency)
-            if cycle:
-                return cycle
-        stack.pop()
-        state[name] = 2
-        order.append(name)
-        return []
+    def pending(name: str) -> Iterator[str]:
+        return iter(sorted(dependencies.get(name, ()), key=lambda d: position.get(d, len(position))))
 
-    for name in names:
-        cycle = visit(name)
-        if cycle:
-            return list(names), cycle
+    for root in names:
+        if state.get(root) == 2:
+            continue
+        state[root] = 1
+        path, work = [root], [(root, pending(root))]
+        while work:
+            name, waiting = work[-1]
+            for dependency in waiting:
+                seen = state.get(dependency)
+                if seen == 2:
+                    continue
+                if seen == 1:
+                    return list(names), [*path[path.index(dependency) :], dependency]
+                state[dependency] = 1
+                path.append(dependency)
+                work.append((dependency, pending(dependency)))
+                break
+            else:
+                work.pop()
+                path.pop()
+                state[name] = 2
+                order.append(name)
     return order, []
 
 

@@ -713,3 +713,15 @@ def test_a_parent_reference_through_one_of_several_foreign_keys_says_which(write
     assert [str(w) for w in issues.warnings] == [
         "c.columns[2] (after): refers to p.d, and c has 2 foreign keys to p (a, b): the row of the first, a, is used"
     ]
+
+
+def test_topological_order_handles_long_chains_and_names_cycles() -> None:
+    from synthbeam.rules.compile import topological
+
+    names = [f"c{n}" for n in range(5000)]
+    chain = {f"c{n}": {f"c{n - 1}"} for n in range(1, 5000)}  # deeper than Python's recursion limit
+    order, cycle = topological(list(reversed(names)), chain)
+    assert order == names and cycle == []
+    assert topological(["a", "b", "c"], {"a": {"c"}, "b": set(), "c": set()}) == (["c", "a", "b"], [])
+    _, cycle = topological(["a", "b", "c"], {"a": {"b"}, "b": {"c"}, "c": {"a"}})
+    assert cycle == ["a", "b", "c", "a"]
