@@ -22,12 +22,11 @@ from synthbeam.rules.model import Plan
 from synthbeam.rules.security import audit_lines, output_column_types, output_schema
 from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
-from synthbeam.transforms.names import layout_problems
 from synthbeam.transforms.output import CommitOutput, OutputLayout
 from synthbeam.transforms.sinks import sink_class
 from synthbeam.transforms.write import WriteTables
 
-__all__ = ["build", "layout_problems"]
+__all__ = ["build"]
 
 def build(
     pipeline: beam.Pipeline,

@@ -80,7 +80,6 @@ from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
 __all__ = ["FORMATS", "CheckResult", "check_output", "format_result"]
 
 FORMATS = ("parquet", "avro", "csv")
-REPORT_FILE = REPORT_NAME
 BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 4 << 20
 SAMPLE_ROWS = 100  # rows per table recomputed for the determinism check
@@ -1171,17 +1170,17 @@ def _same_row(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
 
 
 def _read_report(out_dir: Path, result: CheckResult) -> dict[str, Any]:
-    path = out_dir / REPORT_FILE
+    path = out_dir / REPORT_NAME
     if not path.exists():
-        result.notes.append(f"no {REPORT_FILE}: format taken from the shard files")
+        result.notes.append(f"no {REPORT_NAME}: format taken from the shard files")
         return {}
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        result.breaches.append(f"{REPORT_FILE}: unreadable: {exc}")
+        result.breaches.append(f"{REPORT_NAME}: unreadable: {exc}")
         return {}
     if not isinstance(report, dict):
-        result.breaches.append(f"{REPORT_FILE}: not a JSON object")
+        result.breaches.append(f"{REPORT_NAME}: not a JSON object")
         return {}
     return report
 
@@ -1193,7 +1192,7 @@ def _detect_format(out_dir: Path, plan: Plan, report: dict[str, Any], fmt: str |
             raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         return chosen, "given"
     if str(report.get("format", "")).lower() in FORMATS:
-        return str(report["format"]).lower(), REPORT_FILE
+        return str(report["format"]).lower(), REPORT_NAME
     found: Counter[str] = Counter()
     for name in plan.tables:
         table_dir = out_dir / name

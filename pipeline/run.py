@@ -34,10 +34,11 @@ from apache_beam.runners.runner import PipelineState
 from synthbeam.rules.model import Plan
 from synthbeam.transforms.chunks import TableChunks, chunk_rows
 from synthbeam.transforms.metrics import table_counters
+from synthbeam.transforms.names import layout_problems
 from synthbeam.transforms.output import OutputLayout, existing_entries, remove_tree, write_json
 from synthbeam.transforms.sinks import FORMATS
 
-from .build import build, layout_problems
+from .build import build
 from .errors import RunFailed, UserError, failure_line
 from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor

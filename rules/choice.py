@@ -114,10 +114,7 @@ class Choice(Rule):
         return cumulative
 
     def makes_nulls(self) -> bool:
-        if self.cumulative is None:
-            return any(v is None for v in self.choices)
-        weights = np.diff(np.concatenate([[0.0], self.cumulative]))
-        return any(v is None and w > 0 for v, w in zip(self.choices, weights))
+        return self._distinct().null_count > 0
 
     def _distinct(self) -> pa.Array:
         """The values rows can get, once each, as typed (``1`` and ``1.0`` are one float)."""

@@ -149,8 +149,6 @@ class Secret:
         return ("url", self._url, self._derivation, self._fingerprint)
 
     def __setstate__(self, state: Any) -> None:
-        if isinstance(state, bytes):  # pickled before keys could be read from URLs
-            state = ("value", state)
         if state[0] == "value":
             self._value, self._url, self._derivation = state[1], None, None
             self._fingerprint = crypto.key_fingerprint(self._value)
@@ -402,9 +400,9 @@ def _protect_foreign_keys_like_their_parents(
                     continue
                 child = table.column(fk.child_column)
                 inherited = replace(parent, column=child.name, original_type=child.type, masking_source="foreign key")
-                order = [c.name for c in table.columns]
+                position = {c.name: number for number, c in enumerate(table.columns)}
                 tables[table.name] = tuple(
-                    sorted([*tables[table.name], inherited], key=lambda protection: order.index(protection.column))
+                    sorted([*tables[table.name], inherited], key=lambda protection: position[protection.column])
                 )
                 protected.add(child.name)
                 changed = True
