@@ -18,6 +18,7 @@ integers), never as a list, so its job graph does not grow with the rows.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from synthbeam.rules.model import Plan
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "MIN_CHUNK_ROWS",
+    "ChainedChunks",
     "Chunk",
     "ChunkSizing",
     "TableChunks",
@@ -138,6 +140,16 @@ class TableChunks:
 
     def __len__(self) -> int:
         return (self.rows + self.rows_per_chunk - 1) // self.rows_per_chunk if self.rows > 0 else 0
+
+
+@dataclass(frozen=True)
+class ChainedChunks:
+    """Several tables' chunks as one re-iterable source, group by group, without listing them."""
+
+    groups: tuple[Iterable[Chunk], ...]
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return itertools.chain.from_iterable(self.groups)
 
 
 def reiterable(chunks: Iterable[Chunk]) -> Iterable[Chunk]:

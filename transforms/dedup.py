@@ -40,7 +40,7 @@ from synthbeam.rules.dedup import (
 from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk, reiterable
-from .generate import emit_all
+from .generate import EmitChunks
 
 __all__ = ["DedupColumn", "DedupPlan", "LowestRowWins"]
 
@@ -158,7 +158,7 @@ class DedupColumn(beam.PTransform):
         chunks = (
             pbegin
             | "Once" >> beam.Impulse()
-            | "Chunks" >> beam.FlatMap(emit_all, self.chunks)
+            | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
             | "Spread" >> beam.Reshuffle()
         )
         losers = (

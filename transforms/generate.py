@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
@@ -33,7 +32,7 @@ from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
 
-__all__ = ["STATS", "ChunkGenerator", "ChunkStats", "GenerateChunks", "GenerateTable", "emit_all"]
+__all__ = ["STATS", "ChunkGenerator", "ChunkStats", "EmitChunks", "GenerateChunks", "GenerateTable"]
 
 STATS = "stats"  # tag of the per-chunk statistics output
 # (table, chunk_id, batch): typed so Beam encodes and sizes batches with RecordBatchCoder, not pickle.
@@ -109,10 +108,22 @@ class GenerateChunks(beam.DoFn):
         yield pvalue.TaggedOutput(STATS, stats)
 
 
-def emit_all(_: object, *groups: Iterable[Any]) -> Iterator[Any]:
-    """FlatMap body: the impulse element -> every element of each group, group by group."""
-    for group in groups:
-        yield from group
+class EmitChunks(beam.DoFn):
+    """Impulse -> every chunk descriptor of ``source``, expanded on the worker that runs it.
+
+    The source (a :class:`~.chunks.TableChunks`, a list, or a :class:`~.chunks.ChainedChunks`)
+    is this DoFn's own state rather than a side argument of a ``FlatMap``: Beam
+    type-checks side arguments against the function's hints, and its type system
+    has no way to say "any re-iterable object" (Beam 2.78 refuses a user class
+    where ``Iterable[...]`` is hinted).
+    """
+
+    def __init__(self, source: Iterable[Chunk]) -> None:
+        super().__init__()
+        self.source = reiterable(source)
+
+    def process(self, _: bytes) -> Iterator[Chunk]:
+        yield from self.source
 
 
 class GenerateTable(beam.PTransform):
@@ -139,7 +150,7 @@ class GenerateTable(beam.PTransform):
         impulse = start if isinstance(start, beam.PCollection) else start | "Once" >> beam.Impulse()
         return (
             impulse
-            | "Chunks" >> beam.FlatMap(emit_all, self.chunks)
+            | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
             | "Spread" >> beam.Reshuffle()
             | "Generate"
             >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements))

@@ -48,8 +48,8 @@ from apache_beam.transforms import window
 
 from synthbeam.rules.model import Plan, Replacements
 
-from .chunks import Chunk, reiterable
-from .generate import STATS, ChunkGenerator, ChunkStats, GenerateTable, dedup_side_input, emit_all
+from .chunks import ChainedChunks, Chunk, reiterable
+from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
 from .sinks import BatchSink
 
 __all__ = [
@@ -116,7 +116,9 @@ class WriteBundles(beam.DoFn):
     def start_bundle(self) -> None:
         self.files: dict[str, _OpenFile] = {}
 
-    def process(self, element: tuple[str, int, Any], init_results: Mapping[str, str]) -> None:
+    def process(self, element: tuple[str, int, Any], init_results: Mapping[str, str]) -> Iterable[ShardWritten]:
+        # Emits nothing per element: each file's ShardWritten comes out of finish_bundle. The hint
+        # says what this step outputs (Beam 2.78 reads ``-> None`` as "outputs None", not iterable).
         table, _, batch = element
         open_file = self.files.get(table)
         if open_file is None:
@@ -128,6 +130,7 @@ class WriteBundles(beam.DoFn):
         open_file.write_seconds += time.perf_counter() - clock
         open_file.rows += batch.num_rows
         open_file.chunks += 1
+        return ()
 
     def finish_bundle(self) -> Iterator[Any]:
         files, self.files = self.files, {}
@@ -245,19 +248,8 @@ def finalize_tables(
     ]
 
 
-def _keyed_by_shard(_: object, chunks: Iterable[Chunk]) -> Iterator[tuple[tuple[str, int], Chunk]]:
-    for chunk in chunks:
-        yield (chunk.table, chunk.shard), chunk
-
-
-@dataclass(frozen=True)
-class _Chained:
-    """Several tables' chunks as one iterable, in order, without listing them."""
-
-    groups: tuple[Iterable[Chunk], ...]
-
-    def __iter__(self) -> Iterator[Chunk]:
-        return emit_all(None, *self.groups)
+def _keyed_by_shard(chunk: Chunk) -> tuple[tuple[str, int], Chunk]:
+    return (chunk.table, chunk.shard), chunk
 
 
 def _shard_number(temp_path: str) -> int:
@@ -288,7 +280,7 @@ class WriteTables(beam.PTransform):
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
         # each worker every other chunk of every table (see the module docstring). Each
         # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
-        self.chunks = _Chained(tuple(reiterable(chunks.get(table, ())) for table in self.sinks))
+        self.chunks = ChainedChunks(tuple(reiterable(chunks.get(table, ())) for table in self.sinks))
         self.num_shards = num_shards
         self.run_id = run_id
         self.replacements = replacements
@@ -300,7 +292,8 @@ class WriteTables(beam.PTransform):
         if self.num_shards > 0:
             written = (
                 once
-                | "Chunks" >> beam.FlatMap(_keyed_by_shard, self.chunks)
+                | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
+                | "ByShard" >> beam.Map(_keyed_by_shard)
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
