@@ -39,7 +39,7 @@ setup(
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
-        "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6"],
+        "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
     },
     entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )
