@@ -32,6 +32,7 @@ from . import keys  # noqa: F401  (a worker that unpickles these steps can read 
 from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
+from .versions import launcher_versions, verify_worker
 
 __all__ = ["STATS", "ChunkGenerator", "ChunkStats", "EmitChunks", "GenerateChunks", "GenerateTable"]
 
@@ -69,10 +70,12 @@ class ChunkGenerator:
     def __init__(self, plan: Plan, run_id: str = "") -> None:
         self.plan = plan
         self.run_id = run_id
+        self.versions = launcher_versions()  # made where the pipeline is built, checked where it runs
 
     def __call__(
         self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None
     ) -> tuple[pa.RecordBatch, ChunkStats]:
+        verify_worker(self.versions)
         if replacements:
             self.plan.replacements = dict(replacements)
         started = time.time()
