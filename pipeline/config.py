@@ -59,6 +59,8 @@ def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
         raise ConfigError(security_issues.errors, plan.source)
     issues.extend(security_issues)
     plan.protection = security_plan if security_plan.active else None
+    # The plan carries its warnings, so every command that runs it (not only validate) can say them.
+    plan.warnings = [str(issue) for issue in issues.warnings]
     return plan, issues
 
 

@@ -40,6 +40,7 @@ from synthbeam.transforms.sinks import FORMATS
 
 from .build import build
 from .errors import RunFailed, UserError, failure_line
+from .notices import warn, warn_all
 from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
@@ -184,10 +185,10 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
             command=request.command,
         )
+        warn_all(report, plan.warnings)
         key_warning = key_leaves_with_job(plan, setup)
         if key_warning:
-            sys.stderr.write(f"warning: {key_warning}\n")
-            report["notes"] = [*report.get("notes", []), key_warning]
+            warn(report, key_warning)
         pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
         build(
             pipeline,
