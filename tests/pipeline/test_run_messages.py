@@ -125,3 +125,51 @@ def test_what_the_run_spent_is_in_the_report(cli, write_config, stub, tmp_path) 
     spending = read_report(again)["openai"]
     assert spending["spent_usd"] == 0 and spending["columns"]["t.columns[0] (shop)"]["source"] == "cache"
     shutil.rmtree(again)
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def test_an_enabled_audit_writes_its_record_even_when_nothing_is_protected(cli, tmp_path) -> None:
+    config = tmp_path / "c28.json"
+    shutil.copy(FIXTURES / "c28_audit_only.json", config)  # audit_enabled, masking and encryption off
+    out = tmp_path / "out"
+    run = cli("generate", config, "--out", out)
+    assert run.code == 0, run.err
+    report = read_report(out)
+    [line] = (out / "_audit.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record == {
+        "event": "run",
+        "run_id": report["run_id"],
+        "config_sha256": report["config_sha256"],
+        "seed": 1,
+        "rows": {"t": 5},
+        "masking_enabled": False,
+        "encryption_enabled": False,
+        "protected": {},
+        "key_fingerprint": None,
+    }
+
+
+def test_the_run_record_follows_the_table_records_when_columns_are_protected(cli, tmp_path) -> None:
+    config = json.loads((FIXTURES / "c28_audit_only.json").read_text())
+    config["security"]["enable_data_masking"] = True
+    config["tables"][0]["columns"][1]["type"] = "str"  # hash masking makes text
+    path = tmp_path / "masked.json"
+    path.write_text(json.dumps(config))
+    out = tmp_path / "out"
+    assert cli("generate", path, "--out", out).code == 0
+    records = [json.loads(line) for line in (out / "_audit.jsonl").read_text().splitlines()]
+    assert [r["event"] for r in records] == ["protect", "run"]
+    assert records[0]["masked"] == {"a": "partial", "b": "hash"}
+    assert records[1]["protected"] == {"t": ["a", "b"]} and records[1]["masking_enabled"] is True
+
+
+def test_no_audit_file_unless_enabled(cli, write_config, tmp_path) -> None:
+    config = json.loads((FIXTURES / "c28_audit_only.json").read_text())
+    config["security"] = {"enable_data_masking": True}
+    config["tables"][0]["columns"][1]["type"] = "str"
+    out = tmp_path / "out"
+    assert cli("generate", write_config(config), "--out", out).code == 0
+    assert not (out / "_audit.jsonl").exists()
