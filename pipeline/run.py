@@ -231,8 +231,30 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         peak_rss_main=monitor.peak_rss_main,
         metrics=table_counters(result),
     )
+    memory_warning = memory_over_limit(plan, monitor.peak_rss)
+    if memory_warning:
+        warn(final, memory_warning)
     write_json(layout.report, final)
     return GenerateResult(out, final)
+
+
+def memory_over_limit(plan: Plan, peak_rss: int) -> str | None:
+    """What to say when the run's processes peaked above ``performance.max_memory_mb``, else None.
+
+    The setting only sizes chunks (transforms/chunks.py); the interpreter, Beam, the
+    compiled rules and the writers' buffers come on top, so a small limit is easily passed.
+    """
+    limit = (plan.performance or {}).get("max_memory_mb")
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+        return None
+    peak_mb = round(peak_rss / 2**20, 1)  # as the report's peak_rss_mb
+    if peak_mb <= limit:
+        return None
+    return (
+        f"the run's processes peaked at {peak_mb:,.0f} MB, above performance.max_memory_mb {limit:g}: "
+        "the setting bounds the size of one generated chunk, not the memory of the processes "
+        "(Python, Beam, the compiled rules and the writers' buffers come on top)"
+    )
 
 
 @contextlib.contextmanager

@@ -173,3 +173,28 @@ def test_no_audit_file_unless_enabled(cli, write_config, tmp_path) -> None:
     out = tmp_path / "out"
     assert cli("generate", write_config(config), "--out", out).code == 0
     assert not (out / "_audit.jsonl").exists()
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+def test_memory_above_max_memory_mb_is_said_on_stderr_and_in_the_report(cli, write_config, tmp_path) -> None:
+    config = json.loads((FIXTURES / "c28_audit_only.json").read_text())
+    config["performance"] = {"max_memory_mb": 1}
+    out = tmp_path / "out"
+    run = cli("generate", write_config(config), "--out", out)
+    assert run.code == 0, run.err
+    report = read_report(out)
+    [warning] = [w for w in warning_lines(run.err) if "max_memory_mb" in w]
+    assert f"peaked at {report['peak_rss_mb']:,.0f} MB, above performance.max_memory_mb 1:" in warning
+    assert "bounds the size of one generated chunk, not the memory of the processes" in warning
+    assert warning in report["notes"] and report["peak_rss_mb"] > 1
+
+
+def test_memory_within_max_memory_mb_says_nothing(cli, write_config, tmp_path) -> None:
+    config = json.loads((FIXTURES / "c28_audit_only.json").read_text())
+    config["performance"] = {"max_memory_mb": 1_000_000}
+    out = tmp_path / "out"
+    run = cli("generate", write_config(config), "--out", out)
+    assert run.code == 0 and "max_memory_mb" not in run.err
+    assert not any("max_memory_mb" in note for note in read_report(out)["notes"])
