@@ -80,8 +80,11 @@ def stub(monkeypatch: pytest.MonkeyPatch):
 
 def llm_config(stub: StubLLM, **openai: object) -> dict:
     block = {"enabled": True, "api_key_env": KEY_ENV, "base_url": stub.base_url, "timeout_seconds": 5, **openai}
-    column = {"name": "shop", "type": "str", "rule": {"type": "openai_generated", "prompt": "coffee shops",
-                                                      "pool_size": 20}}
+    column = {
+        "name": "shop",
+        "type": "str",
+        "rule": {"type": "openai_generated", "prompt": "coffee shops", "pool_size": 20},
+    }
     return {"seed": 1, "openai": block, "tables": [{"table_name": "t", "rows": 30, "columns": [column]}]}
 
 
