@@ -459,6 +459,9 @@ def _runtime(debug: bool) -> Iterator[None]:
                 warnings.simplefilter("ignore")
             yield
     finally:
+        from .logconfig import reset_logging
+
+        reset_logging()
         root.removeHandler(handler)
         root.setLevel(saved_level)
         for name, value in saved_env.items():
@@ -505,10 +508,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_ERROR
         except ConfigError as exc:
             _trace(debug)
-            _err(f"error: {_config_error_line(exc)}")
+            _fail(_config_error_line(exc))
         except (UserError, GenerationError) as exc:
             _trace(debug)
-            _err(f"error: {exc}")
+            _fail(str(exc))
         except KeyboardInterrupt:
             _err("interrupted")
             return EXIT_INTERRUPTED
@@ -520,8 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:
             _trace(debug)
             text = str(exc).strip().splitlines()
-            _err(
-                f"error: unexpected {type(exc).__name__}: {text[0] if text else ''}"
+            _fail(
+                f"unexpected {type(exc).__name__}: {text[0] if text else ''}"
                 + ("" if debug else " (run with --debug for the traceback)")
             )
         return EXIT_ERROR
@@ -540,6 +543,12 @@ def run() -> NoReturn:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+def _fail(message: str) -> None:
+    """The one error line on stderr, and in the config's logging.file when it has one."""
+    _err(f"error: {message}")
+    logging.getLogger("synthbeam.pipeline.cli").error("%s", message)
 
 
 def _trace(debug: bool) -> None:

@@ -21,10 +21,13 @@ import posixpath
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthbeam.rules.errors import ConfigError, Issue, Issues
 from synthbeam.rules.model import Plan
+
+if TYPE_CHECKING:
+    from synthbeam.rules.loader import LoadedConfig
 
 __all__ = ["is_url", "load_plan"]
 
@@ -39,12 +42,23 @@ def load_plan(
     """The compiled plan and its issues (warnings, corrections); raises ConfigError."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if not is_url(location):
-        from synthbeam.rules.compile import build_plan
+        from synthbeam.rules.compile import compile_plan
+        from synthbeam.rules.loader import load_config
 
-        plan, issues = build_plan(location, environment=environment, overrides=overrides)
+        loaded = load_config(location, environment=environment, overrides=overrides)
+        _configure_logging(loaded)
+        plan, issues = compile_plan(loaded)
     else:
         plan, issues = _load_url(location, environment, overrides)
     return _with_security(plan, issues)
+
+
+def _configure_logging(loaded: LoadedConfig) -> None:
+    """The config's ``logging`` block, before compiling (which logs); a broken config is refused first."""
+    from .logconfig import configure_logging
+
+    if not loaded.issues.errors:
+        configure_logging(loaded.data.get("logging"), loaded.config_dir)
 
 
 def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
@@ -76,6 +90,7 @@ def _load_url(location: str, environment: str | None, overrides: Mapping[str, An
     except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
         raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
     loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
+    _configure_logging(loaded)
     with tempfile.TemporaryDirectory(prefix="synthbeam-config-files-") as staging:
         loaded.data_dir = _fetch_data_files(loaded.data, location, Path(staging))
         plan, issues = compile_plan(loaded)

@@ -9,11 +9,14 @@ terminal exactly once and the report holds the same text (without the
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 __all__ = ["warn", "warn_all"]
+
+_LOG = logging.getLogger(__name__)
 
 
 def warn(report: dict[str, Any], message: str, stream: TextIO | None = None) -> None:
@@ -23,6 +26,7 @@ def warn(report: dict[str, Any], message: str, stream: TextIO | None = None) -> 
         return
     notes.append(message)
     (stream or sys.stderr).write(f"warning: {message}\n")
+    _LOG.warning("%s", message)  # for a config's logging.file (silent otherwise, unless --debug)
 
 
 def warn_all(report: dict[str, Any], messages: Iterable[str], stream: TextIO | None = None) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import sys
 import uuid
@@ -51,6 +52,7 @@ __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "
 DEFAULT_OUT = "output"
 # Runners whose workers run on other machines: a local output path would land on them, not here.
 REMOTE_RUNNERS = frozenset({"DataflowRunner", "TestDataflowRunner"})
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -189,6 +191,17 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         key_warning = key_leaves_with_job(plan, setup)
         if key_warning:
             warn(report, key_warning)
+        _LOG.info(
+            "generate %s (config sha256 %s, seed %s): %d table(s), %s rows, %s to %s on %s",
+            plan.source,
+            plan.config_sha256[:16],
+            plan.seed,
+            len(plan.tables),
+            f"{sum(t.rows for t in plan.tables.values()):,}",
+            output_format,
+            out,
+            setup.describe(),
+        )
         pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
         build(
             pipeline,
@@ -235,6 +248,14 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     if memory_warning:
         warn(final, memory_warning)
     write_json(layout.report, final)
+    _LOG.info(
+        "wrote %s rows to %s in %.1f s (peak memory %.0f MB); report %s",
+        f"{final.get('total_rows', 0):,}",
+        out,
+        final["wall_seconds"],
+        final["peak_rss_mb"],
+        layout.report,
+    )
     return GenerateResult(out, final)
 
 
