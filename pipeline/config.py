@@ -29,7 +29,9 @@ from synthbeam.rules.model import Plan
 if TYPE_CHECKING:
     from synthbeam.rules.loader import LoadedConfig
 
-__all__ = ["is_url", "load_plan"]
+__all__ = ["MIGRATING_DOC", "is_url", "load_plan"]
+
+MIGRATING_DOC = "docs/migrating.md"
 
 
 def is_url(location: str) -> bool:
@@ -47,6 +49,7 @@ def load_plan(
 
         loaded = load_config(location, environment=environment, overrides=overrides)
         _configure_logging(loaded)
+        _point_to_migrating(loaded)
         plan, issues = compile_plan(loaded)
     else:
         plan, issues = _load_url(location, environment, overrides)
@@ -59,6 +62,26 @@ def _configure_logging(loaded: LoadedConfig) -> None:
 
     if not loaded.issues.errors:
         configure_logging(loaded.data.get("logging"), loaded.config_dir)
+
+
+def _point_to_migrating(loaded: LoadedConfig) -> None:
+    """A note naming docs/migrating.md when the config looks like one of the older generator's.
+
+    Such a config runs, but some of its settings mean something else here (probabilities of
+    unlisted choices, fallback_enabled, uniqueness...); the note is where validate says so.
+    """
+    from synthbeam.rules.legacy import FLAT_NOTE
+
+    signs = []
+    if "logging" in loaded.data:
+        signs.append("a logging block")
+    if any(note.startswith(FLAT_NOTE) for note in loaded.notes):
+        signs.append("the legacy flat format")
+    if signs:
+        loaded.notes.append(
+            f"this config looks like one of the older generator's ({' and '.join(signs)}): {MIGRATING_DOC} lists "
+            "where synthbeam deliberately behaves differently and the config change that gets the old behaviour"
+        )
 
 
 def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
@@ -91,6 +114,7 @@ def _load_url(location: str, environment: str | None, overrides: Mapping[str, An
         raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
     loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
     _configure_logging(loaded)
+    _point_to_migrating(loaded)
     with tempfile.TemporaryDirectory(prefix="synthbeam-config-files-") as staging:
         loaded.data_dir = _fetch_data_files(loaded.data, location, Path(staging))
         plan, issues = compile_plan(loaded)
