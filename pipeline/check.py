@@ -1031,6 +1031,7 @@ class _TableCheck:
             self.breaches += self.determinism.finish(hints)
         if self.row_checks is not None:
             self.breaches += [_Breach(b.text, (b.column,)) for b in self.row_checks.breaches()]
+            self.skipped += self.row_checks.unjudged_notes()
 
     def release(self) -> None:
         """Drop the key sets no later check needs (only keys other tables' FKs point at stay)."""

@@ -55,6 +55,7 @@ _MISSING_INT = np.iinfo(np.int64).min
 class DomainCheck(Protocol):
     """What ``check`` runs on a plain column's values (its ``_ValueCheck``)."""
 
+    name: str
     what: str
 
     def offending(self, values: pa.Array) -> np.ndarray: ...
@@ -145,6 +146,10 @@ class ParentColumns:
                     fk = next((fk for fk in table.foreign_keys if fk.parent_table == parent), None)
                     if fk is None or parent not in plan.tables:
                         continue  # the compiler refuses such a config
+                    if parent == table.name:
+                        # The parent rows are in the table being read: not all of them are known yet.
+                        self.problems[name] = f"{name} is read through a self-reference"
+                        continue
                     key_column = plan.table(parent).column(fk.parent_column)
                     if not (key_column.is_unique or key_column.key_strategy == "sequence"):
                         self.problems[name] = f"{parent}.{fk.parent_column} is not unique, so a child names no one row"
@@ -276,8 +281,9 @@ class _ColumnRows:
             checks: list[DomainCheck] = []
             bounds: _Bounds | None = None
             if rule is not None:
-                plain = replace(column, rule=rule, branches=[], max_length=None, min_length=None)
-                checks = domain_checks(plain)
+                # The column with this rule alone; its length checks already run on the whole column.
+                plain = replace(column, rule=rule, branches=[])
+                checks = [c for c in domain_checks(plain) if not c.name.startswith(("max_length(", "min_length("))]
                 inner = rule.inner if isinstance(rule, Finished) else rule
                 if rule.references():
                     if isinstance(rule, Finished) and (rule.prefix or rule.suffix):
@@ -358,6 +364,7 @@ class RowChecks:
         self.checks: list[str] = []
         self.skipped: list[str] = []
         self.columns: list[_ColumnRows] = []
+        self.unjudged: dict[str, int] = {}  # column -> rows without a parent row in the output
         for column in table.columns:
             if not _row_checked(column) or not usable(table.name, column.name):
                 continue
@@ -407,6 +414,9 @@ class RowChecks:
                 known = np.ones(count, dtype=bool)
                 for parent in sorted({name.partition(".")[0] for name in _qualified(_branch_inputs(checked.column))}):
                     known &= self.parents.found(self.table, parent, arrays)
+                if not known.all():
+                    name = checked.column.name
+                    self.unjudged[name] = self.unjudged.get(name, 0) + int((~known).sum())
                 checked.consume(rows, values, known)
             except (_Unknown, pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
                 # Not a verdict on the rows: the column leaves the checks, and --verbose says why.
@@ -415,6 +425,13 @@ class RowChecks:
                 self.checks.remove(f"{label}({checked.column.name})")
                 reason = str(exc) if isinstance(exc, _Unknown) else f"{type(exc).__name__}: {exc}"
                 self.skipped.append(f"{checked.column.name}: row-by-row rule check ({reason})")
+
+    def unjudged_notes(self) -> list[str]:
+        """What ``--verbose`` lists as skipped: rows left out because their parent row is unknown."""
+        return [
+            f"{name}: row-by-row rule check of {count:,} row(s) without a parent row (null or orphan foreign key)"
+            for name, count in self.unjudged.items()
+        ]
 
     def breaches(self) -> list[RowBreach]:
         found = []

@@ -163,3 +163,39 @@ def test_mixed_choices_are_compared_as_the_generator_stores_them(cli, tmp_path: 
     run = cli("check", config, out)
     assert run.code == 1
     assert "t.a: 1 values not among the 3 choices ('a', '1', 'True'), e.g. 'true'" in run.out
+
+
+def test_rows_without_a_parent_row_are_counted_not_judged(cli, write_config, tmp_path: Path) -> None:
+    config = json.loads(CONFIG.read_text())
+    config["tables"][1]["foreign_keys"][0]["null_probability"] = 0.3
+    path = write_config(config)
+    out = tmp_path / "out"
+    assert cli("generate", path, "--out", out).code == 0
+    run = cli("check", path, out, "--verbose")
+    assert run.code == 0, run.out
+    nulls = pq.read_table(sorted((out / "orders").glob("*.parquet"))[0]).column("customer_id").null_count
+    assert nulls > 0
+    assert f"skipped order_date: row-by-row rule check of {nulls:,} row(s) without a parent row" in run.out
+
+
+def test_a_conditional_regex_rule_cut_by_length_is_no_breach(cli, write_config, tmp_path: Path) -> None:
+    columns = [
+        {"name": "kind", "type": "str", "rule": {"type": "choice", "value": ["a", "b"]}},
+        {
+            "name": "code",
+            "type": "str",
+            "length": 5,
+            "rule": {"type": "regex", "regex": "[a-z]{8}"},
+            "conditional_rules": [
+                {
+                    "when": [{"column": "kind", "operator": "==", "value": "a"}],
+                    "rule": {"type": "regex", "regex": "[A-Z]{8}"},
+                }
+            ],
+        },
+    ]
+    path = write_config({"seed": 2, "tables": [{"table_name": "t", "rows": 200, "columns": columns}]})
+    out = tmp_path / "out"
+    assert cli("generate", path, "--out", out).code == 0
+    run = cli("check", path, out, "--verbose")
+    assert run.code == 0 and "conditional(code)" in run.out, run.out
