@@ -269,7 +269,7 @@ class _Bounds:
 class _ColumnRows:
     """One column's row-by-row check: its branches (or its rule alone) and what each must give."""
 
-    def __init__(self, table: TablePlan, column: ColumnPlan, domain_checks: DomainChecks) -> None:
+    def __init__(self, column: ColumnPlan, domain_checks: DomainChecks) -> None:
         self.column = column
         self.problems: list[str] = []
         self.tallies: dict[str, _Tally] = {}
@@ -372,7 +372,7 @@ class RowChecks:
             if why:
                 self.skipped.append(f"{column.name}: row-by-row rule check ({why})")
                 continue
-            checked = _ColumnRows(table, column, domain_checks)
+            checked = _ColumnRows(column, domain_checks)
             self.skipped += [f"{column.name}: {problem}" for problem in checked.problems]
             self.columns.append(checked)
             self.checks.append(f"{'conditional' if column.branches else 'row_bounds'}({column.name})")
