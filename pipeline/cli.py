@@ -133,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--runner=PortableRunner --job_endpoint=embed --environment_type=LOOPBACK.",
     )
     generate.add_argument("config", metavar="CONFIG", help="config JSON file (local path or gs:// URL)")
-    generate.add_argument("--overwrite", action="store_true", help="replace the content of an existing OUT")
+    generate.add_argument(
+        "--overwrite", action="store_true", help="replace a previous synthbeam output (a folder with its _report.json)"
+    )
     generate.add_argument(
         "--no-wait",
         action="store_true",
