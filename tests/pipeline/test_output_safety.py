@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.pipeline.conftest import listing, read_report
 
@@ -114,6 +116,35 @@ def test_names_like_the_commits_own_temp_files_are_written_literally(cli, tmp_pa
         assert sorted(os.listdir(out)) == ["_audit.jsonl", "_audit.jsonl.tmp", "_report.json", "_report.json.tmp"]
         assert _rows(out, "_audit.jsonl.tmp") == 5 and _rows(out, "_report.json.tmp") == 5
         assert set(read_report(out)["tables"]) == {"_audit.jsonl.tmp", "_report.json.tmp"}
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "avro", "csv"])
+def test_the_longest_accepted_name_is_written(cli, write_config, tmp_path, output_format) -> None:
+    name = "é" * 100  # 200 bytes of UTF-8: the limit
+    path = write_config({"tables": [{"table_name": name, "columns": [{"name": "a", "type": "int"}]}]})
+    assert cli("validate", path).code == 0
+    out = tmp_path / "out"
+    run = cli("generate", path, "--rows", 3, "--out", out, "--format", output_format)
+    assert run.code == 0, run.err
+    assert sorted(os.listdir(out)) == ["_report.json", name]
+
+
+_NAME_CHARACTERS = "ab_-. é*?[]{}~$%!'\"/\\\x00\n"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet=_NAME_CHARACTERS, min_size=1, max_size=12) | st.sampled_from(["x" * 200, "x" * 201]))
+def test_a_table_name_validate_accepts_is_one_generate_writes(cli, write_config, tmp_path_factory, name) -> None:
+    path = write_config({"tables": [{"table_name": name, "columns": [{"name": "a", "type": "int"}]}]})
+    validated = cli("validate", path)
+    out = tmp_path_factory.mktemp("names") / "out"
+    run = cli("generate", path, "--rows", 2, "--out", out, "--format", "csv")
+    if validated.code:
+        assert run.code == 1 and run.err.count("\n") == 1 and not out.exists(), run.err
+        return
+    assert run.code == 0, run.err
+    assert sorted(os.listdir(out)) == sorted(["_report.json", name])
+    assert read_report(out)["tables"][name]["rows_written"] == 2
 
 
 # --- 3. --overwrite is all or nothing --------------------------------------------------------------

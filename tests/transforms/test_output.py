@@ -140,3 +140,14 @@ def test_write_json_replaces(tmp_path: Path) -> None:
     write_json(path, {"a": 2})
     assert json.loads(Path(path).read_text()) == {"a": 2}
     assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_a_switch_leaves_other_runs_working_files_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _previous_output(out)
+    (out / ".synthbeam-tmp-other" / "t").mkdir(parents=True)
+    (out / ".synthbeam-tmp-other" / "t" / "t-0.csv").write_text("in flight")
+    layout = OutputLayout(str(out), "run6")
+    commit_output(layout, [_stage(layout, "a", ["a-0.csv"])], overwrite=True, report={"tables": {}})
+    assert sorted(os.listdir(out)) == [".synthbeam-tmp-other", "_report.json", "a"]
+    assert (out / ".synthbeam-tmp-other" / "t" / "t-0.csv").read_text() == "in flight"
