@@ -243,7 +243,10 @@ def _generate_claimed(
         peak_rss_main=monitor.peak_rss_main,
         metrics=table_counters(result),
     )
-    write_json(layout.report, final)
+    try:
+        write_json(layout.report, final)
+    except OSError as exc:  # the output is complete and committed; only the launcher's timings are missing
+        sys.stderr.write(f"warning: could not add the run's timings to {layout.report}: {exc}\n")
     return GenerateResult(out, final)
 
 
