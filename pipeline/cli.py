@@ -257,7 +257,9 @@ def _out(text: str = "") -> None:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """One message, one line: a line break or control character inside it (a table name
+    can hold one) is written escaped, as ``repr`` would."""
+    sys.stderr.write("".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text) + "\n")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -80,7 +80,8 @@ def table_name_problem(name: str) -> str | None:
 
 
 def _shown(name: str) -> str:
-    return repr(name) if len(name) <= 60 else repr(name[:40] + "...")
+    """``name`` quoted on one line (control characters escaped), long ones cut."""
+    return repr(name) if len(name) <= 60 else repr(name[:40]) + "..."
 
 
 def layout_problems(plan: Plan, output_format: str) -> list[str]:
@@ -89,7 +90,7 @@ def layout_problems(plan: Plan, output_format: str) -> list[str]:
     for name, table in plan.tables.items():
         problem = table_name_problem(name)
         if problem:
-            place = table.place if len(table.place) <= 60 else table.place[:40] + "..."
+            place = table.place if table.place.isprintable() and len(table.place) <= 60 else _shown(table.place)
             problems.append(f"{place}: table name {_shown(name)} {problem}")
         if output_format == "avro":
             bad = check_avro_names(name, [c.name for c in table.columns])
