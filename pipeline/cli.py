@@ -135,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "config", metavar="CONFIG", help="config JSON file (local path or gs:// URL); --config CONFIG works too"
     )
-    generate.add_argument("--overwrite", action="store_true", help="replace the content of an existing OUT")
+    generate.add_argument(
+        "--overwrite", action="store_true", help="replace a previous synthbeam output (a folder with its _report.json)"
+    )
     generate.add_argument(
         "--no-wait",
         action="store_true",
@@ -257,7 +259,9 @@ def _out(text: str = "") -> None:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """One message, one line: a line break or control character inside it (a table name
+    can hold one) is written escaped, as ``repr`` would."""
+    sys.stderr.write("".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text) + "\n")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

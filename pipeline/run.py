@@ -4,15 +4,18 @@ Order of events, so a user error never leaves a trace:
 
 1. everything that can be checked without writing is checked: format, names
    the layout/format cannot hold, pipeline options, and the output directory
-   (an existing non-empty one needs ``--overwrite``; nothing is touched
-   otherwise);
+   (:mod:`.outdir`: an existing non-empty one needs ``--overwrite`` and must be
+   a previous synthbeam output; nothing is touched otherwise); then the run
+   claims ``OUT`` (one run at a time) and tidies what dead runs left there;
 2. the pipeline runs: unique columns that need a dedup pass get it first,
    distributed (``transforms/dedup.py``), and its small map of replaced rows
-   reaches generation as a side input; its files appear under ``OUT/.synthbeam-tmp-<run id>/``
-   and its last step moves them into place and writes ``_report.json``;
+   reaches generation as a side input; its new output is built under
+   ``OUT/.synthbeam-tmp-<run id>/`` and its last step switches it with the
+   previous output by renames (``transforms/output.py``);
 3. on success the launcher adds wall time, rows/s and peak memory to the
-   report; on failure or Ctrl-C it removes the staging directory, and the
-   output directory too if this run created it.
+   report; on failure or Ctrl-C it removes the staging directory (the
+   previous output is intact), and the output directory too if this run
+   created it. The claim is released last.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
@@ -33,16 +35,18 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.runner import PipelineState
 
 from synthbeam.rules.model import Plan
+from synthbeam.transforms import tree
 from synthbeam.transforms.chunks import TableChunks, chunk_rows
 from synthbeam.transforms.metrics import table_counters
 from synthbeam.transforms.names import layout_problems
-from synthbeam.transforms.output import OutputLayout, existing_entries, remove_tree, write_json
+from synthbeam.transforms.output import OutputLayout, recover, remove_tree, write_json
 from synthbeam.transforms.sinks import FORMATS
 
 from .build import build
 from .errors import RunFailed, UserError, failure_line
 from .notices import warn, warn_all
 from .options import BeamSetup, OptionsError, beam_setup
+from .outdir import ClaimedOutput, claim_output
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
 from .worker import QUIET_SWITCH, STANDBY
@@ -86,36 +90,16 @@ def _one_line(problems: list[str]) -> str:
 
 
 def check_output(out: str, overwrite: bool, config_location: str | None = None) -> tuple[bool, bool]:
-    """Raise UserError unless ``out`` may be written; returns (it exists, it holds files)."""
-    local = "://" not in out
-    if local and Path(out).exists() and not Path(out).is_dir():
-        raise UserError(f"output {out} exists and is not a directory")
-    try:
-        FileSystems.get_filesystem(out)
-        exists = FileSystems.exists(out)
-        entries = existing_entries(out)
-    except Exception as exc:  # no filesystem for the scheme, missing extras, no credentials
-        raise UserError(f"cannot use output {out}: {_first_line(exc)}") from None
-    if not entries:
-        return exists, False
-    if not overwrite:
-        shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
-        raise UserError(f"output directory {out} is not empty ({shown}); pass --overwrite to replace it")
-    if local:
-        target = Path(out).resolve()
-        cwd = Path.cwd().resolve()
-        if target in (Path(target.anchor), Path.home().resolve()) or cwd == target or target in cwd.parents:
-            raise UserError(f"refusing to --overwrite {out}: it is the current directory, a parent of it, home or /")
-        if config_location and "://" not in config_location:
-            config = Path(config_location).resolve()
-            if target in config.parents:
-                raise UserError(f"refusing to --overwrite {out}: it contains the config file {config_location}")
-    return True, True
+    """Raise UserError unless ``out`` may be written; returns (it exists, it holds an output).
 
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    Claims and releases at once: a dry check, the same rules :func:`generate` applies.
+    """
+    existed = tree.exists(out)
+    claimed = claim_output(out, overwrite, config_location)
+    claimed.release()
+    if claimed.created:
+        tree.remove(out)
+    return existed, claimed.existed_with_output
 
 
 def _run_id() -> str:
@@ -164,8 +148,30 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             f"{setup.runner_name} workers cannot write the local path {out}; "
             "use a gs:// (or other shared filesystem) URL for --out"
         )
-    out_existed, _ = check_output(out, request.overwrite, request.config_location)
+    claimed = claim_output(out, request.overwrite, request.config_location)
+    try:
+        return _generate_claimed(plan, request, setup, output_format, num_shards, claimed)
+    except BaseException:
+        if claimed.created:  # a run that fails leaves no directory it made
+            claimed.release()
+            remove_tree(out)
+        raise
+    finally:
+        claimed.release()
 
+
+def _generate_claimed(
+    plan: Plan,
+    request: GenerateRequest,
+    setup: BeamSetup,
+    output_format: str,
+    num_shards: int,
+    claimed: ClaimedOutput,
+) -> GenerateResult:
+    """:func:`generate` once ``OUT`` is claimed: the pipeline, and on failure its cleanup."""
+    out = claimed.out
+    for note in claimed.notes:
+        sys.stderr.write(f"note: {note}\n")
     run_id = _run_id()
     layout = OutputLayout(out, run_id)
     sizing = {name: chunk_rows(plan, name, setup.workers, num_shards) for name in plan.tables}
@@ -187,6 +193,7 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
             command=request.command,
         )
+        report["notes"] = [*report.get("notes", []), *claimed.notes]
         warn_all(report, plan.warnings)
         key_warning = key_leaves_with_job(plan, setup)
         if key_warning:
@@ -230,12 +237,18 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
                 raise RunFailed(f"the pipeline ended in state {state}")
     except BaseException as exc:
         STANDBY.close()  # standby workers a failed run never took
-        _clean_up(layout, out_existed)
+        _clean_up(layout, claimed)
         if isinstance(exc, KeyboardInterrupt):
             raise
         if isinstance(exc, UserError):
             raise
-        removed = "output removed" if not out_existed else "partial output removed"
+        removed = (
+            "output removed"
+            if claimed.created
+            else "previous output kept"
+            if claimed.existed_with_output
+            else "partial output removed"
+        )
         raise RunFailed(f"the run failed ({removed}): {failure_line(exc)}") from exc
     final = finish_report(
         read_report(layout.report),
@@ -247,7 +260,10 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     memory_warning = memory_over_limit(plan, monitor.peak_rss)
     if memory_warning:
         warn(final, memory_warning)
-    write_json(layout.report, final)
+    try:
+        write_json(layout.report, final)
+    except OSError as exc:  # the output is complete and committed; only the launcher's timings are missing
+        sys.stderr.write(f"warning: could not add the run's timings to {layout.report}: {exc}\n")
     _LOG.info(
         "wrote %s rows to %s in %.1f s (peak memory %.0f MB); report %s",
         f"{final.get('total_rows', 0):,}",
@@ -294,12 +310,19 @@ def _quiet_embedded_workers(local: bool) -> Iterator[None]:
         yield
 
 
-def _clean_up(layout: OutputLayout, out_existed: bool) -> None:
-    """Remove what a failed run wrote: its staging directory, or the whole output it created."""
+def _clean_up(layout: OutputLayout, claimed: ClaimedOutput) -> None:
+    """Remove what a failed run wrote: its staging directory, or the whole output it created.
+
+    The commit undoes its own renames when it fails; if that undo was cut short,
+    :func:`recover` puts the previous output back before staging goes.
+    """
     try:
-        if out_existed:
-            remove_tree(layout.staging)
-        else:
+        if claimed.created:
+            claimed.release()
             remove_tree(layout.out)
+            return
+        if tree.exists(layout.old):
+            recover(layout)
+        remove_tree(layout.staging)
     except Exception:  # cleanup must not hide the real failure
         pass

@@ -10,13 +10,44 @@ from collections.abc import Iterable
 
 from synthbeam.rules.model import Plan
 
-__all__ = ["AUDIT_FILE", "AVRO_NAME", "REPORT_NAME", "STAGING_PREFIX", "check_avro_names", "layout_problems"]
+__all__ = [
+    "AUDIT_FILE",
+    "AVRO_NAME",
+    "GLOB_CHARACTERS",
+    "INTERNAL_PREFIX",
+    "LOCK_NAME",
+    "MAX_TABLE_NAME_BYTES",
+    "OLD_PREFIX",
+    "REPORT_NAME",
+    "RUN_FILES",
+    "STAGING_PREFIX",
+    "check_avro_names",
+    "has_glob",
+    "layout_problems",
+    "table_name_problem",
+]
 
 REPORT_NAME = "_report.json"
 AUDIT_FILE = "_audit.jsonl"  # what was masked/encrypted, per table (security.audit_enabled)
-STAGING_PREFIX = ".synthbeam-tmp-"
+# Every file a run itself puts at the top of OUT; no table may take one of these names.
+RUN_FILES = (REPORT_NAME, AUDIT_FILE, "_report.html", "_profile.json")
+# Everything a run keeps in OUT for itself while it works starts with this (hidden) prefix:
+INTERNAL_PREFIX = ".synthbeam-"
+STAGING_PREFIX = ".synthbeam-tmp-"  # the new output, built here, then switched in by renames
+OLD_PREFIX = ".synthbeam-old-"  # the previous output, kept here until the switch is complete
+LOCK_NAME = ".synthbeam-lock"  # the running run's claim on OUT (local file systems)
+# Beam's FileSystems.match reads these as wildcards in any path it is given.
+GLOB_CHARACTERS = "*?["
+# A table name becomes directory and file names: ``beam-temp-<table>-<32 hex>`` (the sink's
+# temporary directory, the longest) must fit the usual 255-byte limit of one path component.
+MAX_TABLE_NAME_BYTES = 200
 AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
+
+
+def has_glob(path: str) -> bool:
+    """Whether Beam's ``FileSystems.match`` would read ``path`` as a pattern, not a literal name."""
+    return any(character in path for character in GLOB_CHARACTERS)
 
 
 def check_avro_names(table_name: str, column_names: Iterable[str]) -> list[str]:
@@ -24,14 +55,43 @@ def check_avro_names(table_name: str, column_names: Iterable[str]) -> list[str]:
     return [name for name in column_names if not AVRO_NAME.match(name)]
 
 
+def table_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an output directory (completing "table name X ..."), or None.
+
+    A name passes only if every file system and Beam's file matching take the
+    directory and file names made from it literally, so ``validate`` passing
+    means ``generate`` can write the table.
+    """
+    if _UNSAFE_NAME.search(name) or name in ("", ".", ".."):
+        return "cannot be a directory name (no '/', backslash, control characters, '.' or '..')"
+    if has_glob(name):
+        return "holds a wildcard character ('*', '?' or '['), which Beam's file matching would expand; rename it"
+    if name.startswith(INTERNAL_PREFIX):
+        return f"starts with {INTERNAL_PREFIX!r}, which synthbeam keeps for its own working files"
+    if name in RUN_FILES:
+        return f"is the name of the run's own {name} file"
+    size = len(name.encode("utf-8"))
+    if size > MAX_TABLE_NAME_BYTES:
+        return (
+            f"is {size} bytes long; at most {MAX_TABLE_NAME_BYTES} (the file names made from it must fit "
+            "the file system's 255-byte limit)"
+        )
+    return None
+
+
+def _shown(name: str) -> str:
+    """``name`` quoted on one line (control characters escaped), long ones cut."""
+    return repr(name) if len(name) <= 60 else repr(name[:40]) + "..."
+
+
 def layout_problems(plan: Plan, output_format: str) -> list[str]:
     """Table or column names the output layout or format cannot hold (each a one-line message)."""
     problems = []
     for name, table in plan.tables.items():
-        if _UNSAFE_NAME.search(name) or name in (".", "..") or name.startswith(STAGING_PREFIX):
-            problems.append(f"{table.place}: table name {name!r} cannot be a directory name")
-        elif name in (REPORT_NAME, AUDIT_FILE):
-            problems.append(f"{table.place}: table name {name!r} is the name of the run's own {name} file")
+        problem = table_name_problem(name)
+        if problem:
+            place = table.place if table.place.isprintable() and len(table.place) <= 60 else _shown(table.place)
+            problems.append(f"{place}: table name {_shown(name)} {problem}")
         if output_format == "avro":
             bad = check_avro_names(name, [c.name for c in table.columns])
             if bad:

@@ -1,32 +1,45 @@
-"""The output directory: staging, the all-or-nothing commit, cleanup. FileSystems only.
+"""The output directory: staging, the switch from the previous output to the new one, recovery.
 
 Layout of a finished run::
 
     OUT/<table>/<table>-00000-of-00004.parquet   (shard files)
-    OUT/_report.json                             (written last)
+    OUT/_report.json                             (moved in last)
 
-While a run is in flight its files live under ``OUT/.synthbeam-tmp-<run id>/``
-(each sink adds its own ``beam-temp-*`` directory below that). Only when every
-table is finalized does :class:`CommitOutput`, the pipeline's last step, move
-them into place, replacing the previous content when ``--overwrite`` was
-given, and write ``_report.json``. Because the commit is a pipeline step, a
-run submitted to a remote runner completes its output even if the launching
-process does not wait. Nothing here touches the disk except through Beam's
-``FileSystems``, so ``OUT`` may be local or ``gs://``.
+While a run is in flight its whole new output is built under
+``OUT/.synthbeam-tmp-<run id>/`` (each sink adds its own ``beam-temp-*``
+directory below that), its report and audit included. Only when that is
+complete does :class:`CommitOutput`, the pipeline's last step, *switch*:
+
+1. a journal (``_COMMITTING``, the names about to move in) is written in staging;
+2. every entry of the previous output is renamed into ``OUT/.synthbeam-old-<run id>/``
+   (only with ``--overwrite``; the launcher has checked it is a synthbeam output);
+3. every new entry is renamed from staging into ``OUT``, ``_report.json`` last;
+4. the old directory and staging are removed.
+
+A failure anywhere before the last rename undoes the renames made so far, so
+the previous output is back as it was; a process killed during 2-3 leaves the
+journal and the old directory, from which :func:`recover` (run by the next
+launcher that claims ``OUT``) restores it. Locally every rename is one atomic
+``rename(2)`` of a whole directory; on object stores a rename is a copy and a
+delete per object (docs/architecture.md says what that means).
+
+Because the commit is a pipeline step, a run submitted to a remote runner
+completes its output even if the launching process does not wait. All file
+operations go through :mod:`synthbeam.transforms.tree` (literal paths, links
+never followed), so ``OUT`` may be local or ``gs://``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
-from .names import AUDIT_FILE, REPORT_NAME, STAGING_PREFIX
+from . import tree
+from .names import AUDIT_FILE, INTERNAL_PREFIX, OLD_PREFIX, REPORT_NAME, STAGING_PREFIX
 from .write import TableWritten
 
 __all__ = [
@@ -35,7 +48,8 @@ __all__ = [
     "CommitOutput",
     "OutputLayout",
     "commit_output",
-    "existing_entries",
+    "output_entries",
+    "recover",
     "remove_tree",
     "write_json",
 ]
@@ -45,63 +59,43 @@ _COMMITTING = "_COMMITTING"
 
 @dataclass(frozen=True)
 class OutputLayout:
-    """Where one run writes: the output directory and its staging directory."""
+    """Where one run writes: the output directory, its staging directory and where the old output waits."""
 
     out: str
     run_id: str
 
     @property
     def staging(self) -> str:
-        return FileSystems.join(self.out, STAGING_PREFIX + self.run_id)
+        return tree.join(self.out, STAGING_PREFIX + self.run_id)
+
+    @property
+    def old(self) -> str:
+        return tree.join(self.out, OLD_PREFIX + self.run_id)
 
     def staged_prefix(self, table: str) -> str:
         """The sink's ``file_path_prefix`` for ``table``: files become ``<table>-SSSSS-of-NNNNN.ext``."""
-        return FileSystems.join(self.staging, table, table)
+        return tree.join(self.staging, table, table)
 
     def table_dir(self, table: str) -> str:
-        return FileSystems.join(self.out, table)
+        return tree.join(self.out, table)
 
     @property
     def report(self) -> str:
-        return FileSystems.join(self.out, REPORT_NAME)
+        return tree.join(self.out, REPORT_NAME)
+
+    @property
+    def journal(self) -> str:
+        return tree.join(self.staging, _COMMITTING)
 
 
-def _relative(root: str, path: str) -> str:
-    root = root.rstrip("/\\")
-    return path[len(root) :].lstrip("/\\") if path.startswith(root) else path
-
-
-def existing_entries(directory: str) -> set[str]:
-    """Top-level names under ``directory`` that hold at least one file (empty if absent)."""
-    pattern = FileSystems.join(directory, "**")
-    matches = FileSystems.match([pattern])[0].metadata_list
-    names = set()
-    for metadata in matches:
-        relative = _relative(directory, metadata.path).replace("\\", "/")
-        if relative:
-            names.add(relative.split("/", 1)[0])
-    return names
-
-
-def _directory_path(path: str) -> str:
-    # Object stores delete "directories" recursively only when the path ends in a slash.
-    return path if "://" not in path or path.endswith("/") else path + "/"
+def output_entries(directory: str) -> set[str]:
+    """Top-level names in ``directory`` that belong to an output, not to a run at work (``.synthbeam-*``)."""
+    return {name for name in tree.entries(directory) if not name.startswith(INTERNAL_PREFIX)}
 
 
 def remove_tree(path: str) -> None:
-    """Delete a file or directory tree; missing paths are fine."""
-    with contextlib.suppress(Exception):
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
-            return
-    if "://" in path:
-        with contextlib.suppress(Exception):  # nothing there: nothing to remove
-            FileSystems.delete([_directory_path(path)])
-
-
-def _mkdirs(path: str) -> None:
-    with contextlib.suppress(OSError):  # exists already (local); object stores have no directories
-        FileSystems.mkdirs(path)
+    """Delete a file or directory tree (links unlinked, never followed); missing paths are fine."""
+    tree.remove(path)
 
 
 def write_json(path: str, data: Any) -> None:
@@ -111,12 +105,84 @@ def write_json(path: str, data: Any) -> None:
 
 def write_text(path: str, text: str) -> None:
     """Write UTF-8 ``text`` via a temporary name, then a rename, so readers never see half a file."""
-    temp = path + ".tmp"
-    with FileSystems.create(temp) as handle:
-        handle.write(text.encode("utf-8"))
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
-    FileSystems.rename([temp], [path])
+    tree.write_text(path, text)
+
+
+def _committed(layout: OutputLayout) -> bool:
+    """Whether this run's report already made it into ``OUT`` (the switch's last rename)."""
+    if tree.exists(tree.join(layout.staging, REPORT_NAME)) or not tree.is_regular_file(layout.report):
+        return False
+    try:
+        return json.loads(tree.read_text(layout.report)).get("run_id") == layout.run_id
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def recover(layout: OutputLayout, keep_staging: bool = False) -> str:
+    """Finish or undo run ``layout.run_id``'s interrupted switch; returns what was done, in words.
+
+    If its report made it into ``OUT`` the switch was complete and only the
+    leftovers go. Otherwise every entry the journal names that has left staging
+    goes back there, the previous output comes back from the old directory, and
+    staging goes (unless ``keep_staging``: a retried commit switches it again).
+    Entries still in staging were never moved, so what ``OUT``
+    holds under their names is the previous output's (it may not have moved yet).
+    """
+    if _committed(layout):
+        tree.remove(layout.old)
+        tree.remove(layout.staging)
+        return "finished"
+    try:
+        moving_in = json.loads(tree.read_text(layout.journal)).get("new", [])
+    except (OSError, ValueError, AttributeError):
+        moving_in = []
+    for name in moving_in:
+        staged = tree.join(layout.staging, name)
+        placed = tree.join(layout.out, name)
+        if not tree.exists(staged) and tree.exists(placed):
+            tree.move(placed, staged)
+    for name in sorted(tree.entries(layout.old)):
+        tree.move(tree.join(layout.old, name), tree.join(layout.out, name))
+    tree.remove(layout.old)
+    if not keep_staging:
+        tree.remove(layout.staging)
+    return "restored"
+
+
+def _switch(layout: OutputLayout, moving_in: list[str], overwrite: bool) -> None:
+    """Rename the previous output aside and the staged entries in; on any failure undo every rename."""
+    previous = sorted(output_entries(layout.out))
+    if previous and not overwrite:
+        raise FileExistsError(
+            f"{layout.out} gained {', '.join(previous[:3])} while this run worked; not replacing it without --overwrite"
+        )
+    tree.write_text(layout.journal, json.dumps({"new": moving_in, "previous": previous}) + "\n")
+    done: list[tuple[str, str]] = []
+    try:
+        if previous:
+            tree.make_dir(layout.old)
+            for name in previous:
+                done.append((tree.join(layout.out, name), tree.join(layout.old, name)))
+                tree.move(*done[-1])
+        for name in moving_in:
+            done.append((tree.join(layout.staging, name), tree.join(layout.out, name)))
+            tree.move(*done[-1])
+    except BaseException:
+        _undo(done)
+        if not tree.entries(layout.old):  # else an undo failed: recover() finds the old output there
+            tree.remove(layout.old)
+        raise
+    tree.remove(layout.old)
+
+
+def _undo(done: list[tuple[str, str]]) -> None:
+    """Reverse the renames in ``done``, last first; a rename that fails is left for :func:`recover`."""
+    for source, target in reversed(done):
+        try:
+            if tree.exists(target) and not tree.exists(source):
+                tree.move(target, source)
+        except Exception:  # the original failure is the one to report
+            return
 
 
 def commit_output(
@@ -126,42 +192,32 @@ def commit_output(
     report: dict[str, Any],
     audit: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Move every staged table into ``OUT``, write the report, drop the staging directory.
+    """Complete the new output in staging, switch it with the previous one, drop staging.
 
-    Safe to retry: the old content is removed only before the first file has
-    moved (a marker in the staging directory records that), and files already
-    moved are skipped.
+    All or nothing: until the new report's rename, ``OUT`` holds the previous
+    output (or gets it back). Safe to retry: an attempt that died during the
+    switch is undone first, and one that completed it is only tidied.
     """
     written = {t.table: t for t in tables}
-    marker = FileSystems.join(layout.staging, _COMMITTING)
-    staging_name = STAGING_PREFIX + layout.run_id
-    if not FileSystems.exists(marker):
-        if overwrite:
-            for name in existing_entries(layout.out) - {staging_name}:
-                remove_tree(FileSystems.join(layout.out, name))
-        with FileSystems.create(marker) as handle:
-            handle.write(b"commit in progress\n")
-    for name, table in written.items():
-        target_dir = layout.table_dir(name)
-        _mkdirs(target_dir)
-        sources, targets = [], []
-        for staged in table.files:
-            target = FileSystems.join(target_dir, FileSystems.split(staged)[1])
-            if FileSystems.exists(staged):
-                sources.append(staged)
-                targets.append(target)
-        if sources:
-            FileSystems.rename(sources, targets)
     report = dict(report)
     report["tables"] = _report_tables(report.get("tables", {}), written, layout)
     report["total_rows"] = sum(t.rows for t in written.values())
     collisions = _dedup_collisions(written)
     if collisions:
         report["dedup_collisions"] = collisions
+    if _committed(layout):
+        tree.remove(layout.old)
+        tree.remove(layout.staging)
+        return report
+    if tree.exists(layout.old):
+        recover(layout, keep_staging=True)
+    moving_in = [name for name in written if tree.exists(tree.join(layout.staging, name))]
     if audit:
-        write_text(FileSystems.join(layout.out, AUDIT_FILE), "".join(line + "\n" for line in audit))
-    write_json(layout.report, report)
-    remove_tree(layout.staging)
+        write_text(tree.join(layout.staging, AUDIT_FILE), "".join(line + "\n" for line in audit))
+        moving_in.append(AUDIT_FILE)
+    write_json(tree.join(layout.staging, REPORT_NAME), report)
+    _switch(layout, [*moving_in, REPORT_NAME], overwrite)
+    tree.remove(layout.staging)
     return report
 
 
@@ -176,6 +232,10 @@ def _dedup_collisions(written: dict[str, TableWritten]) -> dict[str, int]:
     }
 
 
+def _base_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], layout: OutputLayout) -> dict[str, Any]:
     tables = {}
     for name in list(planned) + [n for n in written if n not in planned]:
@@ -187,7 +247,7 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
                 chunks=table.chunks,
                 seconds=table.seconds,
                 busy_seconds=table.busy_seconds,
-                files=[FileSystems.join(layout.table_dir(name), FileSystems.split(f)[1]) for f in table.files],
+                files=[tree.join(layout.table_dir(name), _base_name(f)) for f in table.files],
                 events=table.events,
                 peak_worker_rss_mb=round(table.peak_worker_rss / 2**20, 1),
             )

@@ -33,9 +33,11 @@ import numpy as np
 import pyarrow as pa
 from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
 from synthbeam.rules.types import arrow_type
 
+from . import tree
 from .avro_container import AvroContainerWriter
 from .names import AVRO_NAME, check_avro_names
 
@@ -122,6 +124,31 @@ class BatchSink(FileBasedSink):
 
     def display_data(self) -> dict[str, Any]:
         return {**super().display_data(), "format": self.format_name}
+
+    def finalize_write(
+        self, init_result: str, writer_results: Iterable[str], unused_pre_finalize_results: Any
+    ) -> list[str]:
+        """Rename each writer's temporary file to its shard name, then drop the temporary directory.
+
+        Beam's own finalize matches ``<temp dir>/*`` and ``<prefix>*-of-N``: with
+        ``*``, ``?`` or ``[`` in the output path those patterns miss the files
+        (or match others). Here every name is used literally. Safe to retry: a
+        shard whose temporary file is gone and whose final file exists was
+        renamed by an earlier attempt.
+        """
+        temp_paths = sorted(writer_results)
+        finals = [self._get_final_name(number, len(temp_paths)) for number in range(len(temp_paths))]
+        sources, targets = [], []
+        for temp_path, final in zip(temp_paths, finals):
+            if FileSystems.exists(temp_path):
+                sources.append(temp_path)
+                targets.append(final)
+            elif not FileSystems.exists(final):
+                raise OSError(f"{self.table_name}: neither the shard {temp_path} nor {final} exists")
+        if sources:
+            FileSystems.rename(sources, targets)
+        tree.remove(init_result)
+        return finals
 
 
 # --- Parquet -----------------------------------------------------------------
