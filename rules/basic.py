@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from .choice import checked_values, infer_type
+from .params import read_number
 from .registry import Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
@@ -49,9 +50,7 @@ class Bool(Rule):
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
-        self.probability = float(spec.get("probability", 0.5))
-        if not 0.0 <= self.probability <= 1.0:
-            ctx.error(f"probability {self.probability} must be between 0 and 1")
+        self.probability = float(read_number(spec, "probability", ctx, 0.5, low=0, high=1))
 
     def cardinality(self) -> int | None:
         return 2

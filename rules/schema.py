@@ -329,6 +329,13 @@ _DEFS: dict[str, Any] = {
             ),
             "enable_streaming": _prop("Streaming", "Generate and write in bounded chunks.", type="boolean"),
             "batch_size": _prop("Batch size", "Rows generated per chunk.", type="integer", minimum=1),
+            "max_total_rows": _prop(
+                "Maximum total rows",
+                "The most rows a plan may have over all its tables (default 10^12); a larger plan is refused "
+                "before anything runs. --allow-huge lifts the limit.",
+                type="integer",
+                minimum=1,
+            ),
         },
         "additionalProperties": False,
     },

@@ -77,6 +77,11 @@ NO_KEY_MESSAGE = (
     "security.enable_encryption is true but no key: set the environment variable named by "
     "security.key_env or security.key_file"
 )
+SEED_HASH_KEY_WARNING = (
+    "hash masking without an encryption key uses a key derived from the seed, and the seed is in "
+    "_report.json: the hashes are pseudonyms anyone with the output can recompute, not secrets "
+    "(set security.key_env or security.key_file)"
+)
 REPORT_SECTION_VERSION = 1
 FIELD_METADATA_PROTECTION = b"synthbeam.protection"
 FIELD_METADATA_ORIGINAL_TYPE = b"synthbeam.original_type"
@@ -281,11 +286,15 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
             hash_key_source = "encryption key"
         else:
             hash_key, hash_key_source = Secret(seed_hash_key(plan.seed)), "seed"
-            issues.warning(
-                "security",
-                "hash masking without an encryption key uses a key derived from the seed: the hashes are "
-                "pseudonyms anyone with the config can recompute, not secrets (set key_env or key_file)",
-            )
+            if plan.environment is not None and masking_enabled:
+                issues.error(
+                    "security",
+                    f"environment {plan.environment!r} enables masking and a column is hashed, but there is no "
+                    "key: the hashes would use a key derived from the seed, which _report.json records. Set "
+                    "security.key_env or security.key_file in that environment",
+                )
+            else:
+                issues.warning("security", SEED_HASH_KEY_WARNING)
     security_plan = SecurityPlan(
         tables=tables,
         masking_enabled=masking_enabled,
