@@ -452,6 +452,8 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     from .decrypt import decrypt_output
 
     summary = decrypt_output(Path(args.out_dir), args.key_file, Path(args.out))
+    for warning in summary.get("warnings") or []:
+        _err(f"warning: {warning}")
     _out(f"wrote a decrypted copy of {args.out_dir} to {args.out}")
     for table, done in sorted((summary.get("tables") or {}).items()):
         if done.get("columns"):
