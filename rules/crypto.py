@@ -333,11 +333,38 @@ def associated_data(table: str, column: str) -> bytes:
     return b"synthbeam/v1/cell" + _names(table, column)
 
 
-def encrypt_column(values: pa.Array, key: bytes, table: str, column: str, row_index: np.ndarray) -> pa.Array:
+PADDED_MARKER = b"\xff"  # never the first byte of UTF-8 text: a padded plaintext says so itself
+
+
+def pad(text: bytes, pad_to: int) -> bytes:
+    """``text`` padded to a multiple of ``pad_to`` bytes (ISO/IEC 7816-4: 0x80 then zeros), marked as padded.
+
+    The marker byte (0xFF, which UTF-8 never uses) lets :func:`unpad` tell a
+    padded plaintext from an unpadded one without any outside record, so
+    ``decrypt`` needs no setting and old outputs still decrypt.
+    """
+    body = PADDED_MARKER + text + b"\x80"
+    return body + b"\x00" * (-len(body) % pad_to)
+
+
+def unpad(plain: bytes) -> bytes:
+    if not plain.startswith(PADDED_MARKER):
+        return plain
+    end = plain.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        raise ValueError("bad padding")
+    return end[len(PADDED_MARKER) : -1]
+
+
+def encrypt_column(
+    values: pa.Array, key: bytes, table: str, column: str, row_index: np.ndarray, pad_to: int = 0
+) -> pa.Array:
     """Encrypt every non-null value; ``row_index[i]`` is the table row of ``values[i]``.
 
     Returns a string array of ``enc:v1:...`` texts, identical on every rerun
-    with the same key, table, column, row indices and values.
+    with the same key, table, column, row indices and values. With ``pad_to``
+    the plaintext is padded first (:func:`pad`), so cell lengths show only
+    ``ceil((len + 2) / pad_to)``.
     """
     row_index = np.asarray(row_index, dtype=np.uint64)
     if len(row_index) != len(values):
@@ -355,7 +382,8 @@ def encrypt_column(values: pa.Array, key: bytes, table: str, column: str, row_in
         mac = nonces.copy()
         mac.update(struct.pack("<Q", row))
         nonce = mac.digest()[:NONCE_BYTES]
-        sealed = nonce + aead.encrypt(nonce, text.encode("utf-8"), aad)
+        plain = text.encode("utf-8")
+        sealed = nonce + aead.encrypt(nonce, pad(plain, pad_to) if pad_to else plain, aad)
         encrypted.append(ENCRYPTED_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii"))
     return pa.array(encrypted, pa.string())
 
@@ -387,7 +415,7 @@ def decrypt_column(values: pa.Array, key: bytes, table: str, column: str) -> pa.
             sealed = base64.urlsafe_b64decode(cell[len(ENCRYPTED_PREFIX) :].encode("ascii"))
             if len(sealed) < NONCE_BYTES + TAG_BYTES:
                 raise DecryptionError(failure)
-            text = aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad).decode("utf-8")
+            text = unpad(aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)).decode("utf-8")
         except (InvalidTag, binascii.Error, ValueError, UnicodeError):
             raise DecryptionError(failure) from None
         plain.append(text)

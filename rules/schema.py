@@ -52,6 +52,7 @@ OPERATORS: tuple[str, ...] = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", 
 DISTRIBUTIONS: tuple[str, ...] = ("random", "even", "weighted", "zipf")
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "avro", "csv")
 SETTINGS_BLOCKS: tuple[str, ...] = ("performance", "security", "openai", "output")
+MAX_PAD_TO = 4096  # bytes; more would only multiply the output's size
 
 
 def case_insensitive_pattern(words: Sequence[str]) -> str:
@@ -352,6 +353,14 @@ _DEFS: dict[str, Any] = {
             "key_env": _prop("Key variable", "Environment variable holding the encryption key.", **_NAME),
             "key_file": _prop(
                 "Key file", "File holding the encryption key (see 'synthbeam keygen').", type="string", minLength=1
+            ),
+            "pad_to": _prop(
+                "Pad encrypted values",
+                "Pad every encrypted value to a multiple of this many bytes before encrypting, so a cell's length "
+                "shows only its bucket, not the value's length (default: no padding).",
+                type="integer",
+                minimum=1,
+                maximum=MAX_PAD_TO,
             ),
         },
         "additionalProperties": False,

@@ -191,6 +191,7 @@ class SecurityPlan:
     key: Secret | None = None
     hash_key: Secret | None = None
     hash_key_source: str | None = None  # "encryption key" | "seed" | None (no column is hashed)
+    pad_to: int = 0  # encrypted plaintexts padded to a multiple of this many bytes (0: not padded)
 
     @property
     def active(self) -> bool:
@@ -303,6 +304,7 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
         key=Secret(key, key_url) if key is not None and encrypting else None,
         hash_key=hash_key,
         hash_key_source=hash_key_source,
+        pad_to=int(security.get("pad_to") or 0),
     )
     return security_plan, issues
 
@@ -677,7 +679,9 @@ def protect_batch(batch: pa.RecordBatch, table: str, start_index: int, security_
         if protection.encrypt:
             if security_plan.key is None:
                 raise ValueError(f"{table}.{protection.column} is to be encrypted but the plan holds no key")
-            values = crypto.encrypt_column(values, security_plan.key.reveal(), table, protection.column, row_index)
+            values = crypto.encrypt_column(
+                values, security_plan.key.reveal(), table, protection.column, row_index, security_plan.pad_to
+            )
         columns[protection.column] = values
     schema = _protect_schema(batch.schema, protections)
     return pa.RecordBatch.from_arrays([columns[name] for name in schema.names], schema=schema)
@@ -708,7 +712,10 @@ def report_section(security_plan: SecurityPlan) -> dict[str, Any]:
 def _scheme(security_plan: SecurityPlan) -> str | None:
     if security_plan.key is None:
         return None
-    return f"{crypto.CIPHER_NAME} per cell; text '{crypto.ENCRYPTED_PREFIX}' + base64url(nonce + ciphertext)"
+    scheme = f"{crypto.CIPHER_NAME} per cell; text '{crypto.ENCRYPTED_PREFIX}' + base64url(nonce + ciphertext)"
+    if security_plan.pad_to:
+        scheme += f"; plaintexts padded to a multiple of {security_plan.pad_to} bytes"
+    return scheme
 
 
 def audit_record(security_plan: SecurityPlan, table: str, rows: int | None = None) -> dict[str, Any]:
