@@ -69,11 +69,14 @@ def checked_values(values: list[Any], kind: str, ctx: RuleContext) -> pa.Array:
 
 
 def _json_spelling(value: Any) -> str:
-    """A choice as a ``probabilities`` key names it: a string as is, anything else as JSON writes it.
+    """A choice as a ``probabilities`` key names it: its text as written to the column (:func:`as_text`).
 
-    ``str()`` spellings (``True``, ``None``) are accepted too.
+    A string as is, anything else as JSON (objects and lists with their non-ASCII characters as they
+    are); ``str()`` spellings (``True``, ``None``) and ASCII-escaped JSON are accepted too.
     """
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    return str(as_text(value)) if isinstance(value, (dict, list)) else json.dumps(value)
 
 
 @register_rule("choice")
@@ -98,7 +101,7 @@ class Choice(Rule):
             ctx.error("probabilities must be an object {choice: probability}")
             return None
         keys = [_json_spelling(v) for v in self.choices]
-        names = [{key, str(v)} for key, v in zip(keys, self.choices)]
+        names = [{key, str(v), json.dumps(v)} for key, v in zip(keys, self.choices)]
         weights = np.full(len(keys), np.nan)
         for name, probability in probabilities.items():
             matching = [i for i, forms in enumerate(names) if name in forms]

@@ -144,3 +144,9 @@ def test_total_rows_over_the_ceiling_are_refused_with_the_size(make_plan) -> Non
     config["performance"] = {"max_total_rows": 10**17}
     plan = make_plan(config)
     assert plan.table("c").rows == 5 * 10**16
+
+
+def test_probabilities_name_object_choices_by_their_json_text(make_plan) -> None:
+    rule = {"type": "choice", "value": [{"city": "Zürich"}, "x"], "probabilities": {'{"city": "Zürich"}': 1.0, "x": 0}}
+    plan = make_plan(one_table([{"name": "j", "type": "str", "rule": rule}], rows=20))
+    assert set(generate_batch(plan, "t", 0, 20).column("j").to_pylist()) == {'{"city": "Zürich"}'}
