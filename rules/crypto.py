@@ -86,6 +86,7 @@ TAG_BYTES = 16
 ENCRYPTED_PREFIX = "enc:v1:"
 CIPHER_NAME = "AES-256-GCM-SIV"
 
+MAX_KEY_FILE_BYTES = 4096  # a key file is 45 bytes of text; anything far larger is not one
 _KEY_TEXT = re.compile(r"^[A-Za-z0-9_\-+/]+={0,2}$")
 _KEY_HINT = "expected the base64url text of 32 bytes, as 'synthbeam keygen' writes"
 _TIME_TEXT = r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$"
@@ -143,8 +144,14 @@ def decode_key(text: str, place: str, source: str) -> bytes:
 def read_key_file(path: str | os.PathLike[str], place: str = "") -> bytes:
     """The key stored in ``path``; errors name the file, never its content."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero never end
+        raise KeyLoadError(place, f"key file {path} is not a regular file")
     try:
-        text = path.read_text(encoding="ascii")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
+        if len(raw) > MAX_KEY_FILE_BYTES:
+            raise KeyLoadError(place, f"key file {path} does not hold a key: it is too large ({_KEY_HINT})")
+        text = raw.decode("ascii")
     except UnicodeDecodeError:
         raise KeyLoadError(place, f"key file {path} does not hold a key ({_KEY_HINT})") from None
     except OSError as exc:

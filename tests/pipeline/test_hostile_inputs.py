@@ -110,3 +110,18 @@ def test_huge_plan_is_refused_by_validate_and_generate_unless_allowed(cli, write
     run = cli("validate", config, "--allow-huge")
     assert run.code == 0, run.err
     assert "2 table(s), 50,000,000,000,000,050 rows in total" in run.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_or_device_key_file_is_refused_without_blocking(cli, write_config, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.key")
+    for key_file in (str(tmp_path / "fifo.key"), "/dev/zero"):
+        config = {
+            "security": {"enable_encryption": True, "key_file": key_file},
+            "tables": [
+                {"table_name": "t", "rows": 5, "columns": [{"name": "e", "type": "email", "sensitivity": "PII"}]}
+            ],
+        }
+        run = cli("validate", write_config(config))
+        assert run.code == 1
+        assert f"key file {key_file} is not a regular file" in run.err.splitlines()[0], run.err
