@@ -32,10 +32,11 @@ def inherit_protection(plan: Plan, tables: dict[str, tuple[ColumnProtection, ...
     stable, for chains through either. A condition only *tests* a column, so
     it is a warning (which branch a row took still says something about it).
     """
+    refused: set[str] = set()  # places already reported: a later round must not report them again
     changed = True
     while changed:
         changed = _protect_foreign_keys_like_their_parents(plan, tables, issues)
-        changed = _protect_references_like_their_sources(plan, tables, issues) or changed
+        changed = _protect_references_like_their_sources(plan, tables, issues, refused) or changed
     for table in plan.tables.values():
         _warn_about_conditions_on_protected(plan, table, tables, issues)
 
@@ -113,7 +114,7 @@ def _value_references(column: ColumnPlan) -> set[str]:
 
 
 def _protect_references_like_their_sources(
-    plan: Plan, tables: dict[str, tuple[ColumnProtection, ...]], issues: Issues
+    plan: Plan, tables: dict[str, tuple[ColumnProtection, ...]], issues: Issues, refused: set[str]
 ) -> bool:
     """A value computed from a protected column's values is protected like it, or the config is refused.
 
@@ -129,7 +130,7 @@ def _protect_references_like_their_sources(
     for table in plan.tables.values():
         protected = {p.column for p in tables[table.name]}
         for column in table.columns:
-            if column.name in protected or column.foreign_key is not None:
+            if column.name in protected or column.foreign_key is not None or column.place in refused:
                 continue
             sources = []
             for name in sorted(_value_references(column)):
@@ -141,6 +142,7 @@ def _protect_references_like_their_sources(
                 continue
             inherited = _derived_protection(column, sources, issues)
             if inherited is None:
+                refused.add(column.place)
                 continue
             _add_protection(table, tables, inherited)
             protected.add(column.name)

@@ -120,3 +120,23 @@ def test_a_condition_on_a_protected_column_warns(make_plan) -> None:
         "t.columns[1] (adult).conditional_rules[0]: tests dob, which is masked with 'null': which rule a row got "
         "can reveal its value in clear; protect this column too, or test an unprotected column"
     ]
+
+
+def test_a_refused_column_is_reported_once_even_when_foreign_keys_change_later(make_plan) -> None:
+    config = _config(
+        [
+            {"name": "code", "type": "str", "rule": {"type": "regex", "regex": "[1-9][0-9]{2}"}, "sensitivity": "PII"},
+            {"name": "n", "type": "int", "rule": {"type": "range", "min": {"column": "code"}, "max": 1000}},
+        ]
+    )
+    config["tables"][0]["columns"].insert(0, {"name": "id", "type": "int", "constraint": ["PK"]})
+    config["tables"].append(
+        {
+            "table_name": "child",
+            "rows": 10,
+            "columns": [{"name": "code_ref", "type": "str"}],
+            "foreign_keys": [{"child_column": "code_ref", "parent_table": "t", "parent_column": "code"}],
+        }
+    )
+    _, issues = plan_security(make_plan(config), env={})
+    assert [e.place for e in issues.errors] == ["t.columns[2] (n)"]
