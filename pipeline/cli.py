@@ -47,6 +47,7 @@ EXIT_INTERRUPTED = 130
 
 DEFAULT_FORMAT = "parquet"
 DEFAULT_LIMIT = 10
+ALLOW_HUGE_ROWS = 2**63 - 1  # --allow-huge: no ceiling but what row indices can count
 
 
 class UsageError(UserError):
@@ -100,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--seed", type=int, metavar="S", help="the random seed")
     group.add_argument("--locale", metavar="L", help="Faker locale, e.g. de_DE")
     group.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help='the date "today" means')
+    group.add_argument(
+        "--allow-huge",
+        action="store_true",
+        default=None,
+        help="accept plans over performance.max_total_rows (default 10^12 rows in total)",
+    )
 
     output = _Parser(add_help=False)
     group = output.add_argument_group("output")
@@ -237,7 +244,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "out": "output.directory",
         "num_shards": "output.num_shards",
     }
-    return {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
+    overrides = {key: getattr(args, attr) for attr, key in names.items() if getattr(args, attr, None) is not None}
+    if getattr(args, "allow_huge", None):
+        overrides["performance.max_total_rows"] = ALLOW_HUGE_ROWS
+    return overrides
 
 
 def _load(args: argparse.Namespace) -> tuple[Plan, Issues]:
@@ -332,6 +342,7 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
     from .run import DEFAULT_OUT, GenerateRequest, generate
 
     plan, _ = _load(args)
+    _warn_about_seed_hashing(plan)
     output = plan.output or {}
     request = GenerateRequest(
         out=str(output.get("directory") or DEFAULT_OUT),
@@ -353,6 +364,19 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
         return EXIT_OK
     _print_generate_summary(result.report, result.report_path)
     return EXIT_OK
+
+
+def _warn_about_seed_hashing(plan: Plan) -> None:
+    """Hashes keyed by the seed can be recomputed by anyone holding the output (its report has the seed).
+
+    ``validate`` lists this among its warnings; a run says it too, on stderr and in the report's notes,
+    because the output is what travels.
+    """
+    from synthbeam.rules.security import SEED_HASH_KEY_WARNING
+
+    if plan.protection is not None and plan.protection.hash_key_source == "seed":
+        _err(f"warning: {SEED_HASH_KEY_WARNING}")
+        plan.notes.append(SEED_HASH_KEY_WARNING)
 
 
 def _print_generate_summary(report: dict[str, Any], report_path: str) -> None:
@@ -434,6 +458,8 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     from .decrypt import decrypt_output
 
     summary = decrypt_output(Path(args.out_dir), args.key_file, Path(args.out))
+    for warning in summary.get("warnings") or []:
+        _err(f"warning: {warning}")
     _out(f"wrote a decrypted copy of {args.out_dir} to {args.out}")
     for table, done in sorted((summary.get("tables") or {}).items()):
         if done.get("columns"):

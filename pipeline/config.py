@@ -109,9 +109,14 @@ def _load_url(location: str, environment: str | None, overrides: Mapping[str, An
 
     try:
         with FileSystems.open(location) as handle:
-            text = handle.read().decode("utf-8")
+            raw = handle.read(loader.MAX_CONFIG_BYTES + 1)
     except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
         raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
+    loader.check_config_size(len(raw), location)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([Issue("", f"{location}: the file is not UTF-8 text")]) from None
     loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
     _configure_logging(loaded)
     _point_to_migrating(loaded)

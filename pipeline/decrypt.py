@@ -29,6 +29,15 @@ and it is written under the same name; every other file is copied as is.
 so the copy is never mistaken for (or re-decrypted as) an encrypted output.
 Masked values stay masked: masking happens before encryption.
 
+The report is not trusted alone: every shard of every table is read, and a
+column holding ``enc:v1:`` cells that the report does not list (an edited or
+foreign report) is refused rather than copied as ciphertext; so is a listed
+column whose type disagrees with the type the file itself records (Parquet
+field metadata and an Avro field attribute, ``synthbeam.original_type``;
+CSV has no schema, there the report is all there is). A file that cannot be
+read (truncated, corrupted) is refused naming it. A key file that group or
+others may read is warned about (``warnings`` in the summary).
+
 The copy is written into a temporary sibling of DIR and renamed into place
 at the end, so a failure (wrong key, corrupted shard) leaves nothing behind.
 DIR must not exist or be empty, and must lie outside OUT_DIR. DIR is created
@@ -50,11 +59,13 @@ from typing import Any
 import pyarrow as pa
 
 from synthbeam.rules.crypto import (
+    ENCRYPTED_PREFIX,
     DecryptionError,
     KeyLoadError,
     decrypt_column,
     from_text,
     is_key_url,
+    key_file_too_open,
     key_fingerprint,
     read_key_file,
     read_key_url,
@@ -95,11 +106,19 @@ def decrypt_output(out_dir: str | Path, key_file: str | Path, dest: str | Path) 
     except KeyLoadError as exc:
         raise UserError(f"--key-file: {exc.detail}") from None
     _check_fingerprint(key, security, encrypted)
+    warnings = []
+    if not is_key_url(str(key_file)) and key_file_too_open(key_file):
+        warnings.append(f"--key-file {key_file} is readable by other users: chmod 600 it")
 
     column_types = _report_column_types(report)
     dest.resolve().parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.decrypting-", dir=dest.resolve().parent))
-    summary: dict[str, Any] = {"source": str(out_dir), "dest": str(dest), "key_fingerprint": key_fingerprint(key)}
+    summary: dict[str, Any] = {
+        "source": str(out_dir),
+        "dest": str(dest),
+        "key_fingerprint": key_fingerprint(key),
+        "warnings": warnings,
+    }
     tables: dict[str, Any] = {}
     try:
         for entry in sorted(out_dir.iterdir()):
@@ -111,6 +130,7 @@ def decrypt_output(out_dir: str | Path, key_file: str | Path, dest: str | Path) 
                     entry, target, key, entry.name, encrypted[entry.name], column_types.get(entry.name, {})
                 )
             elif entry.is_dir():
+                _refuse_unlisted_ciphertext(entry, entry.name, column_types.get(entry.name, {}))
                 shutil.copytree(entry, target)
             else:
                 shutil.copy2(entry, target)
@@ -229,6 +249,10 @@ def _decrypt_table(
             rows += decrypt(shard, destination, key, table, encrypted, column_types)
         except DecryptionError as exc:
             raise UserError(f"{exc}, file {table}/{shard.name}") from None
+        except UserError:
+            raise
+        except Exception as exc:  # pyarrow/fastavro on a truncated or corrupted file: name the file
+            raise _unreadable(shard, table, exc) from None
         files += 1
     return {"columns": sorted(encrypted), "files": files, "rows": rows}
 
@@ -245,6 +269,103 @@ def _decrypt_values(
         raise UserError(
             f"{table}.{column}: the decrypted values are not {column_type} values as {REPORT_NAME} says"
         ) from None
+
+
+def _unreadable(shard: Path, table: str, exc: BaseException) -> UserError:
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return UserError(f"cannot read {table}/{shard.name}: not a valid {shard.suffix.lstrip('.')} file ({detail})")
+
+
+def _holds_ciphertext(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether some cell is an ``enc:v1:`` ciphertext (only text columns can hold one)."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return False
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.starts_with(values, ENCRYPTED_PREFIX)).as_py())
+
+
+def _unlisted_ciphertext(table: str, column: str, shard: Path) -> UserError:
+    return UserError(
+        f"{table}/{shard.name}: column {column} holds encrypted cells ({ENCRYPTED_PREFIX}...) but "
+        f"{REPORT_NAME}'s security.encrypted does not list it: the report was edited or belongs to another "
+        "output; refusing to leave ciphertext in the copy"
+    )
+
+
+def _check_recorded_type(table: str, column: str, reported: str, recorded: str | None, shard: Path) -> None:
+    """The type the file itself records for an encrypted column must be the one the report gives."""
+    if recorded is not None and recorded != reported:
+        raise UserError(
+            f"{table}/{shard.name}: {REPORT_NAME} says {table}.{column} decrypts as {reported}, but the file "
+            f"records {recorded}: the report was edited or belongs to another output"
+        )
+
+
+def _refuse_unlisted_ciphertext(source: Path, table: str, column_types: Mapping[str, str]) -> None:
+    """A table the report lists nothing encrypted in must hold no ciphertext: it is copied as is."""
+    for shard in sorted(source.rglob("*")):
+        reader = {".parquet": _parquet_columns, ".csv": _csv_columns, ".avro": _avro_columns}.get(
+            shard.suffix.lower()
+        )
+        if reader is None or not shard.is_file():
+            continue
+        try:
+            for column, values in reader(shard, column_types):
+                if _holds_ciphertext(values):
+                    raise _unlisted_ciphertext(table, column, shard)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise _unreadable(shard, table, exc) from None
+
+
+def _parquet_columns(shard: Path, _: Mapping[str, str]) -> Iterator[tuple[str, pa.Array | pa.ChunkedArray]]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(shard)
+    text = [f.name for f in parquet.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    for number in range(parquet.num_row_groups):
+        group = parquet.read_row_group(number, columns=text)
+        for name in text:
+            yield name, group.column(name)
+
+
+def _csv_columns(shard: Path, _: Mapping[str, str]) -> Iterator[tuple[str, pa.Array | pa.ChunkedArray]]:
+    import pyarrow.csv as pcsv
+
+    if shard.stat().st_size == 0:
+        return
+    header = _csv_header(shard)
+    convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in header})
+    for batch in pcsv.open_csv(shard, convert_options=convert):
+        for name in batch.schema.names:
+            yield name, batch.column(name)
+
+
+def _avro_columns(shard: Path, _: Mapping[str, str]) -> Iterator[tuple[str, pa.Array | pa.ChunkedArray]]:
+    import fastavro
+
+    with shard.open("rb") as handle:
+        reader = fastavro.reader(handle)
+        schema = json.loads(reader.metadata["avro.schema"])
+        names = [f["name"] for f in schema.get("fields", [])]
+        block: list[dict[str, Any]] = []
+        for record in reader:
+            block.append(record)
+            if len(block) == AVRO_ROWS_PER_BLOCK:
+                yield from _avro_text_columns(block, names)
+                block = []
+        if block:
+            yield from _avro_text_columns(block, names)
+
+
+def _avro_text_columns(block: list[dict[str, Any]], names: list[str]) -> Iterator[tuple[str, pa.Array]]:
+    for name in names:
+        texts = [record.get(name) for record in block]
+        if all(value is None or isinstance(value, str) for value in texts):
+            yield name, pa.array(texts, pa.string())
 
 
 def _missing_column(table: str, column: str, shard: Path) -> UserError:
@@ -266,6 +387,9 @@ def _decrypt_parquet(
     for column in encrypted:
         if column not in schema.names:
             raise _missing_column(table, column, shard)
+        metadata = schema.field(column).metadata or {}
+        recorded = metadata.get(_FIELD_METADATA[1])
+        _check_recorded_type(table, column, encrypted[column], recorded.decode() if recorded else None, shard)
     plain_schema = pa.schema(
         [_plain_field(f, encrypted[f.name]) if f.name in encrypted else f for f in schema], metadata=schema.metadata
     )
@@ -276,6 +400,9 @@ def _decrypt_parquet(
     try:
         for number in range(parquet.num_row_groups):  # one row group at a time: memory stays bounded
             group = parquet.read_row_group(number)
+            for name in schema.names:
+                if name not in encrypted and _holds_ciphertext(group.column(name)):
+                    raise _unlisted_ciphertext(table, name, shard)
             columns = [
                 _decrypt_values(group.column(name), key, table, name, encrypted[name])
                 if name in encrypted
@@ -330,6 +457,9 @@ def _decrypt_csv(
     rows = 0
     with pcsv.CSVWriter(destination, plain_schema, write_options=options) as writer:
         for batch in reader:
+            for name in batch.schema.names:
+                if name not in encrypted and _holds_ciphertext(batch.column(name)):
+                    raise _unlisted_ciphertext(table, name, shard)
             columns = [
                 _decrypt_values(batch.column(name), key, table, name, encrypted[name])
                 if name in encrypted
@@ -359,6 +489,10 @@ def _decrypt_avro(
         for column in encrypted:
             if column not in names:
                 raise _missing_column(table, column, shard)
+        for field in schema.get("fields", []):
+            if field["name"] in encrypted:
+                recorded = field.get(_FIELD_METADATA[1].decode())
+                _check_recorded_type(table, field["name"], encrypted[field["name"]], recorded, shard)
         plain_schema = _plain_avro_schema(schema, encrypted)
         counted = [0]
 
@@ -367,11 +501,11 @@ def _decrypt_avro(
             for record in reader:
                 block.append(record)
                 if len(block) == AVRO_ROWS_PER_BLOCK:
-                    yield from _decrypt_avro_block(block, key, table, encrypted)
+                    yield from _decrypt_avro_block(block, key, table, encrypted, shard)
                     counted[0] += len(block)
                     block = []
             if block:
-                yield from _decrypt_avro_block(block, key, table, encrypted)
+                yield from _decrypt_avro_block(block, key, table, encrypted, shard)
                 counted[0] += len(block)
 
         # A sync marker derived from the schema, like the sinks': the same input gives the same bytes.
@@ -386,6 +520,8 @@ def _plain_avro_schema(schema: Mapping[str, Any], encrypted: Mapping[str, str]) 
     plain = copy.deepcopy(dict(schema))
     for field in plain.get("fields", []):
         if field["name"] in encrypted:
+            field.pop(_FIELD_METADATA[1].decode(), None)
+            field.pop(_FIELD_METADATA[0].decode(), None)
             avro_type = avro_type_for(encrypted[field["name"]])
             nullable = isinstance(field["type"], list) and "null" in field["type"]
             field["type"] = ["null", avro_type] if nullable else avro_type
@@ -393,8 +529,11 @@ def _plain_avro_schema(schema: Mapping[str, Any], encrypted: Mapping[str, str]) 
 
 
 def _decrypt_avro_block(
-    block: list[dict[str, Any]], key: bytes, table: str, encrypted: Mapping[str, str]
+    block: list[dict[str, Any]], key: bytes, table: str, encrypted: Mapping[str, str], shard: Path
 ) -> list[dict[str, Any]]:
+    for name, values in _avro_text_columns(block, list(block[0]) if block else []):
+        if name not in encrypted and _holds_ciphertext(values):
+            raise _unlisted_ciphertext(table, name, shard)
     for column, column_type in encrypted.items():
         texts = pa.array([record.get(column) for record in block], pa.string())
         values = _avro_encoding(_decrypt_values(texts, key, table, column, column_type))

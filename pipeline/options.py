@@ -141,6 +141,11 @@ def beam_setup(beam_args: list[str], plan: Plan | None = None) -> BeamSetup:
         direct = options.view_as(DirectOptions)
         if max_workers and not _flag_given(args, "direct_num_workers"):
             direct.direct_num_workers = max_workers
+        if (direct.direct_num_workers or 0) < 0:
+            # Beam takes any integer and fails deep in the runner (IndexError) on a negative one.
+            raise OptionsError(
+                f"--direct_num_workers must be 0 (one per CPU) or more, got {direct.direct_num_workers}"
+            )
         if direct.direct_num_workers != 1 and not _flag_given(args, "direct_running_mode"):
             # in_memory ignores the worker count; threads share the plan and the live progress tally.
             direct.direct_running_mode = "multi_threading"

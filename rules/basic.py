@@ -9,33 +9,49 @@ import numpy as np
 import pyarrow as pa
 
 from .choice import checked_values, infer_type
-from .registry import Rows, Rule, RuleContext, register_rule
+from .params import is_reference, read_number, read_param
+from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
 
 
 @register_rule("fixed", "default")
 class Fixed(Rule):
-    """The same ``value`` in every row."""
+    """The same ``value`` in every row, or a copy of another column: ``{"column": "dob"}``.
+
+    A copy reads the other column's value of the same row (or, ``"customers.email"``,
+    of the parent row): it is a reference like any rule parameter, so it orders
+    the columns and inherits the protection of what it copies.
+    """
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
         if "value" not in spec:
             ctx.error(f"{spec.get('type', 'fixed')} needs 'value'")
         self.value = spec.get("value")
+        self.copy_of: ColumnRef | None = None
+        if is_reference(self.value):
+            self.copy_of = read_param(spec, "value", ctx, lambda v: v, None, "column reference")
+            self.value = None
+            name = self.copy_of.name
+            self.output_type = ctx.columns.get(name, ctx.column_type) if "." not in name else ctx.column_type
+            self.single = None
+            return
         self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
         self.single = checked_values([self.value], self.output_type, ctx) if self.value is not None else None
 
     def cardinality(self) -> int | None:
-        return 1
+        return None if self.copy_of is not None else 1
 
     def makes_nulls(self) -> bool:
-        return self.value is None
+        return self.value is None and self.copy_of is None
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self.generate(Rows(ordinal), Stream(0))
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
+        if self.copy_of is not None:
+            return rows.ref(self.copy_of.name)
         if self.single is None:
             return pa.nulls(len(rows))
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
@@ -49,9 +65,7 @@ class Bool(Rule):
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
-        self.probability = float(spec.get("probability", 0.5))
-        if not 0.0 <= self.probability <= 1.0:
-            ctx.error(f"probability {self.probability} must be between 0 and 1")
+        self.probability = float(read_number(spec, "probability", ctx, 0.5, low=0, high=1))
 
     def cardinality(self) -> int | None:
         return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,21 @@ def infer_type(values: list[Any]) -> str:
     return "str"
 
 
+def as_text(value: Any) -> str | None:
+    """A config value stored in a text column: objects and lists as JSON text, as Faker's ``profile`` writes.
+
+    (``str()`` would write Python's repr, ``{'a': 1}``, which no JSON reader takes back.)
+    """
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=False)
+    return str(value)
+
+
 def _arrow_values(values: list[Any], kind: str) -> pa.Array:
     if kind == "str":
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
+        return pa.array([as_text(v) for v in values], pa.string())
     return pa.array(values, {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}[kind])
 
 
@@ -56,11 +69,14 @@ def checked_values(values: list[Any], kind: str, ctx: RuleContext) -> pa.Array:
 
 
 def _json_spelling(value: Any) -> str:
-    """A choice as a ``probabilities`` key names it: a string as is, anything else as JSON writes it.
+    """A choice as a ``probabilities`` key names it: its text as written to the column (:func:`as_text`).
 
-    ``str()`` spellings (``True``, ``None``) are accepted too.
+    A string as is, anything else as JSON (objects and lists with their non-ASCII characters as they
+    are); ``str()`` spellings (``True``, ``None``) and ASCII-escaped JSON are accepted too.
     """
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    return str(as_text(value)) if isinstance(value, (dict, list)) else json.dumps(value)
 
 
 @register_rule("choice")
@@ -85,7 +101,7 @@ class Choice(Rule):
             ctx.error("probabilities must be an object {choice: probability}")
             return None
         keys = [_json_spelling(v) for v in self.choices]
-        names = [{key, str(v)} for key, v in zip(keys, self.choices)]
+        names = [{key, str(v), json.dumps(v)} for key, v in zip(keys, self.choices)]
         weights = np.full(len(keys), np.nan)
         for name, probability in probabilities.items():
             matching = [i for i, forms in enumerate(names) if name in forms]
@@ -144,24 +160,43 @@ class Choice(Rule):
 def read_table_file(path: Path) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a CSV file or of an XLSX workbook's first sheet (whichever sheet was active)."""
     suffix = path.suffix.lower()
+    if not path.is_file():  # a FIFO or a device would block the compile forever, or never end
+        raise ValueError(f"{path} is not a regular file")
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet_rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        sheet_rows = _xlsx_rows(path)
     elif suffix in (".csv", ".txt", ".tsv"):
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            dialect = csv.excel_tab if suffix == ".tsv" else csv.excel
-            sheet_rows = list(csv.reader(handle, dialect))
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                dialect = csv.excel_tab if suffix == ".tsv" else csv.excel
+                sheet_rows = list(csv.reader(handle, dialect))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path.name} is not UTF-8 text (byte {exc.start})") from None
+        except csv.Error as exc:
+            raise ValueError(f"{path.name} is not readable CSV: {exc}") from None
     else:
         raise ValueError(f"unsupported file type {suffix!r} (use .csv or .xlsx)")
     if not sheet_rows:
         raise ValueError("the file is empty")
     header = [str(cell).strip() if cell is not None else "" for cell in sheet_rows[0]]
     return header, sheet_rows[1:]
+
+
+def _xlsx_rows(path: Path) -> list[list[Any]]:
+    """The first sheet's rows; a file that is no workbook (not a zip, not OOXML) is a ValueError naming it."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError) as exc:  # KeyError: a zip without the workbook parts
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"{path.name} is not an XLSX workbook ({detail}); save it as .xlsx or .csv") from None
+    try:
+        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
 
 
 @register_rule("choice_from_file")
@@ -173,6 +208,10 @@ class ChoiceFromFile(Choice):
         values, probabilities = [None], {}
         if not file_path:
             ctx.error("choice_from_file needs 'file_path'")
+        elif not isinstance(file_path, str):
+            ctx.error(f"choice_from_file file_path must be a path as text, got {file_path!r}")
+        elif not all(isinstance(spec.get(key), (str, type(None))) for key in ("column", "weight_column")):
+            ctx.error("choice_from_file column and weight_column must be column names as text")
         else:
             path = Path(file_path)
             if not path.is_absolute():
@@ -202,7 +241,7 @@ class ChoiceFromFile(Choice):
                 raise ValueError(f"weight_column {weight_column!r} not in {path.name} (columns: {header})")
             weight_position = header.index(weight_column)
         totals: dict[Any, float] = {}
-        for line in body:
+        for row_number, line in enumerate(body, start=2):  # row 1 is the header
             value = line[position] if position < len(line) else None
             if value is None or value == "":
                 continue
@@ -212,7 +251,9 @@ class ChoiceFromFile(Choice):
                 try:
                     weight = float(raw)
                 except (TypeError, ValueError) as exc:
-                    raise ValueError(f"weight {raw!r} for {value!r} is not a number") from exc
+                    raise ValueError(f"row {row_number}: weight {raw!r} for {value!r} is not a number") from exc
+                if not math.isfinite(weight):  # NaN would make every share NaN, read as equal weights
+                    raise ValueError(f"row {row_number}: weight {raw!r} for {value!r} is not a finite number")
             totals[value] = totals.get(value, 0.0) + weight
         if not totals:
             raise ValueError(f"column {column!r} of {path.name} has no values")

@@ -35,6 +35,7 @@ DEFAULT_NULL_PROBABILITY = 0.1
 SAMPLE_ROWS = 64
 MAX_ROWS = 2**62  # row indices are 64-bit; key and uuid rules use the low 62 bits of a row's ordinal
 UUID_TEXT_LENGTH = 36
+DEFAULT_MAX_TOTAL_ROWS = 10**12  # see _check_total_rows
 
 AFFIX_KEYS = ("prefix", "suffix", "regex")
 
@@ -80,6 +81,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     if not issues.errors:
         _size_children(plan, issues)
     if not issues.errors:
+        _check_total_rows(plan, issues)
+    if not issues.errors:
         _assign_key_groups(plan, issues)
     if not issues.errors:
         _sample(plan, issues)
@@ -123,7 +126,16 @@ def _compile_table(
         wanted = 0
     rows = round(wanted)
     fks = [_foreign_key(name, i, fk) for i, fk in enumerate(raw.get("foreign_keys") or [])]
-    fk_by_column = {fk.child_column: fk for fk in fks}
+    fk_by_column: dict[str, ForeignKey] = {}
+    for fk in fks:
+        if fk.child_column in fk_by_column:  # only one can fill the column: never drop the other silently
+            issues.error(
+                fk.place,
+                f"child_column {fk.child_column!r} already has a foreign key ({fk_by_column[fk.child_column].place}); "
+                "a column references one parent: remove one, or give it its own column",
+            )
+            continue
+        fk_by_column[fk.child_column] = fk
     raw_columns = list(raw.get("columns") or [])
     types = {c["name"]: canonical_type(c.get("type", "str")) or "str" for c in raw_columns}
     primary_key = list(raw.get("primary_key") or [])
@@ -633,6 +645,28 @@ def _size_children(plan: Plan, issues: Issues) -> None:
         elif sized:
             table.rows = children_layout(plan, table.name, sized[0]).total
             plan.notes.append(f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent")
+
+
+def _check_total_rows(plan: Plan, issues: Issues) -> None:
+    """Refuse a plan no runner writes in reasonable time, before a worker starts on it.
+
+    ``children_per_parent`` multiplies rows: 10^15 children per parent passed
+    validation and then kept a run busy for minutes with nothing written. At the
+    measured 1-2 million rows per second per core, 10^12 rows (the default
+    ceiling) are days of a large cluster; ``performance.max_total_rows`` or
+    ``--allow-huge`` lift it.
+    """
+    limit = plan.performance.get("max_total_rows", DEFAULT_MAX_TOTAL_ROWS)
+    total = sum(table.rows for table in plan.tables.values())
+    if total <= limit:
+        return
+    largest = max(plan.tables.values(), key=lambda table: table.rows)
+    issues.error(
+        "performance.max_total_rows",
+        f"the plan has {total:,} rows in total ({largest.name}: {largest.rows:,}), more than the {limit:,} "
+        "allowed: lower rows, scale or children_per_parent, or raise performance.max_total_rows "
+        "(--allow-huge lifts the limit)",
+    )
 
 
 def _assign_key_groups(plan: Plan, issues: Issues) -> None:

@@ -86,6 +86,7 @@ TAG_BYTES = 16
 ENCRYPTED_PREFIX = "enc:v1:"
 CIPHER_NAME = "AES-256-GCM-SIV"
 
+MAX_KEY_FILE_BYTES = 4096  # a key file is 45 bytes of text; anything far larger is not one
 _KEY_TEXT = re.compile(r"^[A-Za-z0-9_\-+/]+={0,2}$")
 _KEY_HINT = "expected the base64url text of 32 bytes, as 'synthbeam keygen' writes"
 _TIME_TEXT = r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$"
@@ -143,8 +144,14 @@ def decode_key(text: str, place: str, source: str) -> bytes:
 def read_key_file(path: str | os.PathLike[str], place: str = "") -> bytes:
     """The key stored in ``path``; errors name the file, never its content."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would block, /dev/zero never end
+        raise KeyLoadError(place, f"key file {path} is not a regular file")
     try:
-        text = path.read_text(encoding="ascii")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
+        if len(raw) > MAX_KEY_FILE_BYTES:
+            raise KeyLoadError(place, f"key file {path} does not hold a key: it is too large ({_KEY_HINT})")
+        text = raw.decode("ascii")
     except UnicodeDecodeError:
         raise KeyLoadError(place, f"key file {path} does not hold a key ({_KEY_HINT})") from None
     except OSError as exc:
@@ -333,11 +340,38 @@ def associated_data(table: str, column: str) -> bytes:
     return b"synthbeam/v1/cell" + _names(table, column)
 
 
-def encrypt_column(values: pa.Array, key: bytes, table: str, column: str, row_index: np.ndarray) -> pa.Array:
+PADDED_MARKER = b"\xff"  # never the first byte of UTF-8 text: a padded plaintext says so itself
+
+
+def pad(text: bytes, pad_to: int) -> bytes:
+    """``text`` padded to a multiple of ``pad_to`` bytes (ISO/IEC 7816-4: 0x80 then zeros), marked as padded.
+
+    The marker byte (0xFF, which UTF-8 never uses) lets :func:`unpad` tell a
+    padded plaintext from an unpadded one without any outside record, so
+    ``decrypt`` needs no setting and old outputs still decrypt.
+    """
+    body = PADDED_MARKER + text + b"\x80"
+    return body + b"\x00" * (-len(body) % pad_to)
+
+
+def unpad(plain: bytes) -> bytes:
+    if not plain.startswith(PADDED_MARKER):
+        return plain
+    end = plain.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        raise ValueError("bad padding")
+    return end[len(PADDED_MARKER) : -1]
+
+
+def encrypt_column(
+    values: pa.Array, key: bytes, table: str, column: str, row_index: np.ndarray, pad_to: int = 0
+) -> pa.Array:
     """Encrypt every non-null value; ``row_index[i]`` is the table row of ``values[i]``.
 
     Returns a string array of ``enc:v1:...`` texts, identical on every rerun
-    with the same key, table, column, row indices and values.
+    with the same key, table, column, row indices and values. With ``pad_to``
+    the plaintext is padded first (:func:`pad`), so cell lengths show only
+    ``ceil((len + 2) / pad_to)``.
     """
     row_index = np.asarray(row_index, dtype=np.uint64)
     if len(row_index) != len(values):
@@ -355,7 +389,8 @@ def encrypt_column(values: pa.Array, key: bytes, table: str, column: str, row_in
         mac = nonces.copy()
         mac.update(struct.pack("<Q", row))
         nonce = mac.digest()[:NONCE_BYTES]
-        sealed = nonce + aead.encrypt(nonce, text.encode("utf-8"), aad)
+        plain = text.encode("utf-8")
+        sealed = nonce + aead.encrypt(nonce, pad(plain, pad_to) if pad_to else plain, aad)
         encrypted.append(ENCRYPTED_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii"))
     return pa.array(encrypted, pa.string())
 
@@ -387,7 +422,7 @@ def decrypt_column(values: pa.Array, key: bytes, table: str, column: str) -> pa.
             sealed = base64.urlsafe_b64decode(cell[len(ENCRYPTED_PREFIX) :].encode("ascii"))
             if len(sealed) < NONCE_BYTES + TAG_BYTES:
                 raise DecryptionError(failure)
-            text = aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad).decode("utf-8")
+            text = unpad(aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)).decode("utf-8")
         except (InvalidTag, binascii.Error, ValueError, UnicodeError):
             raise DecryptionError(failure) from None
         plain.append(text)

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ from .errors import ConfigError, Issue, Issues
 from .legacy import upgrade
 from .schema import CONSTRAINTS, OPERATORS, SENSITIVITIES, ConfigPlaces, json_type, validate_config
 
+MAX_CONFIG_BYTES = 16 << 20
 _CONSTRAINT_NAMES = {name.lower(): name for name in CONSTRAINTS}
 _SENSITIVITY_NAMES = frozenset(SENSITIVITIES)
 _OPERATOR_NAMES = frozenset(OPERATORS)
@@ -73,7 +76,7 @@ def load_config(
         _fail(f"{source}: a remote config must be read first and given to load_config_text")
     file = Path(path)
     try:
-        raw = file.read_bytes()
+        raw = read_config_bytes(file)
     except FileNotFoundError:
         _fail(f"config file not found: {source}", source)
     except IsADirectoryError:
@@ -86,6 +89,33 @@ def load_config(
         line = raw[: exc.start].count(b"\n") + 1
         _fail(f"{source}:{line}: the file is not UTF-8 text", source)
     return _load(text, raw, source, file.absolute().parent, environment, overrides)
+
+
+def read_config_bytes(file: Path) -> bytes:
+    """The bytes of a config file: a regular file of at most :data:`MAX_CONFIG_BYTES`, else ConfigError.
+
+    A FIFO blocks until something writes to it and ``/dev/zero`` never ends, so
+    only regular files are read, and never more than the cap: the largest real
+    configs are a few hundred kilobytes.
+    """
+    source = str(file)
+    # O_NONBLOCK: opening a FIFO without it waits for a writer; on a regular file it changes nothing.
+    descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            _fail(f"{source} is not a regular file (a FIFO, device or socket): give the path of a JSON file", source)
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    check_config_size(len(raw), source)
+    return raw
+
+
+def check_config_size(size: int, source: str) -> None:
+    if size > MAX_CONFIG_BYTES:
+        _fail(
+            f"{source} is larger than {MAX_CONFIG_BYTES // (1 << 20)} MB, the most a config may be: "
+            "put large value lists in choice_from_file files",
+            source,
+        )
 
 
 def load_config_text(

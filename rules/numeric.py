@@ -14,13 +14,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .params import numbers_of, per_row, read_param
+from .params import numbers_of, per_row, read_number, read_param
 from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
 DEFAULT_MIN = 0
 DEFAULT_MAX = 10_000
 DEFAULT_PRECISION = 2
+# A float64 holds 15 significant decimal digits: more decimals than that are noise, and 10**precision
+# past ~300 overflows the value-space arithmetic.
+MAX_PRECISION = 15
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -38,13 +41,12 @@ class Range(Rule):
         super().__init__(spec, ctx)
         self.low = read_param(spec, "min", ctx, _number, DEFAULT_MIN, "number")
         self.high = read_param(spec, "max", ctx, _number, DEFAULT_MAX, "number")
-        self.precision = int(spec.get("precision", DEFAULT_PRECISION))
+        precision = read_number(spec, "precision", ctx, DEFAULT_PRECISION, low=0, high=MAX_PRECISION, integer=True)
+        self.precision = int(precision)
         self.integral = ctx.column_type in ("int", "bool") or (
             ctx.column_type == "str" and _both_int(self.low, self.high) and "precision" not in spec
         )
         self.output_type = "int" if self.integral else "float"
-        if self.precision < 0:
-            ctx.error(f"precision {self.precision} must be 0 or more")
         if self.integral:
             for name, bound in (("min", self.low), ("max", self.high)):
                 if isinstance(bound, float) and not bound.is_integer():

@@ -8,6 +8,7 @@ plan time, with errors reported to the rule's context.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -87,6 +88,43 @@ def read_param(
     except (TypeError, ValueError):
         ctx.error(f"{key} {value!r} is not a valid {what}")
         return default
+
+
+def read_number(
+    spec: Mapping[str, Any],
+    key: str,
+    ctx: RuleContext,
+    default: float,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    integer: bool = False,
+) -> Any:
+    """``spec[key]`` as a JSON number within [low, high] (a whole number if ``integer``), or ``default``.
+
+    Anything else (text, null, a list, a column reference, a fraction where a
+    count is meant, NaN) is a placed config error naming the value and what is
+    expected: a parameter is never cast into something the user did not write
+    (``"x"``, or ``1.5`` decimals read as 1).
+    """
+    if key not in spec:
+        return default
+    value = spec[key]
+    kind = "a whole number" if integer else "a number"
+    bounds = ""
+    if low is not None and high is not None:
+        bounds = f" from {low:g} to {high:g}"
+    elif low is not None:
+        bounds = f" >= {low:g}"
+    wanted = f"{key} must be {kind}{bounds}"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not numeric or not math.isfinite(value) or (integer and not isinstance(value, int)):
+        ctx.error(f"{wanted}, got {value!r}" if not is_reference(value) else f"{wanted}, not a column reference")
+        return default
+    if (low is not None and value < low) or (high is not None and value > high):
+        ctx.error(f"{wanted}, got {value!r}")
+        return default
+    return value
 
 
 def per_row(

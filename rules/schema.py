@@ -53,6 +53,7 @@ DISTRIBUTIONS: tuple[str, ...] = ("random", "even", "weighted", "zipf")
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "avro", "csv")
 SETTINGS_BLOCKS: tuple[str, ...] = ("performance", "security", "openai", "output", "logging")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_PAD_TO = 4096  # bytes; more would only multiply the output's size
 
 
 def case_insensitive_pattern(words: Sequence[str]) -> str:
@@ -330,6 +331,13 @@ _DEFS: dict[str, Any] = {
             ),
             "enable_streaming": _prop("Streaming", "Generate and write in bounded chunks.", type="boolean"),
             "batch_size": _prop("Batch size", "Rows generated per chunk.", type="integer", minimum=1),
+            "max_total_rows": _prop(
+                "Maximum total rows",
+                "The most rows a plan may have over all its tables (default 10^12); a larger plan is refused "
+                "before anything runs. --allow-huge lifts the limit.",
+                type="integer",
+                minimum=1,
+            ),
         },
         "additionalProperties": False,
     },
@@ -346,6 +354,14 @@ _DEFS: dict[str, Any] = {
             "key_env": _prop("Key variable", "Environment variable holding the encryption key.", **_NAME),
             "key_file": _prop(
                 "Key file", "File holding the encryption key (see 'synthbeam keygen').", type="string", minLength=1
+            ),
+            "pad_to": _prop(
+                "Pad encrypted values",
+                "Pad every encrypted value to a multiple of this many bytes before encrypting, so a cell's length "
+                "shows only its bucket, not the value's length (default: no padding).",
+                type="integer",
+                minimum=1,
+                maximum=MAX_PAD_TO,
             ),
         },
         "additionalProperties": False,

@@ -22,6 +22,9 @@ generated:
   :mod:`synthbeam.rules.crypto`); their original types are listed in
   ``_report.json`` (:func:`report_section`) so ``synthbeam decrypt`` restores
   them. Encryption without a key is a config error.
+* **inheritance** (:mod:`synthbeam.rules.inheritance`): foreign keys and
+  columns computed from a protected column through a reference get that
+  column's protection, or the config is refused.
 * **the key**: from ``security.key_env`` (an environment variable) or
   ``security.key_file`` (relative to the config's folder), loaded only when
   encryption or ``hash`` masking needs it. ``hash`` uses a sub-key of the
@@ -47,7 +50,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,6 +79,11 @@ ENCRYPTED_SENSITIVITIES = frozenset({"PII", "SENSITIVE"})
 NO_KEY_MESSAGE = (
     "security.enable_encryption is true but no key: set the environment variable named by "
     "security.key_env or security.key_file"
+)
+SEED_HASH_KEY_WARNING = (
+    "hash masking without an encryption key uses a key derived from the seed, and the seed is in "
+    "_report.json: the hashes are pseudonyms anyone with the output can recompute, not secrets "
+    "(set security.key_env or security.key_file)"
 )
 REPORT_SECTION_VERSION = 1
 FIELD_METADATA_PROTECTION = b"synthbeam.protection"
@@ -186,6 +194,7 @@ class SecurityPlan:
     key: Secret | None = None
     hash_key: Secret | None = None
     hash_key_source: str | None = None  # "encryption key" | "seed" | None (no column is hashed)
+    pad_to: int = 0  # encrypted plaintexts padded to a multiple of this many bytes (0: not padded)
 
     @property
     def active(self) -> bool:
@@ -253,7 +262,9 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
                 protections.append(protection)
         tables[table.name] = tuple(protections)
 
-    _protect_foreign_keys_like_their_parents(plan, tables, issues)
+    from .inheritance import inherit_protection  # it builds ColumnProtection entries: imported late
+
+    inherit_protection(plan, tables, issues)
     hashing = any(p.masking == "hash" for cols in tables.values() for p in cols)
     encrypting = any(p.encrypt for cols in tables.values() for p in cols)
     key: bytes | None = None
@@ -281,11 +292,15 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
             hash_key_source = "encryption key"
         else:
             hash_key, hash_key_source = Secret(seed_hash_key(plan.seed)), "seed"
-            issues.warning(
-                "security",
-                "hash masking without an encryption key uses a key derived from the seed: the hashes are "
-                "pseudonyms anyone with the config can recompute, not secrets (set key_env or key_file)",
-            )
+            if plan.environment is not None and masking_enabled:
+                issues.error(
+                    "security",
+                    f"environment {plan.environment!r} enables masking and a column is hashed, but there is no "
+                    "key: the hashes would use a key derived from the seed, which _report.json records. Set "
+                    "security.key_env or security.key_file in that environment",
+                )
+            else:
+                issues.warning("security", SEED_HASH_KEY_WARNING)
     security_plan = SecurityPlan(
         tables=tables,
         masking_enabled=masking_enabled,
@@ -294,6 +309,7 @@ def plan_security(plan: Plan, env: Mapping[str, str] = os.environ) -> tuple[Secu
         key=Secret(key, key_url) if key is not None and encrypting else None,
         hash_key=hash_key,
         hash_key_source=hash_key_source,
+        pad_to=int(security.get("pad_to") or 0),
     )
     return security_plan, issues
 
@@ -377,41 +393,6 @@ def _partial_kind(column: ColumnPlan) -> str:
     if column.type == "phone" or names & _PHONE_RULES:
         return "phone"
     return "text"
-
-
-def _protect_foreign_keys_like_their_parents(
-    plan: Plan, tables: dict[str, tuple[ColumnProtection, ...]], issues: Issues
-) -> None:
-    """A foreign key holds its parent's values, so it gets its parent's masking and encryption.
-
-    Without this, masking ``customers.email`` left every ``orders.customer_email``
-    holding the plain address. Hashing stays joinable (equal values hash equally);
-    a child column with protection of its own keeps it. Repeated until stable for
-    chains (a grandchild referencing a child's foreign key).
-    """
-    changed = True
-    while changed:
-        changed = False
-        for table in plan.tables.values():
-            protected = {p.column for p in tables[table.name]}
-            for fk in table.foreign_keys:
-                parent = next((p for p in tables.get(fk.parent_table, ()) if p.column == fk.parent_column), None)
-                if parent is None or fk.child_column in protected:
-                    continue
-                child = table.column(fk.child_column)
-                inherited = replace(parent, column=child.name, original_type=child.type, masking_source="foreign key")
-                position = {c.name: number for number, c in enumerate(table.columns)}
-                tables[table.name] = tuple(
-                    sorted([*tables[table.name], inherited], key=lambda protection: position[protection.column])
-                )
-                protected.add(child.name)
-                changed = True
-                done = [f"masked with '{parent.masking}'"] if parent.masking else []
-                done += ["encrypted"] if parent.encrypt else []
-                issues.correction(
-                    child.place,
-                    f"{' and '.join(done)} like {fk.parent_table}.{fk.parent_column}, whose values it holds",
-                )
 
 
 def _referenced_columns(plan: Plan) -> set[tuple[str, str]]:
@@ -521,7 +502,9 @@ def protect_batch(batch: pa.RecordBatch, table: str, start_index: int, security_
         if protection.encrypt:
             if security_plan.key is None:
                 raise ValueError(f"{table}.{protection.column} is to be encrypted but the plan holds no key")
-            values = crypto.encrypt_column(values, security_plan.key.reveal(), table, protection.column, row_index)
+            values = crypto.encrypt_column(
+                values, security_plan.key.reveal(), table, protection.column, row_index, security_plan.pad_to
+            )
         columns[protection.column] = values
     schema = _protect_schema(batch.schema, protections)
     return pa.RecordBatch.from_arrays([columns[name] for name in schema.names], schema=schema)
@@ -552,7 +535,10 @@ def report_section(security_plan: SecurityPlan) -> dict[str, Any]:
 def _scheme(security_plan: SecurityPlan) -> str | None:
     if security_plan.key is None:
         return None
-    return f"{crypto.CIPHER_NAME} per cell; text '{crypto.ENCRYPTED_PREFIX}' + base64url(nonce + ciphertext)"
+    scheme = f"{crypto.CIPHER_NAME} per cell; text '{crypto.ENCRYPTED_PREFIX}' + base64url(nonce + ciphertext)"
+    if security_plan.pad_to:
+        scheme += f"; plaintexts padded to a multiple of {security_plan.pad_to} bytes"
+    return scheme
 
 
 def audit_record(security_plan: SecurityPlan, table: str, rows: int | None = None) -> dict[str, Any]:

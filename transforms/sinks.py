@@ -322,9 +322,15 @@ def avro_schema(table_name: str, schema: pa.Schema, column_types: Mapping[str, s
         if column_types.get(field.name) == "uuid":
             avro_type = avro_type_for("uuid")
         if field.nullable:
-            fields.append({"name": field.name, "type": ["null", avro_type], "default": None})
+            entry: dict[str, Any] = {"name": field.name, "type": ["null", avro_type], "default": None}
         else:
-            fields.append({"name": field.name, "type": avro_type})
+            entry = {"name": field.name, "type": avro_type}
+        # An encrypted column records the type it decrypts to, as Parquet's field metadata does, so
+        # 'synthbeam decrypt' can check _report.json against the file (Avro keeps unknown attributes).
+        original = (field.metadata or {}).get(b"synthbeam.original_type")
+        if original:
+            entry["synthbeam.original_type"] = original.decode("ascii")
+        fields.append(entry)
     return {"type": "record", "name": _avro_record_name(table_name), "fields": fields}
 
 

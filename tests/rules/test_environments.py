@@ -132,8 +132,8 @@ def test_bad_command_line_values_are_errors_and_not_applied() -> None:
         "output.format (command line): 'xlsx' is not one of parquet, avro, csv",
         "colour (command line): unknown setting 'colour' (allowed: seed, locale, rows, scale, as_of, "
         "performance.max_workers, performance.max_memory_mb, performance.enable_streaming, "
-        "performance.batch_size, security.enable_data_masking, security.enable_encryption, "
-        "security.audit_enabled, security.key_env, security.key_file, openai.enabled, openai.model, "
+        "performance.batch_size, performance.max_total_rows, security.enable_data_masking, security.enable_encryption, "
+        "security.audit_enabled, security.key_env, security.key_file, security.pad_to, openai.enabled, openai.model, "
         "openai.base_url, openai.api_key_env, openai.max_cost_usd, openai.fallback_enabled, "
         "openai.timeout_seconds, openai.cache_dir, output.format, output.directory, output.num_shards, "
         "logging.level, logging.file, logging.format)",

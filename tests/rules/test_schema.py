@@ -97,8 +97,8 @@ def test_schema_covers_the_contract_keys() -> None:
         "child_column", "parent_table", "parent_column", "distribution", "weights", "s", "null_probability",
         "children_per_parent"}
     assert set(defs["performance"]["properties"]) == {"max_workers", "max_memory_mb", "enable_streaming",
-                                                      "batch_size"}
-    assert set(defs["security"]["properties"]) == {"enable_data_masking", "enable_encryption",
+                                                      "batch_size", "max_total_rows"}
+    assert set(defs["security"]["properties"]) == {"enable_data_masking", "enable_encryption", "pad_to",
                                                    "audit_enabled", "key_env", "key_file"}
     assert set(defs["openai"]["properties"]) == {
         "enabled", "model", "base_url", "api_key_env", "max_cost_usd", "fallback_enabled", "timeout_seconds",
