@@ -342,7 +342,6 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
     from .run import DEFAULT_OUT, GenerateRequest, generate
 
     plan, _ = _load(args)
-    _warn_about_seed_hashing(plan)
     output = plan.output or {}
     request = GenerateRequest(
         out=str(output.get("directory") or DEFAULT_OUT),
@@ -364,19 +363,6 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
         return EXIT_OK
     _print_generate_summary(result.report, result.report_path)
     return EXIT_OK
-
-
-def _warn_about_seed_hashing(plan: Plan) -> None:
-    """Hashes keyed by the seed can be recomputed by anyone holding the output (its report has the seed).
-
-    ``validate`` lists this among its warnings; a run says it too, on stderr and in the report's notes,
-    because the output is what travels.
-    """
-    from synthbeam.rules.security import SEED_HASH_KEY_WARNING
-
-    if plan.protection is not None and plan.protection.hash_key_source == "seed":
-        _err(f"warning: {SEED_HASH_KEY_WARNING}")
-        plan.notes.append(SEED_HASH_KEY_WARNING)
 
 
 def _print_generate_summary(report: dict[str, Any], report_path: str) -> None:
