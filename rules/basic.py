@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from .choice import checked_values, infer_type
-from .registry import Rows, Rule, RuleContext, register_rule
+from .registry import Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
 
@@ -28,6 +28,9 @@ class Fixed(Rule):
 
     def cardinality(self) -> int | None:
         return 1
+
+    def domain(self) -> Domain | None:
+        return Domain(values=self.single) if self.single is not None else None
 
     def makes_nulls(self) -> bool:
         return self.value is None
@@ -55,6 +58,10 @@ class Bool(Rule):
 
     def cardinality(self) -> int | None:
         return 2
+
+    def domain(self) -> Domain | None:
+        possible = [value for value, chance in ((False, 1 - self.probability), (True, self.probability)) if chance > 0]
+        return Domain(values=pa.array(possible, pa.bool_()))
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return pa.array(ordinal.astype(bool), pa.bool_())
@@ -122,6 +129,7 @@ class Uuid4(Rule):
     """Random (version 4) UUIDs in canonical text form."""
 
     output_type = "str"
+    formatted = True
 
     def cardinality(self) -> int | None:
         return 1 << 122

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .registry import Rows, Rule, RuleContext, register_rule
+from .registry import Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .types import arrow_type
 
@@ -126,6 +126,9 @@ class Choice(Rule):
 
     def cardinality(self) -> int | None:
         return len(self._distinct())
+
+    def domain(self) -> Domain | None:
+        return Domain(values=self._distinct().drop_null())
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self._distinct().take(pa.array(ordinal.astype(np.int64)))

@@ -21,7 +21,8 @@ from . import (
 )
 from .basic import Uuid4
 from .compose import Finished
-from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
+from .condition_checks import check_table_conditions
+from .conditions import OPERATORS
 from .errors import ConfigError, GenerationError, Issues
 from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
@@ -62,6 +63,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     _check_foreign_keys(tables, issues)
     if not issues.errors:
         _correct_uuid_columns(tables, issues)
+    for table in tables.values():  # once every column's type is final (a condition may read a later column)
+        check_table_conditions(table, issues)
     order = _table_order(tables, issues)
     plan = Plan(
         tables={name: tables[name] for name in order} if order else tables,
@@ -361,25 +364,10 @@ def _compile_branch(
             ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
-        else:
-            _check_operand(condition, types[condition.column], where, ctx.issues)
         conditions.append(condition)
     spec = raw.get("rule")
     spec = {"type": spec} if isinstance(spec, str) else spec
     return Branch(conditions, compile_rule(spec, branch_ctx, constraints))
-
-
-def _check_operand(condition: Condition, column_type: str, where: str, issues: Issues) -> None:
-    if condition.operator in LIST_OPERATORS and not isinstance(condition.value, list):
-        issues.error(where, f"operator {condition.operator} needs a list value")
-        return
-    if condition.operator not in UNARY_OPERATORS and condition.value is None:
-        issues.error(where, f"operator {condition.operator} needs a value")
-        return
-    try:
-        typed_operand(condition.value, condition.operator, arrow_type(column_type))
-    except Exception as exc:  # pyarrow raises several types for impossible casts
-        issues.error(where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}")
 
 
 def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:

@@ -24,6 +24,7 @@ class Regex(Rule):
     """Strings that fully match ``regex``."""
 
     output_type = "str"
+    formatted = True
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)

@@ -30,7 +30,7 @@ from .params import (
     time_seconds,
     timestamp_seconds,
 )
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
 DEFAULT_START = dt.date(1950, 1, 1)
@@ -94,6 +94,11 @@ class _TemporalRange(Rule):
         if isinstance(self.start, ColumnRef) or isinstance(self.end, ColumnRef):
             return None
         return self.to_number(self.end) - self.to_number(self.start) + 1
+
+    def domain(self) -> Domain | None:
+        if isinstance(self.start, ColumnRef) or isinstance(self.end, ColumnRef):
+            return None
+        return Domain(low=self.start, high=self.end)
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self.to_arrow(ordinal.astype(np.int64) + self.to_number(self.start))
