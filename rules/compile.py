@@ -26,6 +26,7 @@ from .conditions import OPERATORS
 from .errors import ConfigError, GenerationError, Issues
 from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
+from .nullable import check_nullable_references
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
 from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, canonical_type
 
@@ -65,6 +66,8 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         _correct_uuid_columns(tables, issues)
     for table in tables.values():  # once every column's type is final (a condition may read a later column)
         check_table_conditions(table, issues)
+    if not issues.errors:
+        check_nullable_references(tables, issues)
     order = _table_order(tables, issues)
     plan = Plan(
         tables={name: tables[name] for name in order} if order else tables,

@@ -51,7 +51,7 @@ def test_a_number_against_a_text_column_is_a_placed_error() -> None:
 @pytest.mark.parametrize(
     ("read", "operator", "value", "expected"),
     [
-        (DIGITS, "in", ["7", 50], 'in list item 50 is a number but score is a str column'),
+        (DIGITS, "in", ["7", 50], "in list item 50 is a number but score is a str column"),
         (DIGITS, "not_in", [True], 'write "True"'),
         ({"name": "n", "type": "int"}, ">", "50", "is text but n is a int column: write 50"),
         ({"name": "n", "type": "float"}, "==", True, "is a bool but n is a float column"),
@@ -155,4 +155,3 @@ def test_reachable_values_do_not_warn(write_config, read, operator, value) -> No
     columns = [*conditional(when, read), {"name": "m", "type": "int", "rule": {"type": "range", "min": 1, "max": 9}}]
     warnings, errors = compiled(write_config, one_table(columns))
     assert errors == [] and warnings == [], (warnings, errors)
-
