@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,9 @@ class Fixed(Rule):
         if self.single is None:
             return pa.nulls(len(rows))
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
+
+    def describe(self) -> str:
+        return f"fixed {json.dumps(self.value, default=str)}"
 
 
 @register_rule("bool", "boolean")

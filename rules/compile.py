@@ -28,7 +28,7 @@ from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
 from .nullable import check_nullable_references
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
-from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, canonical_type
+from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, cannot_store, canonical_type
 
 DEFAULT_SEED = 42
 DEFAULT_ROWS = 1000
@@ -223,6 +223,7 @@ def _compile_column(
         _compile_branch(raw_branch, number, context, types, constraints)
         for number, raw_branch in enumerate(raw.get("conditional_rules") or [])
     ]
+    _check_storable(rule, branches, column_type, place, issues)
     nullable = bool(raw.get("nullable", "null_probability" in raw))
     null_probability = float(raw.get("null_probability", DEFAULT_NULL_PROBABILITY if nullable else 0.0))
     if not nullable and null_probability > 0:
@@ -296,17 +297,48 @@ def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) 
     return dict(rule)
 
 
+def _check_storable(
+    rule: Rule | None, branches: Sequence[Branch], column_type: str, place: str, issues: Issues
+) -> None:
+    """Reject a rule whose values the column's type would bend (numbers as true, times as microseconds)."""
+    for where, each in [("", rule), *((f".conditional_rules[{n}]", b.rule) for n, b in enumerate(branches))]:
+        if each is None:
+            continue
+        reason = cannot_store(each.output_type, column_type)
+        if reason is not None:
+            hint = (
+                'use {"type": "bool", "probability": p} or a choice of true and false, or'
+                if column_type == "bool"
+                else f"use a rule that makes {column_type} values, or"
+            )
+            issues.error(
+                place + where,
+                f"{each.describe()} makes {each.output_type} values, but {reason}: "
+                f"{hint} give the column type {each.output_type}",
+            )
+
+
+TEXT_TYPES = frozenset({"str", "uuid", "email", "phone"})
+
+
 def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
-    """The seed's type corrections, applied and reported (never silently)."""
-    if not spec or column_type != "str" or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+    """The seed's type corrections, applied and reported (never silently).
+
+    A text column (str, uuid, email, phone) with a range rule takes the type the range makes: int for
+    integer bounds, float for decimal ones (a uuid column once wrote `2.53`, corrected to str).
+    """
+    text = column_type in TEXT_TYPES
+    if not spec or not text or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
         return column_type
     bounds = [spec.get("min"), spec.get("max")]
     numbers = [b for b in bounds if b is not None]
+    if not numbers and column_type != "str":
+        numbers = [0]  # the default bounds, 0..10000, are integers (a str column keeps its text, as it always did)
     if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, "type str -> int: a range rule with integer bounds makes an int column")
+        issues.correction(place, f"type {column_type} -> int: a range rule with integer bounds makes an int column")
         return "int"
     if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, "type str -> float: a range rule with decimal bounds makes a float column")
+        issues.correction(place, f"type {column_type} -> float: a range rule with decimal bounds makes a float column")
         return "float"
     return column_type
 
