@@ -23,7 +23,9 @@ from .basic import Uuid4
 from .compose import Finished
 from .condition_checks import check_table_conditions
 from .conditions import OPERATORS
+from .dedup import check_dedup_feasible
 from .errors import ConfigError, GenerationError, Issues
+from .length_checks import check_length_cuts
 from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
 from .nullable import check_nullable_references
@@ -91,6 +93,10 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         _sample(plan, issues)
     if not issues.errors:
         _check_parent_weights(plan, issues)
+    if not issues.errors:
+        check_length_cuts(plan, issues)
+    if not issues.errors:  # last: it runs the dedup pass of every unique column that needs one
+        check_dedup_feasible(plan, issues)
     compile_cache.flush()  # what Faker taught this compile, for the next process (errors or not)
     if issues.errors:
         raise ConfigError(issues.errors, loaded.source)

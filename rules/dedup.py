@@ -25,13 +25,14 @@ testing it against the (small) candidate set, so the column is never collected.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from .engine import generate_columns
-from .errors import GenerationError
+from .errors import GenerationError, Issues
 from .model import Plan, Replacements
 
 ROUNDS = 8
@@ -88,11 +89,20 @@ def resolve_round(
     return accepted, pending
 
 
+class CollisionError(GenerationError):
+    """Values of a unique column that the dedup pass could not make distinct."""
+
+    def __init__(self, place: str, remaining: int, rows: int) -> None:
+        super().__init__(
+            f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
+            f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
+        )
+        self.remaining = remaining
+        self.rows = rows
+
+
 def collision_error(place: str, remaining: int, rows: int) -> GenerationError:
-    return GenerationError(
-        f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
-        f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
-    )
+    return CollisionError(place, remaining, rows)
 
 
 def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -> Replacements:
@@ -100,9 +110,13 @@ def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -
     return Replacements(np.array(order, dtype=np.uint64), pa.array([accepted[row] for row in order], arrow_type))
 
 
-def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
-    """Replacements that make ``table.column`` unique, computed in this process."""
-    rows = plan.table(table).rows
+def find_replacements(plan: Plan, table: str, column: str, rows: int | None = None) -> Replacements:
+    """Replacements that make ``table.column`` unique, computed in this process.
+
+    ``rows`` (default: the table's) limits the pass to the table's first rows: what
+    validation runs on a large table, as a prefix that fails fails the whole.
+    """
+    rows = plan.table(table).rows if rows is None else min(rows, plan.table(table).rows)
     column_plan = plan.table(table).column(column)
     drawn: set[Hashable] = set()
     losers: list[int] = []
@@ -126,6 +140,69 @@ def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
     if losers:
         raise collision_error(column_plan.place, len(losers), rows)
     return to_replacements(replaced, column_plan.arrow_type)
+
+
+DRY_RUN_ROWS = 50_000
+
+
+def check_dedup_feasible(plan: Plan, issues: Issues, dry_run_rows: int | None = None) -> None:
+    """Run the dedup pass now, so a column that cannot be made unique fails validation, not generate.
+
+    The pass is deterministic, so on a table of up to ``dry_run_rows`` rows its
+    outcome here is exactly generate's. A larger table's first ``dry_run_rows``
+    rows are tried (if they cannot be made unique, neither can the whole), and
+    the distinct values among them estimate the value space: when that is below
+    the row count, a warning says the pass may fail. The estimate solves
+    ``distinct = space * (1 - exp(-drawn / space))``, which assumes equally likely
+    values; skewed ones (names, words) make it low, hence a warning, not an error.
+    ``dry_run_rows`` defaults to ``DRY_RUN_ROWS``; 0 turns the check off.
+    """
+    dry_run_rows = DRY_RUN_ROWS if dry_run_rows is None else dry_run_rows
+    if dry_run_rows <= 0:
+        return
+    for table_name, column_name in dedup_columns(plan):
+        table = plan.table(table_name)
+        column = table.column(column_name)
+        tried = min(table.rows, dry_run_rows)
+        try:
+            find_replacements(plan, table_name, column_name, tried)
+        except CollisionError as exc:
+            remaining = f"{exc.remaining:,} of {exc.rows:,}"
+            cut = f", cut to length {column.max_length}," if column.max_length is not None else ""
+            scope = "" if tried == table.rows else f" on the first {tried:,} of {table.rows:,} rows"
+            issues.error(
+                column.place,
+                f"is unique, but its rule{cut} cannot produce enough distinct values: {remaining} values still "
+                f"collide after {ROUNDS} dedup rounds ({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each: generate's "
+                f"pass, run now{scope}); "
+                + ("raise length, " if cut else "")
+                + "lower the rows, or drop unique",
+            )
+            continue
+        if tried < table.rows:
+            space = _estimated_space(plan, table_name, column_name, tried)
+            if space is not None and space < table.rows:
+                issues.warning(
+                    column.place,
+                    f"is unique, but its first {tried:,} values suggest about {space:,} distinct values for "
+                    f"{table.rows:,} rows: generate's dedup pass may fail",
+                )
+
+
+def _estimated_space(plan: Plan, table: str, column: str, drawn: int) -> int | None:
+    """Distinct values the column can take, estimated from its first ``drawn`` draws (None: too many to tell)."""
+    values = candidate_values(plan, table, column, np.arange(drawn, dtype=np.uint64), 0).drop_null()
+    distinct = len(set(values.to_pylist()))
+    if distinct >= len(values):
+        return None
+    low, high = float(distinct), 1e18
+    for _ in range(200):  # bisection on a log scale: expected distinct grows with the space
+        middle = math.sqrt(low * high)
+        if middle * -math.expm1(-len(values) / middle) < distinct:
+            low = middle
+        else:
+            high = middle
+    return round(low)
 
 
 def apply_dedup(plan: Plan, max_rows: int | None = None) -> dict[str, int]:
