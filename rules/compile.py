@@ -523,7 +523,18 @@ def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None
                     f"is PK/not_null but its parent {parent.name}.{fk.parent_column} can be null, and a child "
                     "copies its parent's value",
                 )
-            if not parent_column.is_unique and fk.parent_column not in parent.primary_key:
+            if fk.distribution == "weighted" and not (
+                parent_column.is_unique or parent.primary_key == [fk.parent_column]
+            ):
+                # weights are keyed by parent value; a repeated value would weight only its first row
+                issues.error(
+                    fk.place,
+                    f"a weighted foreign key needs a PK or unique parent column, as in SQL, and "
+                    f"{parent.name}.{fk.parent_column} is neither: its weights name values that several "
+                    f"{parent.name} rows share; point it at a unique column, or give {fk.child_column} a choice "
+                    "rule with probabilities",
+                )
+            elif not parent_column.is_unique and fk.parent_column not in parent.primary_key:
                 issues.warning(
                     fk.place,
                     f"{parent.name}.{fk.parent_column} is not a PK or unique column; "
