@@ -63,6 +63,24 @@ def _json_spelling(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+SHOWN_SHARES = 12
+
+
+def _shares_message(keys: list[str], shares: np.ndarray, unlisted: int) -> str:
+    """Every choice's resulting share, for a config that lists probabilities of only some choices.
+
+    Unlisted choices share what the listed ones leave; the older generator gave them weight 1 each,
+    so a migrated config would change its data without a word.
+    """
+    shown = ", ".join(f"{json.dumps(key)} {100 * share:.4g}%" for key, share in zip(keys, shares[:SHOWN_SHARES]))
+    more = f", ... ({len(keys) - SHOWN_SHARES} more)" if len(keys) > SHOWN_SHARES else ""
+    listed = len(keys) - unlisted
+    return (
+        f"probabilities name {listed} of {len(keys)} choices, so the other {unlisted} share what is left "
+        f"equally (not weight 1 each, as in the older generator): {shown}{more}"
+    )
+
+
 @register_rule("choice")
 class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
@@ -109,6 +127,8 @@ class Choice(Rule):
         if total <= 0:
             ctx.error("probabilities are all zero")
             return None
+        if unlisted.any():
+            ctx.warning(_shares_message(keys, weights / total, int(unlisted.sum())))
         cumulative = np.cumsum(weights / total)
         cumulative[-1] = 1.0
         return cumulative

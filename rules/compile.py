@@ -87,6 +87,7 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     )
     if not issues.errors:
         _size_children(plan, issues)
+        _check_rows_used(plan, raw_tables, loaded.rows_from, issues)
     if not issues.errors:
         _assign_key_groups(plan, issues)
     if not issues.errors:
@@ -673,6 +674,23 @@ def _size_children(plan: Plan, issues: Issues) -> None:
         elif sized:
             table.rows = children_layout(plan, table.name, sized[0]).total
             plan.notes.append(f"{table.name}: {table.rows:,} rows from {sized[0].parent_table} x children_per_parent")
+
+
+def _check_rows_used(
+    plan: Plan, raw_tables: Mapping[str, Mapping[str, Any]], rows_from: str | None, issues: Issues
+) -> None:
+    """Warn when ``--rows`` (or an environment's rows) changes nothing: every table sets its own."""
+    if rows_from is None or not plan.tables:
+        return
+    sized = {name for name, t in plan.tables.items() if any(fk.children_per_parent for fk in t.foreign_keys)}
+    if any("rows" not in raw and name not in sized for name, raw in raw_tables.items()):
+        return
+    how = "its own rows" + (" or takes them from children_per_parent" if sized else "")
+    issues.warning(
+        "rows",
+        f"{rows_from} has no effect: it is the row count of tables that set none, and every table sets {how}; "
+        "use --scale F to multiply every table's rows",
+    )
 
 
 def _assign_key_groups(plan: Plan, issues: Issues) -> None:
