@@ -25,7 +25,8 @@ def test_unlisted_choices_get_their_share_said() -> None:
 def test_long_choice_lists_show_the_first_shares(write_config) -> None:
     choices = [f"v{i}" for i in range(20)]
     rule = {"type": "choice", "value": choices, "probabilities": {"v0": 0.62}}
-    _, issues = build_plan(str(write_config({**one_table([{"name": "c", "type": "str", "rule": rule}]), "as_of": "2026-01-01"})))
+    config = {**one_table([{"name": "c", "type": "str", "rule": rule}]), "as_of": "2026-01-01"}
+    _, issues = build_plan(str(write_config(config)))
     (warning,) = [str(w) for w in issues.warnings]
     assert '"v0" 62%, "v1" 2%' in warning and warning.endswith('"v11" 2%, ... (8 more)')
 
