@@ -75,9 +75,10 @@ def _shares_message(keys: list[str], shares: np.ndarray, unlisted: int) -> str:
     shown = ", ".join(f"{json.dumps(key)} {100 * share:.4g}%" for key, share in zip(keys, shares[:SHOWN_SHARES]))
     more = f", ... ({len(keys) - SHOWN_SHARES} more)" if len(keys) > SHOWN_SHARES else ""
     listed = len(keys) - unlisted
+    rest = "the other gets what is left" if unlisted == 1 else f"the other {unlisted} share what is left equally"
     return (
-        f"probabilities name {listed} of {len(keys)} choices, so the other {unlisted} share what is left "
-        f"equally (not weight 1 each, as in the older generator): {shown}{more}"
+        f"probabilities name {listed} of {len(keys)} choices, so {rest} "
+        f"(not weight 1 each, as in the older generator): {shown}{more}"
     )
 
 

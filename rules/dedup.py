@@ -26,6 +26,7 @@ testing it against the (small) candidate set, so the column is never collected.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -89,20 +90,15 @@ def resolve_round(
     return accepted, pending
 
 
-class CollisionError(GenerationError):
-    """Values of a unique column that the dedup pass could not make distinct."""
-
-    def __init__(self, place: str, remaining: int, rows: int) -> None:
-        super().__init__(
-            f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
-            f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
-        )
-        self.remaining = remaining
-        self.rows = rows
-
-
 def collision_error(place: str, remaining: int, rows: int) -> GenerationError:
-    return CollisionError(place, remaining, rows)
+    error = GenerationError(
+        f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
+        f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
+    )
+    # Kept as a GenerationError (a subclass with its own arguments would not cross Beam's worker
+    # boundary as itself); the counts ride along for validation's message.
+    error.collisions = (remaining, rows)
+    return error
 
 
 def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -> Replacements:
@@ -143,31 +139,44 @@ def find_replacements(plan: Plan, table: str, column: str, rows: int | None = No
 
 
 DRY_RUN_ROWS = 50_000
+DRY_RUN_ENV = "SYNTHBEAM_PLAN_DEDUP_ROWS"  # rows validation's dedup pass tries; 0 turns it off
 
 
-def check_dedup_feasible(plan: Plan, issues: Issues, dry_run_rows: int | None = None) -> None:
+def dry_run_rows() -> int:
+    """How many rows of a table validation's dedup pass tries: ``$SYNTHBEAM_PLAN_DEDUP_ROWS`` or 50,000."""
+    setting = os.environ.get(DRY_RUN_ENV, "").strip()
+    try:
+        return max(0, int(setting)) if setting else DRY_RUN_ROWS
+    except ValueError:
+        return DRY_RUN_ROWS
+
+
+def check_dedup_feasible(plan: Plan, issues: Issues, tried_rows: int | None = None) -> None:
     """Run the dedup pass now, so a column that cannot be made unique fails validation, not generate.
 
     The pass is deterministic, so on a table of up to ``dry_run_rows`` rows its
-    outcome here is exactly generate's. A larger table's first ``dry_run_rows``
+    outcome here is exactly generate's. A larger table's first ``tried_rows``
     rows are tried (if they cannot be made unique, neither can the whole), and
     the distinct values among them estimate the value space: when that is below
     the row count, a warning says the pass may fail. The estimate solves
     ``distinct = space * (1 - exp(-drawn / space))``, which assumes equally likely
     values; skewed ones (names, words) make it low, hence a warning, not an error.
-    ``dry_run_rows`` defaults to ``DRY_RUN_ROWS``; 0 turns the check off.
+    ``tried_rows`` defaults to :func:`dry_run_rows`; 0 turns the check off.
     """
-    dry_run_rows = DRY_RUN_ROWS if dry_run_rows is None else dry_run_rows
-    if dry_run_rows <= 0:
+    limit = dry_run_rows() if tried_rows is None else tried_rows
+    if limit <= 0:
         return
     for table_name, column_name in dedup_columns(plan):
         table = plan.table(table_name)
         column = table.column(column_name)
-        tried = min(table.rows, dry_run_rows)
+        tried = min(table.rows, limit)
         try:
             find_replacements(plan, table_name, column_name, tried)
-        except CollisionError as exc:
-            remaining = f"{exc.remaining:,} of {exc.rows:,}"
+        except GenerationError as exc:
+            if not hasattr(exc, "collisions"):  # the rule itself failed on a row the sample did not reach
+                issues.error(column.place, str(exc).removeprefix(f"{column.place}: "))
+                continue
+            remaining = "{:,} of {:,}".format(*exc.collisions)
             cut = f", cut to length {column.max_length}," if column.max_length is not None else ""
             scope = "" if tried == table.rows else f" on the first {tried:,} of {table.rows:,} rows"
             issues.error(

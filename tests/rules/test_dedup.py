@@ -59,7 +59,7 @@ def test_truncated_unique_strings_take_the_dedup_pass(make_plan) -> None:
 
 def test_impossible_dedup_fails_naming_the_column(make_plan, monkeypatch) -> None:
     # validation runs this pass first (test_dedup_checks.py); off here, as on a table too large to try whole
-    monkeypatch.setattr("synthbeam.rules.dedup.DRY_RUN_ROWS", 0)
+    monkeypatch.setenv("SYNTHBEAM_PLAN_DEDUP_ROWS", "0")
     plan = make_plan(_config({"type": "pybool"}, rows=50))
     with pytest.raises(GenerationError, match=r"parent\.columns\[1\] \(label\): .* still collide after 8 dedup rounds"):
         find_replacements(plan, "parent", "label")

@@ -43,7 +43,7 @@ def _one_unique(rule: object, rows: int = 1000) -> dict:
 
 
 def test_a_large_table_is_tried_on_its_first_rows(write_config, monkeypatch) -> None:
-    monkeypatch.setattr("synthbeam.rules.dedup.DRY_RUN_ROWS", 300)
+    monkeypatch.setenv("SYNTHBEAM_PLAN_DEDUP_ROWS", "300")
     with pytest.raises(ConfigError) as caught:
         build_plan(str(write_config(_one_unique({"type": "pyint", "params": {"min_value": 1, "max_value": 200}}))))
     (error,) = [str(issue) for issue in caught.value.issues]
@@ -52,7 +52,7 @@ def test_a_large_table_is_tried_on_its_first_rows(write_config, monkeypatch) -> 
 
 
 def test_a_large_table_whose_first_rows_pass_warns_from_an_estimate(write_config, monkeypatch) -> None:
-    monkeypatch.setattr("synthbeam.rules.dedup.DRY_RUN_ROWS", 300)
+    monkeypatch.setenv("SYNTHBEAM_PLAN_DEDUP_ROWS", "300")
     rule = {"type": "pyint", "params": {"min_value": 1, "max_value": 600}}
     _, issues = build_plan(str(write_config(_one_unique(rule))))
     (warning,) = [str(w) for w in issues.warnings]
