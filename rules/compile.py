@@ -3,9 +3,14 @@
 Everything that can be known before a row is written is checked here, and all
 problems are reported together: unknown rules, bad parameters, min > max,
 unique columns whose rule has too few distinct values, references to missing
-columns or tables, dependency cycles between columns or between tables. A
-sample of every table is then generated, so a rule that fails at run time
-fails here first, naming its column.
+columns or tables, dependency cycles between columns or between tables, rules
+whose values the column's type would bend. A sample of every table is then
+generated, so a rule that fails at run time fails here first, naming its column.
+Checks with a module of their own run on the compiled tables: conditions
+(``condition_checks``), bounds that read a column which can be null
+(``nullable``), length cuts of formatted values (``length_checks``) and the
+dedup pass itself (``dedup.check_dedup_feasible``), so ``validate`` passing
+means ``generate`` does what the config says.
 """
 
 from __future__ import annotations
