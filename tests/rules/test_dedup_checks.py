@@ -56,7 +56,10 @@ def test_a_large_table_whose_first_rows_pass_warns_from_an_estimate(write_config
     rule = {"type": "pyint", "params": {"min_value": 1, "max_value": 600}}
     _, issues = build_plan(str(write_config(_one_unique(rule))))
     (warning,) = [str(w) for w in issues.warnings]
-    assert warning.startswith("t.columns[0] (a): is unique, but its first 300 values suggest about ")
-    assert warning.endswith("distinct values for 1,000 rows: generate's dedup pass may fail")
+    assert warning.startswith("t.columns[0] (a): is unique, but its first 300 values suggest as few as ")
+    assert warning.endswith(
+        "distinct values for 1,000 rows: generate's dedup pass may fail "
+        "(validate tried 300 rows; SYNTHBEAM_PLAN_DEDUP_ROWS=1000 tries them all)"
+    )
     _, issues = build_plan(str(write_config(_one_unique(rule, rows=400))))
     assert issues.warnings == []  # 600 values for 400 rows: tried whole, and it passes
