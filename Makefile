@@ -29,8 +29,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# The rules and Beam layers without end-to-end CLI runs or multi-process runners: seconds, not minutes.
 fast-test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -x -q
+	$(BIN)/python -m pytest -m "not slow and not e2e" -x -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ it needs from the parent's row indices, never from the parent's output.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -57,11 +58,34 @@ def build(
         written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements)
     else:
         written = pipeline | "NoTables" >> beam.Create([[]])
-    return written | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, _audit(plan))
+    audit = _audit(plan, run_id)
+    return written | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, audit)
 
 
-def _audit(plan: Plan) -> list[str]:
-    """The lines of ``_audit.jsonl`` (empty unless ``security.audit_enabled``)."""
-    if plan.protection is None or not plan.protection.audit_enabled:
+def _audit(plan: Plan, run_id: str) -> list[str]:
+    """The lines of ``_audit.jsonl``: empty unless ``security.audit_enabled``, never empty when it is set.
+
+    One ``protect`` line per table with a protected column, then one ``run`` line. The
+    run line is there even when nothing was masked or encrypted: an audit that is on and
+    writes nothing cannot be told from an audit that was off.
+    """
+    if not (plan.security or {}).get("audit_enabled"):
         return []
-    return audit_lines(plan.protection, {name: table.rows for name, table in plan.tables.items()})
+    rows = {name: table.rows for name, table in plan.tables.items()}
+    protection = plan.protection
+    lines = audit_lines(protection, rows) if protection is not None else []
+    security = plan.security or {}
+    run = {
+        "event": "run",
+        "run_id": run_id,
+        "config_sha256": plan.config_sha256,
+        "seed": plan.seed,
+        "rows": rows,
+        "masking_enabled": bool(security.get("enable_data_masking")),
+        "encryption_enabled": bool(security.get("enable_encryption")),
+        "protected": (
+            {t: [p.column for p in cols] for t, cols in protection.tables.items() if cols} if protection else {}
+        ),
+        "key_fingerprint": protection.key_fingerprint if protection is not None else None,
+    }
+    return [*lines, json.dumps(run, sort_keys=True)]

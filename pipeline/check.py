@@ -23,9 +23,13 @@ shard extensions):
    ``unique`` groups (rows with a null key part are not compared, as in SQL);
 5. foreign keys (self-references included): no non-null child value missing
    from the parent column;
-6. rule conformance where the plan pins values down: choices, numeric ranges,
-   date/time/timestamp ranges, sequence keys, regex rules (full match, prefix and
-   suffix included), ``regex`` checks of other rules, max/min length;
+6. rule conformance where the plan pins values down: choices (as the generator
+   stores them: ``1`` and ``true`` on a ``str`` column are ``"1"`` and ``"True"``),
+   numeric ranges, date/time/timestamp ranges, sequence keys, regex rules (full
+   match, prefix and suffix included), ``regex`` checks of other rules, max/min
+   length; and row by row (:mod:`.check_rows`), conditional columns (each row's
+   branch recomputed from its values) and ranges whose bounds are other columns
+   of the row or of its parent row;
 7. determinism: the first 100 rows of each table with a single-column PK are
    recomputed with ``generate_batch`` and looked up in the output by PK (shard
    order is not part of the contract, so rows are matched by key, not position).
@@ -76,6 +80,8 @@ from synthbeam.rules.temporal import DateRange, TimeRange, TimestampRange
 from synthbeam.rules.types import STRING_TYPES
 from synthbeam.rules.values import coerce
 from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
+
+from .check_rows import ParentColumns, RowChecks
 
 __all__ = ["FORMATS", "CheckResult", "check_output", "format_result"]
 
@@ -562,7 +568,9 @@ def _bounds_offending(low: Any, high: Any) -> Callable[[pa.Array], np.ndarray]:
 
 
 def _choice_check(column: ColumnPlan, rule: Rule, inner: Choice) -> _ValueCheck | None:
-    distinct = len(dict.fromkeys(inner.choices))
+    # The rule's own distinct values, as the generator stores them: counting the config's values
+    # in a Python dict made 1 and true one choice, so "True" on a str column was a false breach.
+    distinct = inner.cardinality() or 0
     allowed = coerce(rule.value_at(np.arange(distinct)), column.type).drop_null()
     is_text = pa.types.is_string(allowed.type)
     if is_text and column.max_length is not None:
@@ -578,7 +586,7 @@ def _choice_check(column: ColumnPlan, rule: Rule, inner: Choice) -> _ValueCheck 
                     bad[position] = False
         return bad
 
-    shown = _examples(inner.choices) + (", ..." if distinct > EXAMPLES else "")
+    shown = _examples(allowed.to_pylist()) + (", ..." if distinct > EXAMPLES else "")
     return _ValueCheck(
         f"choice({column.name})", column.name, f"values not among the {distinct} choices ({shown})", offending
     )
@@ -652,8 +660,7 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
         )
         return checks
     if column.branches:
-        skipped.append(f"{column.name}: rule conformance (conditional rules pick the rule per row)")
-        return checks
+        return checks  # the branch is picked per row: pipeline/check_rows.py checks these
     rule = column.rule
     if rule is None:
         return checks
@@ -673,8 +680,7 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
         else:
             skipped.append(f"{column.name}: regex check (values are stored as {column.type}, not text)")
     if inner.references():
-        skipped.append(f"{column.name}: rule conformance (bounds refer to other columns)")
-        return checks
+        return checks  # bounds differ per row: pipeline/check_rows.py checks these
     if isinstance(inner, Choice):
         try:
             check = _choice_check(column, rule, inner)
@@ -869,6 +875,20 @@ class _TableCheck:
         self.determinism = _Determinism.create(plan, table, self.transformed, unstable, self.skipped)
         if self.determinism is not None:
             self.checks.append(f"determinism({len(self.determinism.expected)} rows)")
+        self.row_checks: RowChecks | None = None
+
+    def add_row_checks(self, parents: ParentColumns) -> None:
+        """Conditional columns and ranges with column references, judged row by row (check_rows.py)."""
+
+        def domain_checks(column: ColumnPlan) -> list[_ValueCheck]:
+            return _rule_checks(self.table, column, [])
+
+        def usable(table: str, column: str) -> bool:
+            return column not in self.security.transformed(table)
+
+        self.row_checks = RowChecks(self.plan, self.table, usable, parents, domain_checks)
+        self.checks += self.row_checks.checks
+        self.skipped += self.row_checks.skipped
 
     def parent_values(self, name: str) -> pa.Array:
         """The distinct non-null values of ``name``, a column other tables' foreign keys point at."""
@@ -945,6 +965,9 @@ class _TableCheck:
                 keys.add(arrays[name])
         if self.determinism is not None:
             self.determinism.consume(arrays)
+        if self.row_checks is not None:
+            self.row_checks.parents.keep(self.table.name, arrays)
+            self.row_checks.consume(arrays, rows)
 
     def finish(self, report: dict[str, Any], hints: list[str]) -> None:
         table = self.table
@@ -1006,6 +1029,9 @@ class _TableCheck:
                 )
         if self.determinism is not None:
             self.breaches += self.determinism.finish(hints)
+        if self.row_checks is not None:
+            self.breaches += [_Breach(b.text, (b.column,)) for b in self.row_checks.breaches()]
+            self.skipped += self.row_checks.unjudged_notes()
 
     def release(self) -> None:
         """Drop the key sets no later check needs (only keys other tables' FKs point at stay)."""
@@ -1249,8 +1275,10 @@ def check_output(plan: Plan, out_dir: Path | str, fmt: str | None = None) -> Che
     unstable = _unstable_columns(plan)
     parents = _parent_columns(plan)
     runs: dict[str, _TableCheck] = {}
+    parent_columns = ParentColumns(plan, lambda table, column: column not in security.transformed(table))
     for name, table in plan.tables.items():  # parents before children: a child's FK check runs right away
         run = _TableCheck(plan, table, security, unstable[name], parents.get(name, set()))
+        run.add_row_checks(parent_columns)
         runs[name] = run
         _read_table(run, out_dir / name, result.format)
         run.finish(report, hints)

@@ -132,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--runner=DataflowRunner, --direct_running_mode=multi_processing --direct_num_workers=4, "
         "--runner=PortableRunner --job_endpoint=embed --environment_type=LOOPBACK.",
     )
-    generate.add_argument("config", metavar="CONFIG", help="config JSON file (local path or gs:// URL)")
+    generate.add_argument(
+        "config", metavar="CONFIG", help="config JSON file (local path or gs:// URL); --config CONFIG works too"
+    )
     generate.add_argument("--overwrite", action="store_true", help="replace the content of an existing OUT")
     generate.add_argument(
         "--no-wait",
@@ -461,6 +463,9 @@ def _runtime(debug: bool) -> Iterator[None]:
                 warnings.simplefilter("ignore")
             yield
     finally:
+        from .logconfig import reset_logging
+
+        reset_logging()
         root.removeHandler(handler)
         root.setLevel(saved_level)
         for name, value in saved_env.items():
@@ -470,9 +475,33 @@ def _runtime(debug: bool) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _config_flag_as_positional(argv: list[str]) -> list[str]:
+    """``--config FILE`` (the older generator's spelling, and the contract's alias) as the positional CONFIG.
+
+    The file goes right after the command, where every command that reads a config takes it;
+    a command that takes none then refuses it as an extra argument.
+    """
+    for position, token in enumerate(argv):
+        if token == "--":
+            break
+        if token != "--config" and not token.startswith("--config="):
+            continue
+        if "=" in token:
+            value, rest = token.partition("=")[2], argv[:position] + argv[position + 1 :]
+        elif position + 1 < len(argv):
+            value, rest = argv[position + 1], argv[:position] + argv[position + 2 :]
+        else:
+            raise UsageError("synthbeam: --config needs a file (see synthbeam --help)")
+        command = next((i for i, t in enumerate(rest) if not t.startswith("-")), None)
+        if command is None or not value:
+            raise UsageError("synthbeam: a command is required before --config FILE (see synthbeam --help)")
+        return [*rest[: command + 1], value, *rest[command + 1 :]]
+    return argv
+
+
 def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
-    args, extras = parser.parse_known_args(argv)
+    args, extras = parser.parse_known_args(_config_flag_as_positional(argv))
     if args.command is None:
         raise UsageError("synthbeam: a command is required (see synthbeam --help)")
     if extras and args.command != "generate":
@@ -507,10 +536,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_ERROR
         except ConfigError as exc:
             _trace(debug)
-            _err(f"error: {_config_error_line(exc)}")
+            _fail(_config_error_line(exc))
         except (UserError, GenerationError) as exc:
             _trace(debug)
-            _err(f"error: {exc}")
+            _fail(str(exc))
         except KeyboardInterrupt:
             _err("interrupted")
             return EXIT_INTERRUPTED
@@ -522,8 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:
             _trace(debug)
             text = str(exc).strip().splitlines()
-            _err(
-                f"error: unexpected {type(exc).__name__}: {text[0] if text else ''}"
+            _fail(
+                f"unexpected {type(exc).__name__}: {text[0] if text else ''}"
                 + ("" if debug else " (run with --debug for the traceback)")
             )
         return EXIT_ERROR
@@ -542,6 +571,12 @@ def run() -> NoReturn:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+def _fail(message: str) -> None:
+    """The one error line on stderr, and in the config's logging.file when it has one."""
+    _err(f"error: {message}")
+    logging.getLogger("synthbeam.pipeline.cli").error("%s", message)
 
 
 def _trace(debug: bool) -> None:

@@ -21,12 +21,17 @@ import posixpath
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthbeam.rules.errors import ConfigError, Issue, Issues
 from synthbeam.rules.model import Plan
 
-__all__ = ["is_url", "load_plan"]
+if TYPE_CHECKING:
+    from synthbeam.rules.loader import LoadedConfig
+
+__all__ = ["MIGRATING_DOC", "is_url", "load_plan"]
+
+MIGRATING_DOC = "docs/migrating.md"
 
 
 def is_url(location: str) -> bool:
@@ -39,12 +44,44 @@ def load_plan(
     """The compiled plan and its issues (warnings, corrections); raises ConfigError."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if not is_url(location):
-        from synthbeam.rules.compile import build_plan
+        from synthbeam.rules.compile import compile_plan
+        from synthbeam.rules.loader import load_config
 
-        plan, issues = build_plan(location, environment=environment, overrides=overrides)
+        loaded = load_config(location, environment=environment, overrides=overrides)
+        _configure_logging(loaded)
+        _point_to_migrating(loaded)
+        plan, issues = compile_plan(loaded)
     else:
         plan, issues = _load_url(location, environment, overrides)
     return _with_security(plan, issues)
+
+
+def _configure_logging(loaded: LoadedConfig) -> None:
+    """The config's ``logging`` block, before compiling (which logs); a broken config is refused first."""
+    from .logconfig import configure_logging
+
+    if not loaded.issues.errors:
+        configure_logging(loaded.data.get("logging"), loaded.config_dir)
+
+
+def _point_to_migrating(loaded: LoadedConfig) -> None:
+    """A note naming docs/migrating.md when the config looks like one of the older generator's.
+
+    Such a config runs, but some of its settings mean something else here (probabilities of
+    unlisted choices, fallback_enabled, uniqueness...); the note is where validate says so.
+    """
+    from synthbeam.rules.legacy import FLAT_NOTE
+
+    signs = []
+    if "logging" in loaded.data:
+        signs.append("a logging block")
+    if any(note.startswith(FLAT_NOTE) for note in loaded.notes):
+        signs.append("the legacy flat format")
+    if signs:
+        loaded.notes.append(
+            f"this config looks like one of the older generator's ({' and '.join(signs)}): {MIGRATING_DOC} lists "
+            "where synthbeam deliberately behaves differently and the config change that gets the old behaviour"
+        )
 
 
 def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
@@ -59,6 +96,8 @@ def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
         raise ConfigError(security_issues.errors, plan.source)
     issues.extend(security_issues)
     plan.protection = security_plan if security_plan.active else None
+    # The plan carries its warnings, so every command that runs it (not only validate) can say them.
+    plan.warnings = [str(issue) for issue in issues.warnings]
     return plan, issues
 
 
@@ -74,6 +113,8 @@ def _load_url(location: str, environment: str | None, overrides: Mapping[str, An
     except Exception as exc:  # missing object, no credentials, unknown scheme: one line either way
         raise ConfigError([Issue("", f"cannot read config {location}: {_first_line(exc)}")]) from None
     loaded = loader.load_config_text(text, location, Path("."), environment, overrides)
+    _configure_logging(loaded)
+    _point_to_migrating(loaded)
     with tempfile.TemporaryDirectory(prefix="synthbeam-config-files-") as staging:
         loaded.data_dir = _fetch_data_files(loaded.data, location, Path(staging))
         plan, issues = compile_plan(loaded)

@@ -18,6 +18,7 @@ import json
 import platform
 from typing import Any
 
+from synthbeam.rules.llm import openai_spending
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
 from synthbeam.rules.security import report_section
 
@@ -120,6 +121,7 @@ def report_base(
         "notes": list(plan.notes),
         "tables": {name: _table_entry(table, (rows_per_chunk or {}).get(name)) for name, table in plan.tables.items()},
         **({"security": report_section(plan.protection)} if plan.protection else {}),
+        **({"openai": spending} if (spending := openai_spending(plan.settings)) else {}),
     }
 
 

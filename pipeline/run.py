@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import sys
 import uuid
@@ -40,6 +41,7 @@ from synthbeam.transforms.sinks import FORMATS
 
 from .build import build
 from .errors import RunFailed, UserError, failure_line
+from .notices import warn, warn_all
 from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
@@ -50,6 +52,7 @@ __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "
 DEFAULT_OUT = "output"
 # Runners whose workers run on other machines: a local output path would land on them, not here.
 REMOTE_RUNNERS = frozenset({"DataflowRunner", "TestDataflowRunner"})
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -184,10 +187,21 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             rows_per_chunk={name: s.rows_per_chunk for name, s in sizing.items()},
             command=request.command,
         )
+        warn_all(report, plan.warnings)
         key_warning = key_leaves_with_job(plan, setup)
         if key_warning:
-            sys.stderr.write(f"warning: {key_warning}\n")
-            report["notes"] = [*report.get("notes", []), key_warning]
+            warn(report, key_warning)
+        _LOG.info(
+            "generate %s (config sha256 %s, seed %s): %d table(s), %s rows, %s to %s on %s",
+            plan.source,
+            plan.config_sha256[:16],
+            plan.seed,
+            len(plan.tables),
+            f"{sum(t.rows for t in plan.tables.values()):,}",
+            output_format,
+            out,
+            setup.describe(),
+        )
         pipeline = beam.Pipeline(runner=setup.runner, options=setup.options)
         build(
             pipeline,
@@ -230,8 +244,38 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         peak_rss_main=monitor.peak_rss_main,
         metrics=table_counters(result),
     )
+    memory_warning = memory_over_limit(plan, monitor.peak_rss)
+    if memory_warning:
+        warn(final, memory_warning)
     write_json(layout.report, final)
+    _LOG.info(
+        "wrote %s rows to %s in %.1f s (peak memory %.0f MB); report %s",
+        f"{final.get('total_rows', 0):,}",
+        out,
+        final["wall_seconds"],
+        final["peak_rss_mb"],
+        layout.report,
+    )
     return GenerateResult(out, final)
+
+
+def memory_over_limit(plan: Plan, peak_rss: int) -> str | None:
+    """What to say when the run's processes peaked above ``performance.max_memory_mb``, else None.
+
+    The setting only sizes chunks (transforms/chunks.py); the interpreter, Beam, the
+    compiled rules and the writers' buffers come on top, so a small limit is easily passed.
+    """
+    limit = (plan.performance or {}).get("max_memory_mb")
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool) or limit <= 0:
+        return None
+    peak_mb = round(peak_rss / 2**20, 1)  # as the report's peak_rss_mb
+    if peak_mb <= limit:
+        return None
+    return (
+        f"the run's processes peaked at {peak_mb:,.0f} MB, above performance.max_memory_mb {limit:g}: "
+        "the setting bounds the size of one generated chunk, not the memory of the processes "
+        "(Python, Beam, the compiled rules and the writers' buffers come on top)"
+    )
 
 
 @contextlib.contextmanager

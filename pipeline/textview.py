@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["format_bytes", "format_cell", "render_table", "truncate"]
+__all__ = ["NEWLINE_MARK", "format_bytes", "format_cell", "render_table", "truncate", "visible"]
 
 NULL = "NULL"
 
@@ -39,9 +39,26 @@ def format_cell(value: Any) -> str:
         return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    # Control characters would break the alignment; show them escaped.
-    return text.encode("unicode_escape").decode("ascii") if any(ch < " " for ch in text) else text
+    return visible(str(value))
+
+
+NEWLINE_MARK = "⏎"
+# Line breaks and other control characters would break a table's alignment. They are shown as
+# marks, one per character, and the rest of the text stays as it is: escaping the whole cell
+# (unicode_escape) turned "Waldmünchen" into "Waldm\xfcnchen" as soon as it held a newline.
+_MARKS = {
+    **{code: chr(0x2400 + code) for code in range(0x20)},  # control pictures: ␉ for tab, ␀ for NUL...
+    0x7F: "␡",
+    **dict.fromkeys((0x0A, 0x0B, 0x0C, 0x85, 0x2028, 0x2029), NEWLINE_MARK),
+}
+_CRLF = "\r\n"
+
+
+def visible(text: str) -> str:
+    """``text`` on one line: line breaks become ⏎ (``\\r\\n`` one mark), other control characters their symbols."""
+    if not any(ord(ch) in _MARKS for ch in text):
+        return text
+    return text.replace(_CRLF, "\n").translate(_MARKS)
 
 
 def _is_numeric(values: Sequence[Any]) -> bool:

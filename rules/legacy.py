@@ -28,6 +28,7 @@ from .errors import Issues
 from .schema import CONFIG_SCHEMA
 
 TOP_LEVEL_KEYS = frozenset(CONFIG_SCHEMA["properties"])
+FLAT_NOTE = "converted from the legacy flat format"  # how a note says so (pipeline/config.py looks for it)
 COLUMN_ONLY_KEYS = frozenset(CONFIG_SCHEMA["$defs"]["column"]["properties"]) - {"name", "type"}
 
 # String rules whose values obviously have a non-string type; keys ignore case, spaces and
@@ -183,7 +184,7 @@ def upgrade(config: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], lis
     if is_legacy_flat(config):
         converted = convert_flat(config)
         count = len(converted["tables"])
-        return converted, [f"converted from the legacy flat format ({count} table{'s' * (count != 1)})"]
+        return converted, [f"{FLAT_NOTE} ({count} table{'s' * (count != 1)})"]
     tables = config.get("tables")
     if isinstance(tables, Mapping):
         converted = dict(config)

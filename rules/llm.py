@@ -15,9 +15,12 @@ Spec: ``prompt`` (required), ``pool_size`` (default 200), ``model`` (default
 The pool is fetched while the rule is compiled (the plan is compiled once, on the
 launcher), stored on the rule and pickled with it: Beam workers never call the API and
 never see the key. Requests share one budget per compile (``openai.max_cost_usd``); a
-request that could exceed it is refused and reported as an error.
+request that could exceed it is refused, not sent, and the column then fails like any other
+column whose model cannot be reached (below). :func:`openai_spending` is what the run's
+report says about the money spent and where each column's values came from.
 
-When fetching fails (HTTP error, timeout, unusable answer, no key in the environment) and
+When fetching fails (HTTP error, timeout, unusable answer, no key in the environment, the
+cost limit) and
 ``openai.fallback_enabled`` is true, the column falls back, with a warning, to values of its
 type as the design document does: Faker sentences (the registered ``sentence`` rule) for a
 ``str`` column, the type's default rule for any other (an ``int`` column gets ``range``, a
@@ -31,6 +34,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +51,7 @@ from .llm_client import (
     fetch_pool,
     load_cached_pool,
     make_client,
+    money,
     one_line,
     save_pool,
 )
@@ -83,6 +88,23 @@ def run_budget(settings: Settings, limit_usd: float) -> Budget:
         # ids are reused after collection, so the entry must go with its Settings.
         weakref.finalize(settings, _BUDGETS.pop, key, None)
     return budget
+
+
+def openai_spending(settings: Settings) -> dict[str, Any] | None:
+    """What this compile's ``openai_generated`` columns cost, for the run's report; None without any.
+
+    ``spent_usd`` is what requests of this run cost (cached pools cost nothing now); each
+    column says where its values came from (``api``, ``cache``, ``fallback``).
+    """
+    budget = _BUDGETS.get(id(settings))
+    if budget is None:
+        return None
+    return {
+        "max_cost_usd": budget.limit_usd,
+        "spent_usd": round(budget.spent_usd, 6),
+        "requests": budget.requests,
+        "columns": {place: dict(entry) for place, entry in budget.columns.items()},
+    }
 
 
 def _pool_request(spec: Mapping[str, Any], settings: OpenAISettings, ctx: RuleContext) -> PoolRequest | None:
@@ -152,6 +174,16 @@ class OpenAIGenerated(Rule):
     def _fill(self, request: PoolRequest, settings: OpenAISettings, ctx: RuleContext) -> None:
         path = cache_path(settings.cache_dir, request)
         self.cache_file = str(path)
+        budget = run_budget(ctx.settings, settings.max_cost_usd)
+        budget.columns[ctx.place] = {"source": "none", "values": 0, "cost_usd": 0.0}
+        try:
+            self._fetch_or_load(request, settings, ctx, path, budget)
+        finally:
+            budget.columns[ctx.place].update(source=self.source, values=len(self.pool))
+
+    def _fetch_or_load(
+        self, request: PoolRequest, settings: OpenAISettings, ctx: RuleContext, path: Path, budget: Budget
+    ) -> None:
         try:
             cached = load_cached_pool(path, request)
         except LLMError as exc:
@@ -171,15 +203,14 @@ class OpenAIGenerated(Rule):
             self._failed(f"environment variable {settings.api_key_env} (openai.api_key_env) is not set", settings, ctx)
             return
         try:
-            pool = fetch_pool(
-                make_client(settings, secret),
-                request,
-                run_budget(ctx.settings, settings.max_cost_usd),
-                settings,
-                secret,
-            )
+            spent_before = budget.spent_usd
+            try:
+                pool = fetch_pool(make_client(settings, secret), request, budget, settings, secret)
+            finally:
+                budget.columns[ctx.place]["cost_usd"] = round(budget.spent_usd - spent_before, 6)
         except CostLimitError as exc:
-            ctx.error(str(exc))
+            # Like any other failure to get values: fallback_enabled means "fall back", with a warning.
+            self._failed(str(exc), settings, ctx)
             return
         except LLMError as exc:
             self._failed(one_line(str(exc), secret), settings, ctx)
@@ -191,12 +222,12 @@ class OpenAIGenerated(Rule):
         except OSError as exc:
             ctx.warning(f"could not write the pool cache {path}: {exc}; the next run will ask again")
         log.info(
-            "%s: %d values from %s in %d request(s), about $%.4f",
+            "%s: %d values from %s in %d request(s), about %s",
             ctx.place,
             len(pool.values),
             request.model,
             pool.usage.requests,
-            pool.usage.cost_usd,
+            money(pool.usage.cost_usd),
         )
         self._use(pool)
 

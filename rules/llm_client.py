@@ -186,23 +186,43 @@ def estimate_prompt_tokens(messages: Sequence[Mapping[str, str]]) -> int:
     return sum(math.ceil(len(m["content"].encode("utf-8")) / 3) + 8 for m in messages) + 8
 
 
+def money(usd: float) -> str:
+    """Dollars as people write them: from $0.01 up at most four decimals, below it two significant digits.
+
+    A fixed ``.4f`` printed ``max_cost_usd $0.0000`` for a limit of $0.00001, which reads as
+    "no budget at all"; scientific notation (``1e-05``) is no better on a terminal.
+    """
+    if usd == 0:
+        return "$0.00"
+    if abs(usd) >= 0.01:
+        text = f"{usd:,.4f}".rstrip("0")
+    else:
+        text = f"{usd:.{1 - math.floor(math.log10(abs(usd)))}f}".rstrip("0")
+    whole, _, fraction = text.partition(".")
+    return f"${whole}.{fraction.ljust(2, '0')}"
+
+
 @dataclass
 class Budget:
     """Money spent on requests in one compile, against ``openai.max_cost_usd``."""
 
     limit_usd: float
     spent_usd: float = 0.0
+    requests: int = 0
+    # place -> what that column's pool cost and where it came from, for the run's report.
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def check(self, worst_case_usd: float) -> None:
         if self.spent_usd + worst_case_usd > self.limit_usd:
             raise CostLimitError(
-                f"openai cost limit: the next request could cost up to ${worst_case_usd:.4f}, "
-                f"${self.spent_usd:.4f} already spent of openai.max_cost_usd ${self.limit_usd:.4f}; "
+                f"openai cost limit: the next request could cost up to {money(worst_case_usd)}, "
+                f"{money(self.spent_usd)} already spent of openai.max_cost_usd {money(self.limit_usd)}; "
                 "raise max_cost_usd or lower pool_size"
             )
 
     def charge(self, usd: float) -> None:
         self.spent_usd += usd
+        self.requests += 1
 
 
 @dataclass(frozen=True)

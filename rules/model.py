@@ -166,6 +166,8 @@ class Plan:
     source: str = ""
     config_sha256: str = ""
     notes: list[str] = field(default_factory=list)
+    # What validate lists as warnings; generate repeats each on stderr and in the report's notes.
+    warnings: list[str] = field(default_factory=list)
     default_rows: int = 1000  # rows of a table that sets none (config or --rows)
     scale: float = 1.0  # every table's rows multiplied by it (config or --scale)
     replacements: dict[str, Replacements] = field(default_factory=dict)  # "table.column" -> dedup result

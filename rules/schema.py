@@ -51,7 +51,8 @@ MASKING_STRATEGIES: tuple[str, ...] = ("partial", "redact", "hash", "null")
 OPERATORS: tuple[str, ...] = ("==", "!=", ">", ">=", "<", "<=", "in", "not_in", "is_null", "is_not_null")
 DISTRIBUTIONS: tuple[str, ...] = ("random", "even", "weighted", "zipf")
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "avro", "csv")
-SETTINGS_BLOCKS: tuple[str, ...] = ("performance", "security", "openai", "output")
+SETTINGS_BLOCKS: tuple[str, ...] = ("performance", "security", "openai", "output", "logging")
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def case_insensitive_pattern(words: Sequence[str]) -> str:
@@ -362,7 +363,10 @@ _DEFS: dict[str, Any] = {
                 "Cost limit (USD)", "Stop calling the endpoint past this estimated cost.", type="number", minimum=0
             ),
             "fallback_enabled": _prop(
-                "Fallback", "Use the endpoint for columns no other rule can fill.", type="boolean"
+                "Fallback",
+                "When the endpoint cannot give a column its values (unreachable, failing, over max_cost_usd), "
+                "fill it with values of its type instead, with a warning.",
+                type="boolean",
             ),
             "timeout_seconds": _prop(
                 "Timeout (s)", "Seconds to wait for one response.", type="number", exclusiveMinimum=0
@@ -381,6 +385,25 @@ _DEFS: dict[str, Any] = {
             ),
             "directory": _prop("Directory", "Output directory (local path or gs:// URL).", type="string", minLength=1),
             "num_shards": _prop("Shards", "Files per table (0: let the runner decide).", type="integer", minimum=0),
+        },
+        "additionalProperties": False,
+    },
+    "logging": {
+        "title": "Logging",
+        "description": "synthbeam's own log messages (the older generator's logging block): level and file.",
+        "type": "object",
+        "properties": {
+            "level": _prop(
+                "Level",
+                "Least severe message logged: DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO).",
+                type="string",
+                pattern=case_insensitive_pattern(LOG_LEVELS),
+            ),
+            "file": _prop(
+                "File", "Also append the messages to this file (relative to the config's folder).", type="string",
+                minLength=1,
+            ),
+            "format": _prop("Format", "A Python logging format string.", type="string", minLength=1),
         },
         "additionalProperties": False,
     },

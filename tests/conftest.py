@@ -44,3 +44,12 @@ def make_plan(write_config: Callable[..., Path]) -> Callable[..., Any]:
 def one_table(columns: list[dict[str, Any]], rows: int = 1000, **extra: Any) -> dict[str, Any]:
     """A config with a single table ``t``."""
     return {"seed": 1, "tables": [{"table_name": "t", "rows": rows, "columns": columns, **extra}]}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the end-to-end tests ``e2e`` (all of tests/pipeline/, and any test using the ``cli`` fixture),
+    so ``make fast-test`` runs the rules and Beam layers alone."""
+    pipeline_tests = Path(__file__).parent / "pipeline"
+    for item in items:
+        if pipeline_tests in Path(str(item.fspath)).parents or "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)

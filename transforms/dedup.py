@@ -41,6 +41,7 @@ from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk, reiterable
 from .generate import EmitChunks
+from .versions import launcher_versions, verify_worker
 
 __all__ = ["DedupColumn", "DedupPlan", "LowestRowWins"]
 
@@ -91,6 +92,10 @@ class _DrawnValues(beam.DoFn):
     def __init__(self, plan: Plan, table: str, column: str) -> None:
         super().__init__()
         self.plan, self.table, self.column = plan, table, column
+        self.versions = launcher_versions()
+
+    def setup(self) -> None:
+        verify_worker(self.versions)
 
     def process(self, chunk: Chunk, earlier: Mapping[str, Replacements]) -> Iterator[tuple[Any, int]]:
         plan = _with(self.plan, earlier)

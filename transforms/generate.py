@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
 import pyarrow as pa
@@ -31,6 +32,7 @@ from . import keys  # noqa: F401  (a worker that unpickles these steps can read 
 from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
+from .versions import launcher_versions, verify_worker
 
 __all__ = ["STATS", "ChunkGenerator", "ChunkStats", "EmitChunks", "GenerateChunks", "GenerateTable"]
 
@@ -68,10 +70,12 @@ class ChunkGenerator:
     def __init__(self, plan: Plan, run_id: str = "") -> None:
         self.plan = plan
         self.run_id = run_id
+        self.versions = launcher_versions()  # made where the pipeline is built, checked where it runs
 
     def __call__(
         self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None
     ) -> tuple[pa.RecordBatch, ChunkStats]:
+        verify_worker(self.versions)
         if replacements:
             self.plan.replacements = dict(replacements)
         started = time.time()
@@ -146,7 +150,9 @@ class GenerateTable(beam.PTransform):
         self.run_id = run_id
         self.replacements = replacements
 
-    def expand(self, start: beam.pvalue.PBegin | beam.PCollection) -> pvalue.DoOutputsTuple:
+    # ``start`` is a PBegin or an impulse PCollection, and the result a DoOutputsTuple. Beam reads
+    # expand()'s annotations as type hints and warns on every run for either union: Any says "no hint".
+    def expand(self, start: Any) -> Any:
         impulse = start if isinstance(start, beam.PCollection) else start | "Once" >> beam.Impulse()
         return (
             impulse

@@ -18,7 +18,34 @@ def test_format_cell_reads_naturally() -> None:
     assert format_cell(dt.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02 03:04:05"
     assert format_cell(dt.datetime(2024, 1, 2, 3, 4, 5, 7)) == "2024-01-02 03:04:05.000007"
     assert format_cell(dt.time(6, 30)) == "06:30:00"
-    assert format_cell("two\nlines") == "two\\nlines"
+    assert format_cell("two\nlines") == "two⏎lines"
+
+
+def test_text_with_line_breaks_stays_text() -> None:
+    # issue 14 item 16: a de_DE address cell holding a newline was shown with Python escapes.
+    assert format_cell("Am Markt 3\n93449 Waldmünchen") == "Am Markt 3⏎93449 Waldmünchen"
+    assert format_cell("a\r\nb\tc\x00d\u2028e") == "a⏎b␉c␀d⏎e"
+    assert format_cell("Zoë, 東京") == "Zoë, 東京"
+
+
+def test_preview_shows_a_de_address_as_text(cli, write_config) -> None:
+    config = {
+        "seed": 1,
+        "locale": "de_DE",
+        "tables": [{"table_name": "t", "rows": 10, "columns": [{"name": "address", "type": "str", "rule": "address"}]}],
+    }
+    from synthbeam.pipeline.config import load_plan
+    from synthbeam.rules.engine import generate_batch
+
+    path = write_config(config)
+    plan, _ = load_plan(str(path))
+    addresses = generate_batch(plan, "t", 0, 10).column(0).to_pylist()
+    assert any("\n" in a for a in addresses) and any(ord(ch) > 127 for a in addresses for ch in a)
+    run = cli("preview", path, "--limit", "10")
+    assert run.code == 0, run.err
+    assert "\\x" not in run.out and "\\n" not in run.out
+    for address in addresses:  # preview cuts cells at 40 characters
+        assert truncate(address.replace("\n", "⏎"), 40) in run.out
 
 
 def test_render_table_aligns_and_truncates() -> None:

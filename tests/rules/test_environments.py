@@ -90,7 +90,7 @@ def test_a_bad_environment_value_is_reported_once_and_not_applied() -> None:
     loaded = load(config, environment="ci")
     assert errors(loaded) == [
         "environments.ci.performance.max_workers: must be an integer, got string '2'",
-        "environments.ci: unknown key 'tables' (allowed: performance, security, openai, output, seed, "
+        "environments.ci: unknown key 'tables' (allowed: performance, security, openai, output, logging, seed, "
         "locale, rows, scale, as_of)",
     ]
     assert loaded.data["performance"] == {"max_workers": 8, "batch_size": 50}
@@ -135,7 +135,8 @@ def test_bad_command_line_values_are_errors_and_not_applied() -> None:
         "performance.batch_size, security.enable_data_masking, security.enable_encryption, "
         "security.audit_enabled, security.key_env, security.key_file, openai.enabled, openai.model, "
         "openai.base_url, openai.api_key_env, openai.max_cost_usd, openai.fallback_enabled, "
-        "openai.timeout_seconds, openai.cache_dir, output.format, output.directory, output.num_shards)",
+        "openai.timeout_seconds, openai.cache_dir, output.format, output.directory, output.num_shards, "
+        "logging.level, logging.file, logging.format)",
     ]
     assert loaded.data["seed"] == 5 and "output" not in loaded.data and loaded.data["rows"] == 7
     assert loaded.notes == ["command line: rows=7"]

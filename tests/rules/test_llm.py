@@ -314,7 +314,7 @@ def test_a_request_that_could_exceed_the_limit_is_not_sent(tmp_path, stub, with_
     build(ctx)
     [error] = messages(ctx)
     assert "openai cost limit" in error
-    assert "$0.0000 already spent of openai.max_cost_usd $0.0100" in error
+    assert "$0.00 already spent of openai.max_cost_usd $0.01;" in error
     assert stub.request_count == 0 and cache_files(tmp_path) == []
 
 
@@ -331,7 +331,7 @@ def test_the_limit_stops_a_pool_half_way_and_spans_the_whole_compile(tmp_path, s
     ctx = context(tmp_path, settings=settings)
     build(ctx)
     [error] = messages(ctx)
-    assert "openai cost limit" in error and "$0.0000 already spent" not in error
+    assert "openai cost limit" in error and "$0.00 already spent" not in error
     assert stub.request_count == 1 and cache_files(tmp_path) == []
     # Another column of the same compile finds the money already spent.
     other = context(tmp_path, settings=settings, column="d")
@@ -499,11 +499,34 @@ def test_fallback_without_a_sentence_rule_is_an_error(tmp_path, stub, with_key, 
     assert "openai.fallback_enabled needs a registered 'sentence' rule, and there is none" in error
 
 
-def test_cost_limit_is_an_error_even_with_fallback(tmp_path, stub, with_key, monkeypatch) -> None:
+def test_cost_limit_with_fallback_falls_back_with_a_warning(tmp_path, stub, with_key, monkeypatch) -> None:
+    # issue 14 item 13: fallback_enabled means the column falls back whatever stopped the model.
     monkeypatch.setitem(registry._RULES, "sentence", StandInSentence)
-    ctx = context(tmp_path, openai_block(stub, fallback_enabled=True, max_cost_usd=0))
+    ctx = context(tmp_path, openai_block(stub, fallback_enabled=True, max_cost_usd=0.00001))
+    rule = build(ctx)
+    assert messages(ctx) == [] and rule.source == "fallback"
+    [warning] = messages(ctx, "warning")
+    assert "falls back to Faker sentences: openai cost limit" in warning
+    assert "of openai.max_cost_usd $0.00001;" in warning and "$0.0000 " not in warning
+    assert stub.request_count == 0
+    counters: dict[str, int] = {}
+    assert all(value.startswith("Sentence ") for value in rows(rule, 0, 3, counters))
+    assert counters == {"c:openai_fallback": 3}
+
+
+def test_cost_limit_without_fallback_is_an_error_that_says_how_to_fall_back(tmp_path, stub, with_key) -> None:
+    ctx = context(tmp_path, openai_block(stub, max_cost_usd=0.00001))
     build(ctx)
-    assert "openai cost limit" in messages(ctx)[0]
+    [error] = messages(ctx)
+    assert "openai cost limit" in error and "max_cost_usd $0.00001;" in error and "fallback_enabled" in error
+
+
+def test_money_is_written_as_people_write_it() -> None:
+    from synthbeam.rules.llm_client import money
+
+    assert [money(v) for v in (0, 0.00001, 0.000123456, 0.01, 0.0123456, 1, 1234.5)] == [
+        "$0.00", "$0.00001", "$0.00012", "$0.01", "$0.0123", "$1.00", "$1,234.50"
+    ]
 
 
 def test_a_corrupt_cache_is_an_error_offline_and_refetched_online(tmp_path, stub, with_key) -> None:

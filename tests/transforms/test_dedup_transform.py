@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that
 
 from synthbeam.rules.dedup import apply_dedup
@@ -62,5 +62,5 @@ def test_distributed_dedup_matches_in_process(make_plan, runner) -> None:
         assert np.array_equal(got.row_index, want.row_index)
         assert got.values.to_pylist() == want.values.to_pylist()
 
-    with TestPipeline(runner=runner) as pipeline:
+    with BeamTestPipeline(runner=runner) as pipeline:
         assert_that(pipeline | DedupPlan(plan, chunks), matches)
