@@ -75,7 +75,7 @@ def _check_operand(condition: Condition, read: ColumnPlan, where: str, issues: I
     try:
         typed_operand(value, operator, read.arrow_type)
     except Exception as exc:  # pyarrow raises several types for impossible casts
-        issues.error(where, f"value {_json(value)} cannot be compared with a {read.type} column: {exc}")
+        issues.error(where, f"value {_json(value)} cannot be compared with {_article(read.type)} column: {exc}")
         return False
     return True
 
@@ -89,14 +89,14 @@ def operand_mismatch(value: Any, read: ColumnPlan) -> str | None:
             return None
         text = json.dumps(str(value))
         return (
-            f"is {_a(value)} but {name} is a {kind} column, and text compares as text "
+            f"is {_a(value)} but {name} is {_article(kind)} column, and text compares as text "
             f'("6" > "50"): write {text} to compare with that text, or give {name} a type that holds {_plural(value)}'
         )
     if kind in NUMBER_TYPES:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return None
         hint = f"write {value}" if isinstance(value, str) and _is_number(value) else "compare with a number"
-        return f"is {_a(value)} but {name} is a {kind} column: {hint}"
+        return f"is {_a(value)} but {name} is {_article(kind)} column: {hint}"
     if kind == "bool":
         if isinstance(value, bool):
             return None
@@ -104,7 +104,8 @@ def operand_mismatch(value: Any, read: ColumnPlan) -> str | None:
     if kind in TEMPORAL_EXAMPLES:
         if isinstance(value, str):
             return None
-        return f'is {_a(value)} but {name} is a {kind} column: write it as text, e.g. "{TEMPORAL_EXAMPLES[kind]}"'
+        example = TEMPORAL_EXAMPLES[kind]
+        return f'is {_a(value)} but {name} is {_article(kind)} column: write it as text, e.g. "{example}"'
     return None
 
 
@@ -193,6 +194,10 @@ def _a(value: Any) -> str:
     if isinstance(value, Sequence):
         return "a list"
     return f"a {type(value).__name__}"
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def _plural(value: Any) -> str:

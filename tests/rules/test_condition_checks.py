@@ -53,7 +53,7 @@ def test_a_number_against_a_text_column_is_a_placed_error() -> None:
     [
         (DIGITS, "in", ["7", 50], "in list item 50 is a number but score is a str column"),
         (DIGITS, "not_in", [True], 'write "True"'),
-        ({"name": "n", "type": "int"}, ">", "50", "is text but n is a int column: write 50"),
+        ({"name": "n", "type": "int"}, ">", "50", "is text but n is an int column: write 50"),
         ({"name": "n", "type": "float"}, "==", True, "is a bool but n is a float column"),
         ({"name": "b", "type": "bool"}, "==", "true", "is text but b is a bool column: compare with true or false"),
         ({"name": "d", "type": "date"}, ">=", 20200701, 'd is a date column: write it as text, e.g. "2024-01-31"'),
