@@ -86,7 +86,10 @@ class Finished(Rule):
 
     def domain(self) -> Domain | None:
         # A check only removes values (failing rows end null), so the inner domain still holds them all.
-        return None if self.prefix or self.suffix else self.inner.domain()
+        inner = self.inner.domain()
+        if inner is None or not (self.prefix or self.suffix):
+            return inner
+        return Domain(values=self._affix(inner.values)) if inner.values is not None else None
 
     def makes_nulls(self) -> bool:
         return self.inner.makes_nulls()

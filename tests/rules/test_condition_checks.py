@@ -104,6 +104,18 @@ RANGE = {"name": "n", "type": "int", "rule": {"type": "range", "min": 1, "max": 
         (CHOICE, "in", ["new", "cancelled"], 'value "cancelled" never occurs in status'),
         (CHOICE, "not_in", ["cancelled", "lost"], 'values "cancelled", "lost" never occur in status'),
         (RANGE, "==", 500, "value 500 never occurs in n (its values: [1, 100])"),
+        (
+            {"name": "code", "type": "str", "rule": {"type": "regex", "regex": "[AB][0-9]"}},
+            "==",
+            "C1",
+            'value "C1" never occurs in code (its values: {"A0", "A1", "A2", "A3", "A4", "A5", ...})',
+        ),
+        (
+            {"name": "tier", "type": "str", "rule": {"type": "choice", "value": ["gold", "silver"], "prefix": "T-"}},
+            "==",
+            "gold",
+            'value "gold" never occurs in tier (its values: {"T-gold", "T-silver"})',
+        ),
         (RANGE, ">", 100, "n > 100 never holds (its values: [1, 100])"),
         (RANGE, "<", 1, "n < 1 never holds"),
         (
@@ -135,6 +147,8 @@ def test_values_outside_what_the_column_holds_warn(write_config, read, operator,
         (RANGE, ">=", 100),
         (RANGE, "<=", 1),
         (RANGE, "in", [1, 50, 100]),
+        ({"name": "code", "type": "str", "rule": {"type": "regex", "regex": "[AB][0-9]"}}, "in", ["A1", "B9"]),
+        ({"name": "code", "type": "str", "rule": {"type": "regex", "regex": "[A-Z]{4}"}}, "==", "1234"),  # not listed
         # values a Faker rule makes are not known: nothing to say
         ({"name": "c", "type": "str", "rule": "city"}, "==", "Nowhere"),
         # a branch adds its values to what the column holds
