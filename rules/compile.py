@@ -72,7 +72,7 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     if not issues.errors:
         _correct_uuid_columns(tables, issues)
     for table in tables.values():  # once every column's type is final (a condition may read a later column)
-        check_table_conditions(table, issues)
+        check_table_conditions(table, issues, tables)
     if not issues.errors:
         check_nullable_references(tables, issues)
     order = _table_order(tables, issues)

@@ -20,7 +20,7 @@ on a column declared later sees that column's final type.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -38,8 +38,11 @@ NUMBER_TYPES = frozenset({"int", "float"})
 TEMPORAL_EXAMPLES = {"date": "2024-01-31", "time": "13:45:00", "timestamp": "2024-01-31 13:45:00"}
 
 
-def check_table_conditions(table: TablePlan, issues: Issues) -> None:
-    """Every condition of every column of ``table``: operand types (errors), unreachable values (warnings)."""
+def check_table_conditions(table: TablePlan, issues: Issues, tables: Mapping[str, TablePlan] | None = None) -> None:
+    """Every condition of every column of ``table``: operand types (errors), unreachable values (warnings).
+
+    ``tables`` (all of the plan's) lets a foreign-key column's values be its parent column's.
+    """
     columns = {column.name: column for column in table.columns}
     for column in table.columns:
         for number, branch in enumerate(column.branches):
@@ -49,7 +52,7 @@ def check_table_conditions(table: TablePlan, issues: Issues) -> None:
                     continue  # reported where the condition was compiled
                 where = f"{column.place}.conditional_rules[{number}].when[{position}]"
                 if _check_operand(condition, read, where, issues):
-                    _check_reachable(condition, read, where, issues)
+                    _check_reachable(condition, read, where, issues, tables or {})
 
 
 def _check_operand(condition: Condition, read: ColumnPlan, where: str, issues: Issues) -> bool:
@@ -109,8 +112,10 @@ def operand_mismatch(value: Any, read: ColumnPlan) -> str | None:
     return None
 
 
-def _check_reachable(condition: Condition, read: ColumnPlan, where: str, issues: Issues) -> None:
-    domains = column_domains(read)
+def _check_reachable(
+    condition: Condition, read: ColumnPlan, where: str, issues: Issues, tables: Mapping[str, TablePlan]
+) -> None:
+    domains = column_domains(read, tables)
     if not domains:
         return
     operator = condition.operator
@@ -137,10 +142,24 @@ def _check_reachable(condition: Condition, read: ColumnPlan, where: str, issues:
         issues.warning(where, f"{read.name} {operator} {_json(items[0])} never holds (its values: {held})")
 
 
-def column_domains(column: ColumnPlan) -> list[Domain]:
-    """What ``column`` can hold, one domain per rule it uses (empty: not known). Nulls are left out."""
-    if column.foreign_key is not None or column.max_length is not None or column.min_length is not None:
-        return []
+def column_domains(column: ColumnPlan, tables: Mapping[str, TablePlan] | None = None, depth: int = 0) -> list[Domain]:
+    """What ``column`` can hold, one domain per rule it uses (empty: not known). Nulls are left out.
+
+    A foreign key holds its parent column's values (when ``tables`` is given).
+    """
+    if column.max_length is not None or column.min_length is not None or column.key_strategy == "sequence":
+        return []  # cut or padded values, or a key 1..N whatever its (default) rule says
+    fk = column.foreign_key
+    if fk is not None:
+        parent = (tables or {}).get(fk.parent_table)
+        if parent is None or depth > len(tables or {}):
+            return []
+        try:
+            parent_column = parent.column(fk.parent_column)
+        except KeyError:
+            return []
+        domains = column_domains(parent_column, tables, depth + 1)
+        return domains if parent_column.type == column.type else []
     rules = [branch.rule for branch in column.branches]
     rules.append(column.rule)  # rows no condition picks (and every row without branches)
     domains = []

@@ -169,3 +169,48 @@ def test_reachable_values_do_not_warn(write_config, read, operator, value) -> No
     columns = [*conditional(when, read), {"name": "m", "type": "int", "rule": {"type": "range", "min": 1, "max": 9}}]
     warnings, errors = compiled(write_config, one_table(columns))
     assert errors == [] and warnings == [], (warnings, errors)
+
+
+def _parent_child(when: dict) -> dict:
+    return {
+        "seed": 1,
+        "as_of": "2026-01-01",
+        "tables": [
+            {
+                "table_name": "org",
+                "rows": 20_000,
+                "columns": [
+                    {"name": "org_id", "type": "int", "constraint": ["PK"]},
+                    {"name": "tier", "type": "str", "rule": {"type": "choice", "value": ["free", "pro"]},
+                     "constraint": []},
+                ],
+            },
+            {
+                "table_name": "user",
+                "rows": 50,
+                "columns": [
+                    {"name": "org_id", "type": "int"},
+                    {"name": "tier", "type": "str"},
+                    {"name": "x", "type": "str", "rule": {"type": "fixed", "value": "n"},
+                     "conditional_rules": [{"when": [when], "rule": {"type": "fixed", "value": "y"}}]},
+                ],
+                "foreign_keys": [
+                    {"child_column": "org_id", "parent_table": "org", "parent_column": "org_id"},
+                    {"child_column": "tier", "parent_table": "org", "parent_column": "tier"},
+                ],
+            },
+        ],
+    }  # fmt: skip
+
+
+def test_a_foreign_key_holds_its_parent_columns_values(write_config) -> None:
+    _, issues = build_plan(str(write_config(_parent_child({"column": "tier", "operator": "==", "value": "Pro"}))))
+    assert 'user.columns[2] (x).conditional_rules[0].when[0]: value "Pro" never occurs in tier' in [
+        str(w).split(" (its values")[0] for w in issues.warnings
+    ]
+
+
+def test_a_sequence_key_is_not_bounded_by_its_default_rule(write_config) -> None:
+    # org_id is 1..20,000 (a sequence), although an int column's default rule is range 0..10000
+    _, issues = build_plan(str(write_config(_parent_child({"column": "org_id", "operator": ">", "value": 15_000}))))
+    assert not [w for w in issues.warnings if "never" in str(w)]
