@@ -318,7 +318,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .summary import plan_lines
 
-    plan, _ = _load(args)
+    plan, issues = _load(args)
+    for warning in issues.warnings:  # plan is a pre-flight: what validate warns about belongs in it
+        _err(f"warning: {warning}")
     output = plan.output or {}
     output_format = str(output.get("format") or DEFAULT_FORMAT).lower()
     if output_format not in ("parquet", "avro", "csv"):

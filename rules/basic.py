@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 
 from .choice import checked_values, infer_type
 from .params import is_reference, read_number, read_param
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
 
@@ -43,6 +44,9 @@ class Fixed(Rule):
     def cardinality(self) -> int | None:
         return None if self.copy_of is not None else 1
 
+    def domain(self) -> Domain | None:
+        return Domain(values=self.single) if self.single is not None else None
+
     def makes_nulls(self) -> bool:
         return self.value is None and self.copy_of is None
 
@@ -55,6 +59,9 @@ class Fixed(Rule):
         if self.single is None:
             return pa.nulls(len(rows))
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
+
+    def describe(self) -> str:
+        return f"fixed {json.dumps(self.value, default=str)}"
 
 
 @register_rule("bool", "boolean")
@@ -69,6 +76,10 @@ class Bool(Rule):
 
     def cardinality(self) -> int | None:
         return 2
+
+    def domain(self) -> Domain | None:
+        possible = [value for value, chance in ((False, 1 - self.probability), (True, self.probability)) if chance > 0]
+        return Domain(values=pa.array(possible, pa.bool_()))
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return pa.array(ordinal.astype(bool), pa.bool_())
@@ -136,6 +147,7 @@ class Uuid4(Rule):
     """Random (version 4) UUIDs in canonical text form."""
 
     output_type = "str"
+    formatted = True
 
     def cardinality(self) -> int | None:
         return 1 << 122

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .registry import Rows, Rule, RuleContext, register_rule
+from .registry import Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .types import arrow_type
 
@@ -79,6 +79,25 @@ def _json_spelling(value: Any) -> str:
     return str(as_text(value)) if isinstance(value, (dict, list)) else json.dumps(value)
 
 
+SHOWN_SHARES = 12
+
+
+def _shares_message(keys: list[str], shares: np.ndarray, unlisted: int) -> str:
+    """Every choice's resulting share, for a config that lists probabilities of only some choices.
+
+    Unlisted choices share what the listed ones leave; the older generator gave them weight 1 each,
+    so a migrated config would change its data without a word.
+    """
+    shown = ", ".join(f"{json.dumps(key)} {100 * share:.4g}%" for key, share in zip(keys, shares[:SHOWN_SHARES]))
+    more = f", ... ({len(keys) - SHOWN_SHARES} more)" if len(keys) > SHOWN_SHARES else ""
+    listed = len(keys) - unlisted
+    rest = "the other gets what is left" if unlisted == 1 else f"the other {unlisted} share what is left equally"
+    return (
+        f"probabilities name {listed} of {len(keys)} choices, so {rest} "
+        f"(not weight 1 each, as in the older generator): {shown}{more}"
+    )
+
+
 @register_rule("choice")
 class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
@@ -125,6 +144,8 @@ class Choice(Rule):
         if total <= 0:
             ctx.error("probabilities are all zero")
             return None
+        if unlisted.any():
+            ctx.warning(_shares_message(keys, weights / total, int(unlisted.sum())))
         cumulative = np.cumsum(weights / total)
         cumulative[-1] = 1.0
         return cumulative
@@ -142,6 +163,9 @@ class Choice(Rule):
 
     def cardinality(self) -> int | None:
         return len(self._distinct())
+
+    def domain(self) -> Domain | None:
+        return Domain(values=self._distinct().drop_null())
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self._distinct().take(pa.array(ordinal.astype(np.int64)))

@@ -3,9 +3,14 @@
 Everything that can be known before a row is written is checked here, and all
 problems are reported together: unknown rules, bad parameters, min > max,
 unique columns whose rule has too few distinct values, references to missing
-columns or tables, dependency cycles between columns or between tables. A
-sample of every table is then generated, so a rule that fails at run time
-fails here first, naming its column.
+columns or tables, dependency cycles between columns or between tables, rules
+whose values the column's type would bend. A sample of every table is then
+generated, so a rule that fails at run time fails here first, naming its column.
+Checks with a module of their own run on the compiled tables: conditions
+(``condition_checks``), bounds that read a column which can be null
+(``nullable``), length cuts of formatted values (``length_checks``) and the
+dedup pass itself (``dedup.check_dedup_feasible``), so ``validate`` passing
+means ``generate`` does what the config says.
 """
 
 from __future__ import annotations
@@ -21,12 +26,16 @@ from . import (
 )
 from .basic import Uuid4
 from .compose import Finished
-from .conditions import LIST_OPERATORS, OPERATORS, UNARY_OPERATORS, typed_operand
+from .condition_checks import check_table_conditions
+from .conditions import OPERATORS
+from .dedup import check_dedup_feasible
 from .errors import ConfigError, GenerationError, Issues
+from .length_checks import check_length_cuts
 from .loader import LoadedConfig, load_config
 from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
+from .nullable import check_nullable_references
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
-from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, canonical_type
+from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, cannot_store, canonical_type
 
 DEFAULT_SEED = 42
 DEFAULT_ROWS = 1000
@@ -63,6 +72,10 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     _check_foreign_keys(tables, issues)
     if not issues.errors:
         _correct_uuid_columns(tables, issues)
+    for table in tables.values():  # once every column's type is final (a condition may read a later column)
+        check_table_conditions(table, issues, tables)
+    if not issues.errors:
+        check_nullable_references(tables, issues)
     order = _table_order(tables, issues)
     plan = Plan(
         tables={name: tables[name] for name in order} if order else tables,
@@ -80,6 +93,7 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
     )
     if not issues.errors:
         _size_children(plan, issues)
+        _check_rows_used(plan, raw_tables, loaded.rows_from, issues)
     if not issues.errors:
         _check_total_rows(plan, issues)
     if not issues.errors:
@@ -88,6 +102,10 @@ def compile_plan(loaded: LoadedConfig) -> tuple[Plan, Issues]:
         _sample(plan, issues)
     if not issues.errors:
         _check_parent_weights(plan, issues)
+    if not issues.errors:
+        check_length_cuts(plan, issues)
+    if not issues.errors:  # last: it runs the dedup pass of every unique column that needs one
+        check_dedup_feasible(plan, issues)
     compile_cache.flush()  # what Faker taught this compile, for the next process (errors or not)
     if issues.errors:
         raise ConfigError(issues.errors, loaded.source)
@@ -229,6 +247,7 @@ def _compile_column(
         _compile_branch(raw_branch, number, context, types, constraints)
         for number, raw_branch in enumerate(raw.get("conditional_rules") or [])
     ]
+    _check_storable(rule, branches, column_type, place, issues)
     nullable = bool(raw.get("nullable", "null_probability" in raw))
     null_probability = float(raw.get("null_probability", DEFAULT_NULL_PROBABILITY if nullable else 0.0))
     if not nullable and null_probability > 0:
@@ -302,17 +321,48 @@ def _rule_spec(raw: Mapping[str, Any], column_type: str, fk: ForeignKey | None) 
     return dict(rule)
 
 
+def _check_storable(
+    rule: Rule | None, branches: Sequence[Branch], column_type: str, place: str, issues: Issues
+) -> None:
+    """Reject a rule whose values the column's type would bend (numbers as true, times as microseconds)."""
+    for where, each in [("", rule), *((f".conditional_rules[{n}]", b.rule) for n, b in enumerate(branches))]:
+        if each is None:
+            continue
+        reason = cannot_store(each.output_type, column_type)
+        if reason is not None:
+            hint = (
+                'use {"type": "bool", "probability": p} or a choice of true and false, or'
+                if column_type == "bool"
+                else f"use a rule that makes {column_type} values, or"
+            )
+            issues.error(
+                place + where,
+                f"{each.describe()} makes {each.output_type} values, but {reason}: "
+                f"{hint} give the column type {each.output_type}",
+            )
+
+
+TEXT_TYPES = frozenset({"str", "uuid", "email", "phone"})
+
+
 def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
-    """The seed's type corrections, applied and reported (never silently)."""
-    if not spec or column_type != "str" or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+    """The seed's type corrections, applied and reported (never silently).
+
+    A text column (str, uuid, email, phone) with a range rule takes the type the range makes: int for
+    integer bounds, float for decimal ones (a uuid column once wrote `2.53`, corrected to str).
+    """
+    text = column_type in TEXT_TYPES
+    if not spec or not text or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
         return column_type
     bounds = [spec.get("min"), spec.get("max")]
     numbers = [b for b in bounds if b is not None]
+    if not numbers and column_type != "str":
+        numbers = [0]  # the default bounds, 0..10000, are integers (a str column keeps its text, as it always did)
     if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, "type str -> int: a range rule with integer bounds makes an int column")
+        issues.correction(place, f"type {column_type} -> int: a range rule with integer bounds makes an int column")
         return "int"
     if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, "type str -> float: a range rule with decimal bounds makes a float column")
+        issues.correction(place, f"type {column_type} -> float: a range rule with decimal bounds makes a float column")
         return "float"
     return column_type
 
@@ -373,25 +423,10 @@ def _compile_branch(
             ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
-        else:
-            _check_operand(condition, types[condition.column], where, ctx.issues)
         conditions.append(condition)
     spec = raw.get("rule")
     spec = {"type": spec} if isinstance(spec, str) else spec
     return Branch(conditions, compile_rule(spec, branch_ctx, constraints))
-
-
-def _check_operand(condition: Condition, column_type: str, where: str, issues: Issues) -> None:
-    if condition.operator in LIST_OPERATORS and not isinstance(condition.value, list):
-        issues.error(where, f"operator {condition.operator} needs a list value")
-        return
-    if condition.operator not in UNARY_OPERATORS and condition.value is None:
-        issues.error(where, f"operator {condition.operator} needs a value")
-        return
-    try:
-        typed_operand(condition.value, condition.operator, arrow_type(column_type))
-    except Exception as exc:  # pyarrow raises several types for impossible casts
-        issues.error(where, f"value {condition.value!r} cannot be compared with a {column_type} column: {exc}")
 
 
 def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
@@ -506,7 +541,18 @@ def _check_foreign_keys(tables: Mapping[str, TablePlan], issues: Issues) -> None
                     f"is PK/not_null but its parent {parent.name}.{fk.parent_column} can be null, and a child "
                     "copies its parent's value",
                 )
-            if not parent_column.is_unique and fk.parent_column not in parent.primary_key:
+            if fk.distribution == "weighted" and not (
+                parent_column.is_unique or parent.primary_key == [fk.parent_column]
+            ):
+                # weights are keyed by parent value; a repeated value would weight only its first row
+                issues.error(
+                    fk.place,
+                    f"a weighted foreign key needs a PK or unique parent column, as in SQL, and "
+                    f"{parent.name}.{fk.parent_column} is neither: its weights name values that several "
+                    f"{parent.name} rows share; point it at a unique column, or give {fk.child_column} a choice "
+                    "rule with probabilities",
+                )
+            elif not parent_column.is_unique and fk.parent_column not in parent.primary_key:
                 issues.warning(
                     fk.place,
                     f"{parent.name}.{fk.parent_column} is not a PK or unique column; "
@@ -666,6 +712,23 @@ def _check_total_rows(plan: Plan, issues: Issues) -> None:
         f"the plan has {total:,} rows in total ({largest.name}: {largest.rows:,}), more than the {limit:,} "
         "allowed: lower rows, scale or children_per_parent, or raise performance.max_total_rows "
         "(--allow-huge lifts the limit)",
+    )
+
+
+def _check_rows_used(
+    plan: Plan, raw_tables: Mapping[str, Mapping[str, Any]], rows_from: str | None, issues: Issues
+) -> None:
+    """Warn when ``--rows`` (or an environment's rows) changes nothing: every table sets its own."""
+    if rows_from is None or not plan.tables:
+        return
+    sized = {name for name, t in plan.tables.items() if any(fk.children_per_parent for fk in t.foreign_keys)}
+    if any("rows" not in raw and name not in sized for name, raw in raw_tables.items()):
+        return
+    how = "its own rows" + (" or takes them from children_per_parent" if sized else "")
+    issues.warning(
+        "rows",
+        f"{rows_from} has no effect: it is the row count of tables that set none, and every table sets {how}; "
+        "use --scale F to multiply every table's rows",
     )
 
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from .errors import Issues
 from .regex_rule import Regex
-from .registry import Rows, Rule, RuleContext
+from .registry import ColumnRef, Domain, Rows, Rule, RuleContext
 from .seeding import Stream
 from .values import coerce
 
@@ -74,8 +74,22 @@ class Finished(Rule):
     def references(self) -> set[str]:
         return self.inner.references()
 
+    def column_refs(self) -> list[ColumnRef]:
+        return self.inner.column_refs()
+
+    @property
+    def formatted(self) -> bool:  # type: ignore[override]
+        return self.check is not None or self.inner.formatted
+
     def cardinality(self) -> int | None:
         return self.inner.cardinality() if self.check is None else None
+
+    def domain(self) -> Domain | None:
+        # A check only removes values (failing rows end null), so the inner domain still holds them all.
+        inner = self.inner.domain()
+        if inner is None or not (self.prefix or self.suffix):
+            return inner
+        return Domain(values=self._affix(inner.values)) if inner.values is not None else None
 
     def makes_nulls(self) -> bool:
         return self.inner.makes_nulls()

@@ -25,13 +25,15 @@ testing it against the (small) candidate set, so the column is never collected.
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from .engine import generate_columns
-from .errors import GenerationError
+from .errors import GenerationError, Issues
 from .model import Plan, Replacements
 
 ROUNDS = 8
@@ -89,10 +91,14 @@ def resolve_round(
 
 
 def collision_error(place: str, remaining: int, rows: int) -> GenerationError:
-    return GenerationError(
+    error = GenerationError(
         f"{place}: {remaining:,} of {rows:,} values still collide after {ROUNDS} dedup rounds "
         f"({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each); the rule cannot produce enough distinct values"
     )
+    # Kept as a GenerationError (a subclass with its own arguments would not cross Beam's worker
+    # boundary as itself); the counts ride along for validation's message.
+    error.collisions = (remaining, rows)
+    return error
 
 
 def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -> Replacements:
@@ -100,9 +106,13 @@ def to_replacements(accepted: Mapping[int, Hashable], arrow_type: pa.DataType) -
     return Replacements(np.array(order, dtype=np.uint64), pa.array([accepted[row] for row in order], arrow_type))
 
 
-def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
-    """Replacements that make ``table.column`` unique, computed in this process."""
-    rows = plan.table(table).rows
+def find_replacements(plan: Plan, table: str, column: str, rows: int | None = None) -> Replacements:
+    """Replacements that make ``table.column`` unique, computed in this process.
+
+    ``rows`` (default: the table's) limits the pass to the table's first rows: what
+    validation runs on a large table, as a prefix that fails fails the whole.
+    """
+    rows = plan.table(table).rows if rows is None else min(rows, plan.table(table).rows)
     column_plan = plan.table(table).column(column)
     drawn: set[Hashable] = set()
     losers: list[int] = []
@@ -126,6 +136,80 @@ def find_replacements(plan: Plan, table: str, column: str) -> Replacements:
     if losers:
         raise collision_error(column_plan.place, len(losers), rows)
     return to_replacements(replaced, column_plan.arrow_type)
+
+
+DRY_RUN_ROWS = 50_000
+DRY_RUN_ENV = "SYNTHBEAM_PLAN_DEDUP_ROWS"  # rows validation's dedup pass tries; 0 turns it off
+
+
+def dry_run_rows() -> int:
+    """How many rows of a table validation's dedup pass tries: ``$SYNTHBEAM_PLAN_DEDUP_ROWS`` or 50,000."""
+    setting = os.environ.get(DRY_RUN_ENV, "").strip()
+    try:
+        return max(0, int(setting)) if setting else DRY_RUN_ROWS
+    except ValueError:
+        return DRY_RUN_ROWS
+
+
+def check_dedup_feasible(plan: Plan, issues: Issues, tried_rows: int | None = None) -> None:
+    """Run the dedup pass now, so a column that cannot be made unique fails validation, not generate.
+
+    The pass is deterministic, so on a table of up to ``dry_run_rows`` rows its
+    outcome here is exactly generate's. A larger table's first ``tried_rows``
+    rows are tried (if they cannot be made unique, neither can the whole), and
+    their values estimate the value space: when that is below the row count, a
+    warning says the pass may fail. The estimate is Chao1 (distinct values plus
+    f1(f1 - 1) / 2(f2 + 1), from the values seen once and twice), which holds up
+    for skewed values (company names) where an equal-odds estimate read a
+    space of 47,000 into a column the pass made unique at 200,000 rows. It is
+    still a lower bound, hence a warning, not an error.
+    ``tried_rows`` defaults to :func:`dry_run_rows`; 0 turns the check off.
+    """
+    limit = dry_run_rows() if tried_rows is None else tried_rows
+    if limit <= 0:
+        return
+    for table_name, column_name in dedup_columns(plan):
+        table = plan.table(table_name)
+        column = table.column(column_name)
+        tried = min(table.rows, limit)
+        try:
+            find_replacements(plan, table_name, column_name, tried)
+        except GenerationError as exc:
+            if not hasattr(exc, "collisions"):  # the rule itself failed on a row the sample did not reach
+                issues.error(column.place, str(exc).removeprefix(f"{column.place}: "))
+                continue
+            remaining = "{:,} of {:,}".format(*exc.collisions)
+            cut = f", cut to length {column.max_length}," if column.max_length is not None else ""
+            scope = "" if tried == table.rows else f" on the first {tried:,} of {table.rows:,} rows"
+            issues.error(
+                column.place,
+                f"is unique, but its rule{cut} cannot produce enough distinct values: {remaining} values still "
+                f"collide after {ROUNDS} dedup rounds ({ROUNDS * ATTEMPTS_PER_ROUND} re-draws each: generate's "
+                f"pass, run now{scope}); "
+                + ("raise length, " if cut else "")
+                + "lower the rows, or drop unique",
+            )
+            continue
+        if tried < table.rows:
+            space = _estimated_space(plan, table_name, column_name, tried)
+            if space is not None and space < table.rows:
+                issues.warning(
+                    column.place,
+                    f"is unique, but its first {tried:,} values suggest as few as {space:,} distinct values for "
+                    f"{table.rows:,} rows: generate's dedup pass may fail (validate tried {tried:,} rows; "
+                    f"{DRY_RUN_ENV}={table.rows} tries them all)",
+                )
+
+
+def _estimated_space(plan: Plan, table: str, column: str, drawn: int) -> int | None:
+    """Distinct values the column can take, estimated from its first ``drawn`` draws (None: all distinct)."""
+    values = candidate_values(plan, table, column, np.arange(drawn, dtype=np.uint64), 0).drop_null()
+    counts = Counter(Counter(values.to_pylist()).values())  # how many values were seen once, twice, ...
+    distinct = sum(counts.values())
+    if distinct >= len(values):
+        return None
+    once, twice = counts.get(1, 0), counts.get(2, 0)
+    return distinct + once * (once - 1) // (2 * (twice + 1))
 
 
 def apply_dedup(plan: Plan, max_rows: int | None = None) -> dict[str, int]:

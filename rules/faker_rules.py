@@ -329,6 +329,8 @@ class FakerAddress(VectorisedFaker):
 class FakerPhone(VectorisedFaker):
     """Phone numbers from the locale's (weighted) number formats."""
 
+    formatted = True
+
     aliases: ClassVar[dict[str, str]] = {"phone": "phone_number"}
     regex_retries_from_pattern = True
 
@@ -342,10 +344,14 @@ class FakerCompany(VectorisedFaker):
 class FakerSsn(VectorisedFaker):
     """National identity numbers: en_US ranges, fr_FR NIR with its key, format patterns elsewhere."""
 
+    formatted = True
+
 
 @register_rule("ipv4", "ipv4_private", "ipv4_public", "ipv6", "domain_name")
 class FakerNetwork(VectorisedFaker):
     """IP addresses (IPv4 from Faker's networks minus reserved ones, IPv6 uniform) and domain names."""
+
+    formatted = True
 
 
 @register_rule("word", "sentence", "paragraph", "text")
@@ -363,6 +369,8 @@ class FakerLorem(VectorisedFaker):
 )
 class FakerCreditCard(VectorisedFaker):
     """Card numbers with Luhn check digits, security codes, MM/YY expiry dates."""
+
+    formatted = True
 
     aliases: ClassVar[dict[str, str]] = {
         "cc": "credit_card_number",
@@ -388,6 +396,8 @@ class FakerCreditCard(VectorisedFaker):
 @register_rule("iban", "bban")
 class FakerBank(VectorisedFaker):
     """Bank account numbers: the locale's BBAN format, IBAN check digits by ISO 13616."""
+
+    formatted = True
 
 
 # -- emails and user names: unique by construction ---------------------------------------------
@@ -530,6 +540,8 @@ class FakerUserName(_EmailLike):
 @register_rule("email", "free_email", "company_email", "safe_email")
 class FakerEmail(_EmailLike):
     """Emails as Faker writes them (``user_name@domain``); unique columns use ``first.last<tag>@domain``."""
+
+    formatted = True
 
     def domain_node(self, compiler: MethodCompiler) -> Node | None:
         lower = str.lower

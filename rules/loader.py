@@ -56,6 +56,9 @@ class LoadedConfig:
     notes: list[str] = field(default_factory=list)
     environment: str | None = None
     data_dir: Path | None = None  # where choice_from_file paths resolve, when not config_dir
+    # Who set the top-level ``rows`` above the file ("--rows 100", "environment 'ci'"), if anyone:
+    # the compiler warns when no table takes it.
+    rows_from: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -151,9 +154,12 @@ def _load(
     applied, note = apply_environment(data, environment, issues)
     if note:
         notes.append(note)
+    rows_from = _rows_from(data, applied)
     note = apply_overrides(data, overrides, issues)
     if note:
         notes.append(note)
+    if (overrides or {}).get("rows") is not None and data.get("rows") == overrides["rows"]:
+        rows_from = f"--rows {overrides['rows']}"
     return LoadedConfig(
         data=data,
         source=source,
@@ -162,7 +168,16 @@ def _load(
         issues=issues,
         notes=notes,
         environment=applied,
+        rows_from=rows_from,
     )
+
+
+def _rows_from(data: Mapping[str, Any], environment: str | None) -> str | None:
+    """``environment 'ci'`` when the applied environment set the top-level rows."""
+    block = (data.get("environments") or {}).get(environment) if environment else None
+    if isinstance(block, Mapping) and "rows" in block:
+        return f"rows {block['rows']} from environment {environment!r}"
+    return None
 
 
 def _a(value: Any) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from .params import numbers_of, per_row, read_number, read_param
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
 DEFAULT_MIN = 0
@@ -72,6 +72,12 @@ class Range(Rule):
             return int(self.high) - int(self.low) + 1
         scale = 10**self.precision
         return round((self.high - self.low) * scale) + 1
+
+    def domain(self) -> Domain | None:
+        if isinstance(self.low, ColumnRef) or isinstance(self.high, ColumnRef):
+            return None
+        kind = int if self.integral else float
+        return Domain(low=kind(self.low), high=kind(self.high))
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         if self.integral:

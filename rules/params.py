@@ -3,6 +3,10 @@
 A parameter written ``{"column": "signup_date"}`` becomes a :class:`ColumnRef`
 and is resolved per row at generation time; anything else is parsed once, at
 plan time, with errors reported to the rule's context.
+
+A reference may carry ``"default"`` (parsed like a constant of the parameter):
+it stands in for a null referenced value. Without one a null referenced bound
+gives the row null, and validation warns where the referenced column can be null.
 """
 
 from __future__ import annotations
@@ -23,8 +27,16 @@ US_PER_SECOND = 1_000_000
 SECONDS_PER_DAY = 86_400
 
 
+REFERENCE_KEYS = frozenset({"column", "default"})
+
+
 def is_reference(value: Any) -> bool:
-    return isinstance(value, Mapping) and set(value) == {"column"} and isinstance(value["column"], str)
+    return (
+        isinstance(value, Mapping)
+        and "column" in value
+        and set(value) <= REFERENCE_KEYS
+        and isinstance(value["column"], str)
+    )
 
 
 def parse_date(text: Any) -> dt.date:
@@ -82,7 +94,14 @@ def read_param(
         name = value["column"]
         if "." not in name and ctx.columns and name not in ctx.columns:
             ctx.error(f"{key} refers to column {name!r}, which this table does not have")
-        return ColumnRef(name)
+        default = value.get("default")
+        if default is not None:
+            try:
+                default = parse(default)
+            except (TypeError, ValueError):
+                ctx.error(f"{key} default {default!r} is not a valid {what}")
+                default = None
+        return ColumnRef(name, default, key)
     try:
         return parse(value)
     except (TypeError, ValueError):
@@ -130,9 +149,18 @@ def read_number(
 def per_row(
     value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], int]
 ) -> np.ndarray | int:
-    """A parameter as a number per row (references) or one number (constants)."""
+    """A parameter as a number per row (references) or one number (constants).
+
+    A referenced null stays missing (NaN or the minimum int64, as ``to_number``
+    marks it) unless the reference has a default, which takes its place.
+    """
     if isinstance(value, ColumnRef):
-        return to_number(rows.ref(value.name))
+        referenced = rows.ref(value.name)
+        numbers = to_number(referenced)
+        if value.default is not None and referenced.null_count:
+            is_null = referenced.is_null().to_numpy(zero_copy_only=False)
+            numbers = np.where(is_null, constant(value.default), numbers)
+        return numbers
     return constant(value)
 
 

@@ -15,8 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from .regex_gen import RegexUnsupported, compile_regex
-from .registry import Rows, Rule, RuleContext, register_rule
+from .registry import Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
+
+LISTED_DOMAIN = 4096  # a pattern with at most this many values lists them, so conditions can be checked
 
 
 @register_rule("regex")
@@ -24,6 +26,7 @@ class Regex(Rule):
     """Strings that fully match ``regex``."""
 
     output_type = "str"
+    formatted = True
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -39,6 +42,12 @@ class Regex(Rule):
 
     def cardinality(self) -> int | None:
         return self.generator.cardinality() if self.generator else None
+
+    def domain(self) -> Domain | None:
+        count = self.cardinality()
+        if count is None or count > LISTED_DOMAIN:
+            return None
+        return Domain(values=self.value_at(np.arange(count, dtype=np.uint64)))
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self.generator.value_at_arrow(ordinal)

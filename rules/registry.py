@@ -9,6 +9,7 @@ one class with ``@register_rule("name", ...)``; nothing else dispatches on names
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -159,12 +160,42 @@ class Rows:
 
 @dataclass(frozen=True)
 class ColumnRef:
-    """A rule parameter that takes its value from another column of the row."""
+    """A rule parameter that takes its value from another column of the row.
+
+    ``default`` (parsed like a constant of the parameter) stands in where the
+    referenced value is null; without one such rows get null, never a value
+    bent to the other bound. ``key`` is the parameter's name, for messages.
+    """
 
     name: str
+    default: Any = None
+    key: str = field(default="", compare=False)
 
     def __repr__(self) -> str:
-        return f"{{column: {self.name}}}"
+        if self.default is None:
+            return f"{{column: {self.name}}}"
+        return f"{{column: {self.name}, default: {self.default}}}"
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a rule can give, as far as its parameters pin them down.
+
+    Either ``values`` (every value, typed as the rule makes them) or the closed
+    interval [``low``, ``high``] (Python scalars of the rule's output type).
+    Used to tell a condition that compares with a value the column never holds.
+    """
+
+    values: pa.Array | None = None
+    low: Any = None
+    high: Any = None
+
+    def describe(self, limit: int = 6) -> str:
+        if self.values is None:
+            return f"[{self.low}, {self.high}]"
+        shown = [json.dumps(v, default=str) for v in self.values.to_pylist()[:limit]]
+        more = ", ..." if len(self.values) > limit else ""
+        return f"{{{', '.join(shown)}{more}}}"
 
 
 class Rule:
@@ -184,6 +215,9 @@ class Rule:
     # rather than with this rule again (the design's phone numbers: a pattern such as
     # ``^\+1-[0-9]{3}-[0-9]{3}-[0-9]{4}$`` is a format, not a filter).
     regex_retries_from_pattern: ClassVar[bool] = False
+    # Values with a structure a ``length`` cut breaks (an address, a UUID, a pattern): a cut is
+    # warned about, and refused on a unique column, rather than written as ``lyang@exam``.
+    formatted: ClassVar[bool] = False
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         self.spec = dict(spec)
@@ -194,6 +228,14 @@ class Rule:
 
     def cardinality(self) -> int | None:
         return None
+
+    def domain(self) -> Domain | None:
+        """The values this rule can give, when its parameters pin them down (None: not known)."""
+        return None
+
+    def column_refs(self) -> list[ColumnRef]:
+        """The parameters that read another column."""
+        return [value for value in vars(self).values() if isinstance(value, ColumnRef)]
 
     def makes_nulls(self) -> bool:
         """Whether some rows get null by the rule itself (a ``null`` choice or fixed value)."""

@@ -3,7 +3,9 @@
 ``date``/``date_range`` (``YYYY-MM-DD``), ``time``/``time_range``
 (``HH:MM:SS``), ``timestamp``/``timestamp_range`` (``YYYY-MM-DD HH:MM:SS``).
 Bounds may be column references (``{"column": "signup_date"}``); a row whose
-referenced start lies after its end gets the start. Defaults follow the seed:
+referenced start lies after its end gets the start, and a row whose referenced
+bound is null gets null unless the reference has a ``default``
+(``{"column": "canceled_on", "default": "today"}``). Defaults follow the seed:
 dates from 1950-01-01 to the plan's "today" (``as_of``), times over the day.
 """
 
@@ -21,6 +23,7 @@ from .params import (
     SECONDS_PER_DAY,
     date_days,
     days_of,
+    is_reference,
     parse_date,
     parse_time,
     parse_timestamp,
@@ -30,7 +33,7 @@ from .params import (
     time_seconds,
     timestamp_seconds,
 )
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
 DEFAULT_START = dt.date(1950, 1, 1)
@@ -49,6 +52,8 @@ class _TemporalRange(Rule):
         for key, value in zip(("start", "end"), self.today(ctx) or ()):
             if _is_today(spec.get(key)):
                 bounds[key], fallback[key] = None, value
+            elif is_reference(spec.get(key)) and _is_today(spec[key].get("default")):
+                bounds[key] = {**spec[key], "default": value}
         self.start = read_param(bounds, "start", ctx, self.parse, fallback["start"], self.unit_name)
         self.end = read_param(bounds, "end", ctx, self.parse, fallback["end"], self.unit_name)
         for key, bound in (("start", self.start), ("end", self.end)):
@@ -95,6 +100,11 @@ class _TemporalRange(Rule):
             return None
         return self.to_number(self.end) - self.to_number(self.start) + 1
 
+    def domain(self) -> Domain | None:
+        if isinstance(self.start, ColumnRef) or isinstance(self.end, ColumnRef):
+            return None
+        return Domain(low=self.start, high=self.end)
+
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self.to_arrow(ordinal.astype(np.int64) + self.to_number(self.start))
 
@@ -104,10 +114,12 @@ class _TemporalRange(Rule):
         if not isinstance(low, np.ndarray) and not isinstance(high, np.ndarray):
             return self.to_arrow(stream.integers(rows.index, low, high))
         low = np.broadcast_to(low, len(rows)).astype(np.int64)
-        high = np.maximum(np.broadcast_to(high, len(rows)).astype(np.int64), low)
+        high = np.broadcast_to(high, len(rows)).astype(np.int64)
+        # A null bound (no default) gives null: a row must not silently become its other bound.
+        missing = (low == np.iinfo(np.int64).min) | (high == np.iinfo(np.int64).min)
+        high = np.maximum(high, low)
         span = (high - low + 1).astype(np.float64)
         numbers = low + np.floor(stream.uniform(rows.index) * span).astype(np.int64)
-        missing = low == np.iinfo(np.int64).min
         values = self.to_arrow(np.where(missing, 0, numbers))
         if missing.any():
             values = pa.array(values.to_pylist(), values.type, mask=missing)

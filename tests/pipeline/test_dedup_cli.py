@@ -35,7 +35,9 @@ def test_generate_writes_unique_values_and_children_follow(make_plan, write_conf
     assert written == expected
 
 
-def test_impossible_dedup_fails_the_run_and_leaves_nothing(write_config, cli, tmp_path) -> None:
+def test_impossible_dedup_fails_the_run_and_leaves_nothing(write_config, cli, tmp_path, monkeypatch) -> None:
+    # validation runs the pass first and refuses this config; off here to reach the run's own pass
+    monkeypatch.setenv("SYNTHBEAM_PLAN_DEDUP_ROWS", "0")
     config = {
         "seed": 1,
         "tables": [

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from string import ascii_uppercase
 
 import pytest
 
@@ -116,9 +117,10 @@ FAILING = {
             "rows": 27,
             "columns": [
                 {"name": "id", "type": "int", "constraint": ["PK"]},
-                # 26 one-letter values for 27 unique rows: the dedup pass fails while the run is on.
-                {"name": "c", "type": "str", "rule": {"type": "regex", "regex": "[A-Z]{3}"}, "length": 1,
-                 "constraint": ["unique"]},
+                # 26 one-letter values for 27 unique rows: the dedup pass fails while the run is on
+                # (validation would run it first and refuse the config: SYNTHBEAM_PLAN_DEDUP_ROWS=0 below).
+                {"name": "c", "type": "str", "length": 1, "constraint": ["unique"],
+                 "rule": {"type": "choice", "value": [letter + tail for letter in ascii_uppercase for tail in "xy"]}},
             ],
         }
     ],
@@ -134,7 +136,7 @@ def test_a_failure_with_several_workers_is_one_line_unless_debug(write_config, t
     # failure reaches the launcher, which reports it in one line.
     mode = [f"--direct_running_mode={mode}", "--direct_num_workers=2"]
     config = write_config(FAILING)
-    env = {**os.environ, FORK_SWITCH: "1" if fork else "0"}
+    env = {**os.environ, FORK_SWITCH: "1" if fork else "0", "SYNTHBEAM_PLAN_DEDUP_ROWS": "0"}
     command = [sys.executable, "-m", "synthbeam.pipeline", "generate", str(config), "--out", str(tmp_path / "o"), *mode]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
     assert done.returncode == 1
