@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from .choice import checked_values, infer_type
-from .params import is_reference, read_number, read_param
+from .params import read_number, read_param, referenced
 from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
@@ -31,12 +31,15 @@ class Fixed(Rule):
             ctx.error(f"{spec.get('type', 'fixed')} needs 'value'")
         self.value = spec.get("value")
         self.copy_of: ColumnRef | None = None
-        if is_reference(self.value):
+        if isinstance(self.value, Mapping) and isinstance(self.value.get("column"), str):
             self.copy_of = read_param(spec, "value", ctx, lambda v: v, None, "column reference")
             self.value = None
-            name = self.copy_of.name
-            self.output_type = ctx.columns.get(name, ctx.column_type) if "." not in name else ctx.column_type
             self.single = None
+            if self.copy_of is None:  # reported by read_param
+                return
+            name = self.copy_of.name
+            self.derived_from_row = True
+            self.output_type = ctx.columns.get(name, ctx.column_type) if "." not in name else ctx.column_type
             return
         self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
         self.single = checked_values([self.value], self.output_type, ctx) if self.value is not None else None
@@ -55,7 +58,10 @@ class Fixed(Rule):
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
         if self.copy_of is not None:
-            return rows.ref(self.copy_of.name)
+            values = referenced(self.copy_of, rows)
+            if self.copy_of.default is not None and values.null_count:
+                values = values.fill_null(pa.scalar(self.copy_of.default).cast(values.type))
+            return values
         if self.single is None:
             return pa.nulls(len(rows))
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))

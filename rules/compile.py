@@ -156,6 +156,7 @@ def _compile_table(
         fk_by_column[fk.child_column] = fk
     raw_columns = list(raw.get("columns") or [])
     types = {c["name"]: canonical_type(c.get("type", "str")) or "str" for c in raw_columns}
+    parent_types = _parent_types(fks, raw_tables)
     primary_key = list(raw.get("primary_key") or [])
     columns = []
     for position, raw_column in enumerate(raw_columns):
@@ -164,7 +165,8 @@ def _compile_table(
             types[raw_column["name"]] = _fk_type(fk, raw_tables, types.get(raw_column["name"]), issues)
         in_composite_key = len(primary_key) > 1 and raw_column["name"] in primary_key
         column = _compile_column(
-            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key
+            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key,
+            parent_types=parent_types,
         )
         columns.append(column)
     table = TablePlan(
@@ -186,6 +188,17 @@ def _compile_table(
                 issues.error(f"{name}.{group_name}", f"names column {column_name!r}, which {name} does not have")
     table.order = _column_order(table, issues)
     return table
+
+
+def _parent_types(fks: Sequence[ForeignKey], raw_tables: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``parent.column`` -> its declared type, for the tables ``fks`` point at (what expressions may read)."""
+    found: dict[str, str] = {}
+    for fk in fks:
+        for column in (raw_tables.get(fk.parent_table) or {}).get("columns") or []:
+            if isinstance(column, Mapping) and isinstance(column.get("name"), str):
+                kind = canonical_type(column.get("type", "str")) or "str"
+                found.setdefault(f"{fk.parent_table}.{column['name']}", kind)
+    return found
 
 
 def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKey:
@@ -230,6 +243,7 @@ def _compile_column(
     fk: ForeignKey | None,
     rows: int,
     composite: bool,
+    parent_types: Mapping[str, str] | None = None,
 ) -> ColumnPlan:
     name = raw["name"]
     place = column_place(table, position, name)
@@ -241,7 +255,7 @@ def _compile_column(
     rule_spec = _rule_spec(raw, column_type, fk)
     column_type = _auto_correct(rule_spec, column_type, place, issues)
     types[name] = column_type
-    context = RuleContext(place, table, name, column_type, settings, issues, types)
+    context = RuleContext(place, table, name, column_type, settings, issues, types, parent_types or {})
     rule = None if fk is not None else compile_rule(rule_spec, context, constraints)
     branches = [
         _compile_branch(raw_branch, number, context, types, constraints)
@@ -412,14 +426,18 @@ def _compile_branch(
     constraints: frozenset[str],
 ) -> Branch:
     place = f"{ctx.place}.conditional_rules[{number}]"
-    branch_ctx = RuleContext(place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types)
+    branch_ctx = RuleContext(
+        place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types, ctx.parent_columns
+    )
     conditions = []
     for index, raw_condition in enumerate(raw.get("when") or []):
         condition = Condition(
             raw_condition.get("column"), raw_condition.get("operator", "=="), raw_condition.get("value")
         )
         where = f"{place}.when[{index}]"
-        if condition.column not in types:
+        if isinstance(condition.column, str) and "." in condition.column and condition.column not in types:
+            pass  # a parent column: checked with the table's foreign keys (_check_parent_ref)
+        elif condition.column not in types:
             ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
