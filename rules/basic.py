@@ -13,6 +13,7 @@ from .choice import checked_values, infer_type
 from .params import read_number, read_param, referenced
 from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
+from .types import storage_kind
 from .values import fixed_width_strings, pool_empty
 
 
@@ -39,7 +40,14 @@ class Fixed(Rule):
                 return
             name = self.copy_of.name
             self.derived_from_row = True
-            self.output_type = ctx.columns.get(name, ctx.column_type) if "." not in name else ctx.column_type
+            source = ctx.columns.get(name) if "." not in name else ctx.parent_columns.get(name)
+            self.output_type = source or ctx.column_type
+            if source is not None and not _copy_fits(source, ctx.column_type):
+                ctx.error(
+                    f"fixed copies {name}, a {source} column, into this {ctx.column_type} column: a copy keeps its "
+                    f"type, so give the column type {source}, or compute the value with an expr rule "
+                    f'(CAST({name} AS ...)) or conditional_rules'
+                )
             return
         self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
         self.single = checked_values([self.value], self.output_type, ctx) if self.value is not None else None
@@ -68,6 +76,12 @@ class Fixed(Rule):
 
     def describe(self) -> str:
         return f"fixed {json.dumps(self.value, default=str)}"
+
+
+def _copy_fits(source: str, column_type: str) -> bool:
+    """Whether a ``source`` column's values are stored as they are in a ``column_type`` column."""
+    made, stored = storage_kind(source), storage_kind(column_type)
+    return made == stored or stored == "str" or (made, stored) in {("int", "float"), ("date", "timestamp")}
 
 
 @register_rule("bool", "boolean")

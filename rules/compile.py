@@ -201,8 +201,23 @@ def _parent_types(fks: Sequence[ForeignKey], raw_tables: Mapping[str, Mapping[st
     return found
 
 
+def _children_per_parent(raw: Any, parent_table: str) -> tuple[tuple[int, int | None] | None, str | None, float]:
+    """(min, max), the parent column counts come from (or None), its scale; the config's shape is checked later."""
+    if not isinstance(raw, Mapping):
+        return None, None, 1.0
+    column = raw.get("column")
+    if isinstance(column, str) and column.startswith(f"{parent_table}."):
+        column = column[len(parent_table) + 1 :]
+    low = int(raw.get("min", 0))
+    high = raw.get("max")
+    if column is None and high is None:
+        high = low  # the schema asks for max without column
+    return (low, int(high) if high is not None else None), column, float(raw.get("scale", 1.0))
+
+
 def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKey:
     per_parent = raw.get("children_per_parent")
+    bounds, children_column, children_scale = _children_per_parent(per_parent, raw["parent_table"])
     return ForeignKey(
         child_column=raw["child_column"],
         parent_table=raw["parent_table"],
@@ -211,7 +226,9 @@ def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKe
         weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
         s=float(raw.get("s", 1.2)),
         null_probability=float(raw.get("null_probability", 0.0)),
-        children_per_parent=(int(per_parent["min"]), int(per_parent["max"])) if per_parent else None,
+        children_per_parent=bounds if per_parent else None,
+        children_column=children_column,
+        children_scale=children_scale,
         place=f"{table}.foreign_keys[{position}]",
     )
 
@@ -632,12 +649,34 @@ def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, iss
         issues.error(fk.place, f"null_probability {fk.null_probability} must be between 0 and 1")
     if fk.children_per_parent is not None:
         low, high = fk.children_per_parent
-        if low < 0 or low > high:
+        if low < 0 or (high is not None and low > high):
             issues.error(fk.place, f"children_per_parent min {low} must be >= 0 and <= max {high}")
+        if fk.children_column is not None:
+            _check_children_column(fk, parent, issues)
         if fk.parent_table == table.name:
             issues.error(fk.place, "children_per_parent cannot be used on a self-reference")
     if fk.parent_table != table.name and parent.rows == 0 and table.rows > 0 and fk.null_probability < 1:
         issues.error(fk.place, f"parent table {parent.name} has 0 rows, so {table.name} rows have no parent")
+
+
+def _check_children_column(fk: ForeignKey, parent: TablePlan, issues: Issues) -> None:
+    """``children_per_parent.column`` must be a number column of the parent table itself."""
+    name = fk.children_column
+    found = next((c for c in parent.columns if c.name == name), None)
+    if "." in str(name) or found is None:
+        issues.error(
+            fk.place,
+            f"children_per_parent column {name!r} is not a column of {parent.name}: counts come from the parent row, "
+            f'so write {{"column": "{parent.name}.<number column>"}}',
+        )
+    elif found.type not in NUMERIC_TYPES or found.type == "bool":
+        issues.error(
+            fk.place,
+            f"children_per_parent column {parent.name}.{name} is a {found.type} column; a count needs an int or "
+            "float column (scale multiplies it)",
+        )
+    if not fk.children_scale >= 0:
+        issues.error(fk.place, f"children_per_parent scale must be >= 0, got {fk.children_scale:g}")
 
 
 def _check_parent_weights(plan: Plan, issues: Issues) -> None:
