@@ -36,10 +36,12 @@ setup(
         "cryptography>=42,<51",
         "openai>=1.40,<4",
         "psutil>=5.9,<8",
+        # The expr rule: DuckDB parses and evaluates SQL expressions over each Arrow block.
+        "duckdb>=1.1,<3",
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
-        "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
+        "dev": ["pytest>=8,<10", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
     },
     entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )
