@@ -123,7 +123,7 @@ def _query(expression: str) -> str:
 
 def analyse(expression: str) -> tuple[set[str], list[str]]:
     """(column names the expression reads, problems with their fix), from DuckDB's parse of it."""
-    text = _connection().execute("SELECT json_serialize_sql(?)", [_query(expression)]).fetchone()[0]
+    text = _connection().execute("SELECT json_serialize_sql(?)", [_query(expression)]).fetchall()[0][0]
     parsed = json.loads(text)
     if parsed.get("error"):
         message = parsed.get("error_message", "cannot be parsed")
