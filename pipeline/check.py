@@ -69,6 +69,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthbeam.rules.basic import Fixed
 from synthbeam.rules.choice import Choice
 from synthbeam.rules.compose import Finished
 from synthbeam.rules.engine import column_dependencies, generate_batch
@@ -690,6 +691,23 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
             skipped.append(f"{column.name}: choice values (choices cannot be stored as {column.type})")
         else:
             checks.append(check)
+    elif isinstance(inner, Fixed) and inner.single is not None:
+        try:
+            fixed = coerce(inner.single, column.type)
+        except Exception:  # a constant the column type cannot hold failed at plan time already
+            fixed = None
+        if affixed or fixed is None or (pa.types.is_string(fixed.type) and (column.max_length or column.min_length)):
+            skipped.append(f"{column.name}: fixed value (stored changed: prefix/suffix, type or length)")
+        else:
+            checks.append(
+                _ValueCheck(
+                    f"fixed({column.name})",
+                    column.name,
+                    f"values other than the fixed {_examples(fixed.to_pylist())}",
+                    lambda values, fixed=fixed: _mask(pc.invert(pc.is_in(values, value_set=fixed)))
+                    & _mask(pc.is_valid(values)),
+                )
+            )
     elif isinstance(inner, Range):
         if affixed:
             skipped.append(f"{column.name}: range (prefix/suffix make the values text)")
