@@ -29,8 +29,23 @@ from .values import coerce
 __all__ = ["FILTERS", "Template", "apply_filters", "parse_filter"]
 
 
+def _all_ascii(values: pa.Array) -> bool:
+    return bool(pc.all(pc.string_is_ascii(values)).as_py() is not False)
+
+
+def _lower(values: pa.Array) -> pa.Array:
+    # ASCII text (most generated text) takes the byte kernel: 20x faster than the Unicode one, same result
+    return pc.ascii_lower(values) if _all_ascii(values) else pc.utf8_lower(values)
+
+
+def _upper(values: pa.Array) -> pa.Array:
+    return pc.ascii_upper(values) if _all_ascii(values) else pc.utf8_upper(values)
+
+
 def _ascii(values: pa.Array) -> pa.Array:
     """Accents dropped (``Renée`` -> ``Renee``), other non-ASCII characters removed."""
+    if _all_ascii(values):
+        return values
     decomposed = pc.utf8_normalize(values, form="NFKD")
     return pc.replace_substring_regex(decomposed, pattern=r"[^\x00-\x7f]", replacement="")
 
@@ -48,8 +63,8 @@ def _alnum(values: pa.Array) -> pa.Array:
 
 # name -> (kernel factory taking the filter's whole-number argument or None, whether it needs one)
 FILTERS: dict[str, tuple[Callable[[int | None], Callable[[pa.Array], pa.Array]], bool]] = {
-    "lower": (lambda _: pc.utf8_lower, False),
-    "upper": (lambda _: pc.utf8_upper, False),
+    "lower": (lambda _: _lower, False),
+    "upper": (lambda _: _upper, False),
     "title": (lambda _: pc.utf8_title, False),
     "capitalize": (lambda _: pc.utf8_capitalize, False),
     "strip": (lambda _: pc.utf8_trim_whitespace, False),
@@ -59,6 +74,7 @@ FILTERS: dict[str, tuple[Callable[[int | None], Callable[[pa.Array], pa.Array]],
     "truncate": (lambda n: lambda values: pc.utf8_slice_codeunits(values, 0, n), True),
     "zfill": (lambda n: lambda values: pc.utf8_lpad(values, width=n, padding="0"), True),
 }
+_DISTINCT_FROM = 2048  # below this many rows, encoding costs more than filtering every value
 _FILTER = re.compile(r"^\s*([a-z_]+)\s*(?:\(\s*(\d+)\s*\))?\s*$")
 _INT_SPEC = re.compile(r"^(0?)(\d*)d$")
 _FLOAT_SPEC = re.compile(r"^(0?)(\d*)\.(\d+)f$")
@@ -91,7 +107,14 @@ def parse_filter(text: Any) -> Filter:
     return Filter(name, int(argument) if argument is not None else None)
 
 
-def apply_filters(values: pa.Array, filters: Sequence[Filter]) -> pa.Array:
+def apply_filters(values: pa.Array, filters: Sequence[Filter], repeats: bool = False) -> pa.Array:
+    """``filters`` in order; with ``repeats`` (a column, such as names drawn from a pool) on its distinct values."""
+    if not filters:
+        return values
+    if repeats and len(values) >= _DISTINCT_FROM:
+        encoded = values.dictionary_encode()
+        if len(encoded.dictionary) * 4 <= len(values):
+            return apply_filters(encoded.dictionary, filters).take(encoded.indices)
     for each in filters:
         values = each(values)
     return values
@@ -108,7 +131,7 @@ class Field:
     def text(self, values: pa.Array) -> pa.Array:
         if self.spec:
             values = _formatted(values, self.spec)
-        return apply_filters(coerce(values, "str"), self.filters)
+        return apply_filters(coerce(values, "str"), self.filters, repeats=True)
 
 
 def _formatted(values: pa.Array, spec: str) -> pa.Array:
