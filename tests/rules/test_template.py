@@ -146,3 +146,18 @@ def test_mistakes_are_placed_config_errors(make_plan, rule, message) -> None:
 def test_parse_template_reports_conversions() -> None:
     _, problems = parse_template("{a!r}")
     assert problems == ["template field {a!r}: use filters (|upper), not !r"]
+
+
+def test_a_unique_template_that_repeats_is_refused_with_the_fix(make_plan) -> None:
+    columns = [
+        {"name": "id", "type": "int", "constraint": ["PK"]},
+        {"name": "f", "type": "str", "rule": {"type": "choice", "value": ["a", "b", "c"]}},
+        {"name": "e", "type": "str", "constraint": ["unique"], "rule": {"type": "template", "template": "{f}@x.com"}},
+    ]
+    with pytest.raises(ConfigError) as caught:
+        make_plan(one_table(columns, rows=50))
+    assert "t.columns[2] (e): is unique, but 47 of 50 of its values repeat" in str(caught.value)
+    assert "put a unique column in it" in str(caught.value)
+    columns[2]["rule"]["template"] = "{f}{id}@x.com"
+    batch = generate_batch(make_plan(one_table(columns, rows=50)), "t", 0, 50).to_pydict()
+    assert batch["e"] == [f"{f}{i}@x.com" for f, i in zip(batch["f"], batch["id"])]
