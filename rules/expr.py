@@ -197,6 +197,7 @@ class Expr(Rule):
     """A SQL expression of the row (and its parents' columns), evaluated column-wise by DuckDB."""
 
     derived_from_row: ClassVar[bool] = True
+    handles_nulls: ClassVar[bool] = True  # null inputs follow SQL; coalesce or CASE give them a value
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)

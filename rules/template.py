@@ -217,6 +217,7 @@ class Template(Rule):
     output_type = "str"
     formatted: ClassVar[bool] = True  # a length cut breaks "first.last@domain"
     derived_from_row: ClassVar[bool] = True
+    null_fix: ClassVar[str] = "compute the text with an expr rule instead, e.g. coalesce(name, '') || '@x.com'"
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)

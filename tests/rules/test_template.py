@@ -161,3 +161,17 @@ def test_a_unique_template_that_repeats_is_refused_with_the_fix(make_plan) -> No
     columns[2]["rule"]["template"] = "{f}{id}@x.com"
     batch = generate_batch(make_plan(one_table(columns, rows=50)), "t", 0, 50).to_pydict()
     assert batch["e"] == [f"{f}{i}@x.com" for f, i in zip(batch["f"], batch["id"])]
+
+
+def test_nullable_inputs_warn_for_a_template_and_not_for_an_expression(write_config) -> None:
+    from synthbeam.rules.compile import build_plan
+
+    columns = [
+        {"name": "f", "type": "str", "rule": "first_name", "nullable": True, "null_probability": 0.2},
+        {"name": "e", "type": "str", "rule": {"type": "template", "template": "{f}@x.com"}},
+        {"name": "g", "type": "str", "rule": {"type": "expr", "expr": "coalesce(f, 'none') || '@x.com'"}},
+    ]
+    _, issues = build_plan(str(write_config(one_table(columns, rows=100))))
+    warnings = [str(w) for w in issues.warnings]
+    assert any("t.columns[1] (e): template refers to f, which can be null" in w and "coalesce(" in w for w in warnings)
+    assert not any("(g)" in w for w in warnings)
