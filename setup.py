@@ -10,6 +10,7 @@ from pathlib import Path
 from setuptools import setup
 
 VERSION = "0.1.0"
+DB_EXTRA = ["psycopg[binary]>=3.2,<4", "duckdb>=1.0,<3"]
 
 setup(
     name="synthbeam",
@@ -36,10 +37,14 @@ setup(
         "cryptography>=42,<51",
         "openai>=1.40,<4",
         "psutil>=5.9,<8",
+        # `synthbeam ddl` compiles CREATE TABLE with SQLAlchemy Core's per-dialect DDL compilers.
+        "sqlalchemy>=2,<3",
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
-        "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
+        # `generate --to URL`: the PostgreSQL (COPY) and DuckDB loaders. SQLite needs only the stdlib.
+        "db": DB_EXTRA,
+        "dev": [*DB_EXTRA, "pytest>=8,<10", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
     },
     entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )

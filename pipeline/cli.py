@@ -175,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("config", metavar="CONFIG")
 
+    ddl = commands.add_parser(
+        "ddl",
+        parents=[debug, settings],
+        help="print CREATE TABLE statements for a config's tables",
+        description="Print CREATE TABLE statements (types as stored, NOT NULL, primary, unique and foreign "
+        "keys) for every table of CONFIG, parents first.",
+    )
+    ddl.add_argument("config", metavar="CONFIG", nargs="?", help="config JSON file (or --config FILE)")
+    ddl.add_argument("--config", dest="config_option", metavar="FILE", help="the config file (instead of CONFIG)")
+    ddl.add_argument(
+        "--dialect",
+        default="postgres",
+        metavar="NAME",
+        help="postgres (default), sqlite, duckdb, mysql or bigquery",
+    )
+
     commands.add_parser(
         "schema",
         parents=[debug],
@@ -310,6 +326,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     workers = int((plan.performance or {}).get("max_workers") or 1)
     for line in plan_lines(plan, output_format, int(output.get("num_shards") or 0), workers):
         _out(line)
+    return EXIT_OK
+
+
+def cmd_ddl(args: argparse.Namespace) -> int:
+    from .ddl import ddl_text, resolve_dialect
+
+    if args.config and args.config_option and args.config != args.config_option:
+        raise UsageError("synthbeam ddl: give the config once, as CONFIG or --config FILE")
+    args.config = args.config or args.config_option
+    if not args.config:
+        raise UsageError("synthbeam ddl: a CONFIG is required (see synthbeam ddl --help)")
+    dialect = resolve_dialect(args.dialect)
+    plan, _ = _load(args)
+    sys.stdout.write(ddl_text(plan, dialect))
     return EXIT_OK
 
 
@@ -484,6 +514,7 @@ def _dispatch(argv: list[str]) -> int:
         "preview": cmd_preview,
         "plan": cmd_plan,
         "schema": cmd_schema,
+        "ddl": cmd_ddl,
     }
     if args.command == "generate":
         for position, token in enumerate(extras):
