@@ -39,6 +39,9 @@ setup(
         "psutil>=5.9,<8",
         # `synthbeam ddl` compiles CREATE TABLE with SQLAlchemy Core's per-dialect DDL compilers.
         "sqlalchemy>=2,<3",
+        # `synthbeam import ddl` parses CREATE TABLE / ALTER TABLE in six dialects with a real SQL parser
+        # (pure Python, no compiled parts needed); 26 is the oldest release whose AST the importer reads.
+        "sqlglot>=26,<31",
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
