@@ -20,7 +20,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    packages=["synthbeam.rules", "synthbeam.transforms", "synthbeam.pipeline"],
+    packages=["synthbeam.rules", "synthbeam.transforms", "synthbeam.pipeline", "synthbeam.pipeline.importing"],
     package_dir={
         "synthbeam.rules": "rules",
         "synthbeam.transforms": "transforms",

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from synthbeam.rules.errors import ConfigError, GenerationError
 
 from .errors import UserError
+from .importing.command import add_import_parser, cmd_import
 from .worker import QUIET_SWITCH
 
 if TYPE_CHECKING:
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--locale", metavar="L")
     check.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
     check.add_argument("--verbose", action="store_true", help="list the checks run and skipped per table")
+    add_import_parser(commands, [debug])
     keygen = commands.add_parser("keygen", parents=[debug], help="write a new encryption key file")
     keygen.add_argument("key_file", metavar="KEY_FILE")
     decrypt = commands.add_parser("decrypt", parents=[debug], help="copy an output with encrypted columns decrypted")
@@ -515,6 +517,7 @@ def _dispatch(argv: list[str]) -> int:
         "plan": cmd_plan,
         "schema": cmd_schema,
         "ddl": cmd_ddl,
+        "import": cmd_import,
     }
     if args.command == "generate":
         for position, token in enumerate(extras):
