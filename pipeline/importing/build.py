@@ -19,6 +19,8 @@ from .model import Bound, Column, ForeignKey, Schema, Table
 
 DEFAULT_ROWS = 1000
 DEFAULT_NULL_SHARE = 0.1
+CODE_PATTERN = "^[A-Z]{3}-[0-9]{6}$"
+EMAIL_PATTERN = "^[a-z]{6}[0-9]{3}@example\\.(com|org|net)$"
 # Faker methods whose values are unique by construction or from a space far larger than any table.
 _UNIQUE_FAKER = {"email", "user_name", "iban", "bban", "ssn", "credit_card_number", "sha256", "md5",
                  "phone_number", "ipv4", "isbn13", "ean13"}  # fmt: skip
@@ -221,7 +223,12 @@ class Builder:
         elif column.reasons:
             column.reasons.clear()
         self._nulls(table, column, config, fk, single_pk)
-        if column.kind == "str":
+        fits = (
+            isinstance(config.get("rule"), dict)
+            and config["rule"].get("type") == "regex"
+            and (_regex_width(config["rule"]["regex"]) <= (column.length or 0))
+        )  # a cut would make a unique code's values uncountable; this one never needs it
+        if column.kind == "str" and not fits:
             if column.length is not None:
                 config["length"] = column.length
             if column.min_length:
@@ -290,7 +297,7 @@ class Builder:
             return self._temporal(table, column)
         if kind == "time":
             return _NO_RULE
-        return self._text(table, column, unique or grouped)
+        return self._text(table, column, unique or grouped, grouped)
 
     def _choice(self, column: Column, values: list[Any], why: str) -> dict[str, Any]:
         values = [_coerce(value, column.kind) for value in values]
@@ -314,17 +321,18 @@ class Builder:
         guess, why = guess_name(table, column)
         low: Any = 0
         high: Any = 10_000
+        sources = []
         if guess is not None and isinstance(guess.rule, dict):
             low, high = guess.rule["min"], guess.rule["max"]
-            column.reasons.append(f"range {low}..{high} ({why})")
+            sources.append(why)
         span = self.group_span.get((table.name, column.name))
         if span is not None:
             low, high = 1, span
-            column.reasons.append(f"range 1..{span} (part of a composite key)")
+            sources.append("part of a composite key")
         profile = column.profile
         if profile is not None and profile.low is not None and profile.high is not None:
             low, high = profile.low, profile.high
-            column.reasons.append("range from the observed min/max")
+            sources.append("observed min/max")
         integral = column.kind == "int"
         scale = column.scale if column.scale is not None else (
             guess.rule.get("precision", 2) if guess is not None and isinstance(guess.rule, dict) else 2
@@ -337,7 +345,7 @@ class Builder:
         if checked_high:
             high = column.high.value - (step if column.high.strict else 0)
         if checked_low or checked_high:
-            column.reasons.append("range from CHECK")
+            sources.append("CHECK")
         if checked_low and not checked_high and high < low:
             high = low + 10_000
         if checked_high and not checked_low and low > high:
@@ -355,6 +363,10 @@ class Builder:
         if unique and integral and high - low + 1 < self.rows:
             widened = low + 10 * self.rows
             high = min(widened, column.type_high) if column.type_high is not None else widened
+            sources.append("wide enough to be unique")
+        if column.type_high is not None and column.type_high < 10**9 and not sources:
+            sources.append(column.source_type)
+        column.reasons.append(f"range {low}..{high}" + (f" ({', '.join(sources)})" if sources else ""))
         rule: dict[str, Any] = {"type": "range", "min": low, "max": high}
         if not integral:
             rule["precision"] = scale
@@ -414,7 +426,7 @@ class Builder:
             column.reasons.append(f"{'dates' if kind == 'date' else 'timestamps'} from {rule['start'][:10]} to as_of")
         return rule
 
-    def _text(self, table: Table, column: Column, unique: bool) -> Any:
+    def _text(self, table: Table, column: Column, unique: bool, grouped: bool = False) -> Any:
         guess, why = guess_name(table, column)
         method = guess.rule if guess is not None and isinstance(guess.rule, str) else None
         if guess is not None and isinstance(guess.rule, dict) and not unique:
@@ -422,11 +434,18 @@ class Builder:
             return dict(guess.rule)
         if unique:
             length = column.length
-            if method in _UNIQUE_FAKER and (length is None or length >= _MIN_UNIQUE_LENGTH.get(method, 16)):
+            if method == "email" and grouped and (length is None or length >= _regex_width(EMAIL_PATTERN)):
+                column.reasons.append(f"emails from {EMAIL_PATTERN} ({why}; countable, as its unique group needs)")
+                return {"type": "regex", "regex": EMAIL_PATTERN}
+            if (
+                method in _UNIQUE_FAKER
+                and not grouped
+                and (length is None or length >= _MIN_UNIQUE_LENGTH.get(method, 16))
+            ):
                 column.reasons.append(f"{method} ({why}), unique")
                 return method
             if length is None or length >= 10:
-                pattern = "^[A-Z]{3}-[0-9]{6}$"
+                pattern = CODE_PATTERN
             else:
                 pattern = f"^[A-Z0-9]{{{max(length, column.min_length or 1)}}}$"
             column.reasons.append(f"unique codes {pattern}")
@@ -494,10 +513,21 @@ _NO_RULE = object()
 
 
 def _regex_space(pattern: str) -> float:
-    if pattern == "^[A-Z]{3}-[0-9]{6}$":
+    if pattern == CODE_PATTERN:
         return 26.0**3 * 10**6
-    length = int(pattern.split("{")[1].split("}")[0])
-    return 36.0**length
+    width = _regex_width(pattern)
+    return 36.0**width if width < 1 << 30 else math.inf
+
+
+def _regex_width(pattern: str) -> int:
+    """The width of the code patterns this module writes; a large number for any other pattern."""
+    if pattern == CODE_PATTERN:
+        return len("ABC-123456")
+    if pattern == EMAIL_PATTERN:
+        return len("abcdef123@example.com")
+    if pattern.startswith("^[A-Z0-9]{") and pattern.endswith("}$"):
+        return int(pattern[len("^[A-Z0-9]{") : -2])
+    return 1 << 30
 
 
 def _key(value: Any) -> str:

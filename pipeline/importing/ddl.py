@@ -127,7 +127,7 @@ class _Reader:
         self.checks: list[tuple[Table, exp.Expression]] = []
 
     def skip(self, statement: exp.Expression, what: str) -> None:
-        text = " ".join(statement.sql(dialect=self.dialect).split())
+        text = " ".join(statement.sql(dialect=self.dialect, comments=False).split())
         self.schema.skipped.append(f"{what}: {text[:70]}{'...' if len(text) > 70 else ''}")
 
     def statement(self, statement: exp.Expression) -> None:

@@ -207,6 +207,8 @@ _LATER = {
     "checkout": ("checkin",),
     "dropoff": ("pickup",),
     "arrival": ("departure",),
+    "read": ("sent", "created", "delivered"),
+    "expected": ("ordered", "order", "created"),
     "due": ("issued", "issue", "invoice", "created"),
 }
 _TIME_SUFFIXES = ("at", "ts", "on", "date", "time", "datetime", "timestamp", "dt")
@@ -225,7 +227,9 @@ def guess_name(table: Table, column: Column) -> tuple[Guess | None, str]:
     for test, guess in _NAME_GUESSES:
         if test(ws, joined) and kind in guess.kinds:
             short = column.length is not None and column.length <= 3
-            if short and guess.rule in _SHORT_FORMS:  # country CHAR(2) is a code, not a name cut short
+            if (
+                short and isinstance(guess.rule, str) and guess.rule in _SHORT_FORMS
+            ):  # country CHAR(2) is a code, not a name cut short
                 return Guess(_SHORT_FORMS[guess.rule], guess.kinds, guess.sensitivity), f"name {column.name!r}, short"
             return guess, f"name {column.name!r}"
     return None, ""
