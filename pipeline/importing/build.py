@@ -340,16 +340,18 @@ class Builder:
         step = 1 if integral else 10 ** (-scale)
         checked_low = column.low is not None and column.low.value is not None
         checked_high = column.high is not None and column.high.value is not None
-        if checked_low:
-            low = column.low.value + (step if column.low.strict else 0)
-        if checked_high:
-            high = column.high.value - (step if column.high.strict else 0)
+        # A CHECK narrows the guess; where they do not overlap, the CHECK wins.
+        check_low = column.low.value + (step if column.low.strict else 0) if checked_low else None
+        check_high = column.high.value - (step if column.high.strict else 0) if checked_high else None
+        if check_low is not None:
+            low = max(low, check_low)
+        if check_high is not None:
+            high = min(high, check_high)
         if checked_low or checked_high:
             sources.append("CHECK")
-        if checked_low and not checked_high and high < low:
-            high = low + 10_000
-        if checked_high and not checked_low and low > high:
-            low = high - 10_000
+        if low > high:
+            low = check_low if check_low is not None else check_high - 10_000
+            high = check_high if check_high is not None else check_low + 10_000
         if column.type_low is not None:
             low = max(low, column.type_low)
             high = max(high, column.type_low)
@@ -399,11 +401,12 @@ class Builder:
         for bound, attr in ((column.low, "start"), (column.high, "end")):
             if bound is not None and bound.value is not None:
                 value = _as_date(bound.value)
-                if value is not None:
+                if value is not None:  # a CHECK narrows the range
                     if attr == "start":
-                        start = value + dt.timedelta(days=1) if bound.strict else value
+                        start = max(start, value + dt.timedelta(days=1) if bound.strict else value)
                     else:
-                        end = value - dt.timedelta(days=1) if bound.strict else value
+                        value = value - dt.timedelta(days=1) if bound.strict else value
+                        end = min(end, value) if end is not None else min(value, self.as_of)
                     column.reasons.append(f"{attr} from CHECK")
         if end is not None and end < start:
             start = end - dt.timedelta(days=365 * years_back)

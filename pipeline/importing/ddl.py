@@ -110,6 +110,13 @@ def parse_ddl(text: str, dialect: str, source: str = "DDL") -> Schema:
     return reader.schema
 
 
+def _parse_quietly(text: str, dialect: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(text, read=dialect)
+    except (ParseError, TokenError):
+        return None
+
+
 def read_ddl_file(path: str, dialect: str) -> Schema:
     file = Path(path)
     if not file.is_file():
@@ -165,6 +172,15 @@ class _Reader:
         kind = type(statement).__name__.upper()
         if isinstance(statement, exp.Command):
             kind = str(statement.this).upper()
+            rest = statement.expression
+            rest = (rest.name if isinstance(rest, exp.Expression) else str(rest or "")).strip()
+            if kind == "CREATE" and rest.upper().startswith("TYPE "):
+                # DuckDB and others spell enums as PostgreSQL does, but sqlglot reads them only there.
+                retry = _parse_quietly(f"CREATE {rest}", "postgres")
+                if isinstance(retry, exp.Create) and str(retry.args.get("kind") or "").upper() == "TYPE":
+                    self.statement(retry)
+                    return
+            kind = f"{kind} {rest.split()[0].upper()}" if rest.split() else kind
         self.skip(statement, kind)
 
     def create_table(self, schema_node: exp.Schema) -> None:
