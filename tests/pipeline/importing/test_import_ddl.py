@@ -146,7 +146,7 @@ def test_duckdb_events_round_trip(cli, tmp_path: Path) -> None:
             "t",
             "amount",
             {"type": "float", "rule": {"type": "range", "min": 0.0, "max": 1000.0, "precision": 2}},
-        ),  # fmt: skip
+        ),
         (
             "snowflake",
             "CREATE OR REPLACE TABLE db.s.t (id NUMBER(38,0) AUTOINCREMENT PRIMARY KEY, "
@@ -154,7 +154,7 @@ def test_duckdb_events_round_trip(cli, tmp_path: Path) -> None:
             "t",
             "loaded",
             {"type": "timestamp"},
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_warehouse_dialects(cli, tmp_path: Path, dialect, ddl, table, column, expected) -> None:
