@@ -40,6 +40,7 @@ class Builder:
         self.forced_non_null: set[tuple[str, str]] = set()
         self.null_columns: set[tuple[str, str]] = set()
         self.group_span: dict[tuple[str, str], int] = {}
+        self.fanned_out: set[str] = set()
 
     def note(self, table: Table, column: Column | None, text: str) -> None:
         where = f"{table.name}.{column.name}" if column is not None else table.name
@@ -189,10 +190,21 @@ class Builder:
         }
         self_reference = fk.parent_table == table.name
         grouped = fk.columns[0] in in_group
+        column = table.columns[fk.columns[0]]
         if fk.children_min is not None and fk.children_max is not None and not self_reference and not grouped:
-            mean = table.rows / max(1, self.schema.tables[fk.parent_table].rows or 1) if table.rows else None
-            if mean and fk.children_max > 3 * max(mean, 1):
+            parent_rows = self.schema.tables[fk.parent_table].rows or 1
+            mean = (table.rows or 0) * (1 - (fk.null_share or 0)) / parent_rows
+            if fk.children_min >= 1 and table.name not in self.fanned_out:
+                # every parent has children: their count per parent is the table's shape
+                self.fanned_out.add(table.name)
+                entry["children_per_parent"] = {"min": fk.children_min, "max": fk.children_max}
+                if mean < (fk.children_min + fk.children_max) / 2:
+                    entry.update(distribution="zipf", s=1.2)
+                self.note(table, column, f"{fk.children_min} to {fk.children_max} children per {fk.parent_table} row "
+                          "(observed)")  # fmt: skip
+            elif fk.children_max > mean + 6 * math.sqrt(mean) + 3:  # far past a uniform spread's (Poisson) tail
                 entry.update(distribution="zipf", s=1.2)
+                self.note(table, column, f"skewed: up to {fk.children_max} per parent against {mean:.1f} on average")
         if fk.null_share and not grouped and not self_reference:
             entry["null_probability"] = round(fk.null_share, 4)
         return entry
@@ -275,7 +287,7 @@ class Builder:
         if column.choices is not None:
             return self._choice(column, list(column.choices), "enum/CHECK values")
         profile = column.profile
-        if profile is not None and profile.frequencies:
+        if profile is not None and profile.frequencies and column.kind != "bool":
             return self._choice(column, list(profile.frequencies), "observed values")
         kind = column.kind
         if kind == "int" and table.primary_key == [column.name] and not grouped:
@@ -285,8 +297,9 @@ class Builder:
             return _NO_RULE
         if kind == "bool":
             probability = 0.5
-            if profile is not None and profile.low is not None:
-                probability = float(profile.low)
+            if profile is not None and profile.frequencies:
+                probability = profile.frequencies.get(True, 0.0) / (sum(profile.frequencies.values()) or 1.0)
+                reasons.append("observed share of true")
             elif isinstance(column.default, bool):
                 probability = 0.8 if column.default else 0.2
                 reasons.append(f"mostly {column.default} (the default)")
