@@ -35,7 +35,7 @@ SOURCE = {
                         "value": ["gold", "silver", "bronze"],
                         "probabilities": {"gold": 0.1, "silver": 0.3},
                     },
-                },  # fmt: skip
+                },
                 {"name": "city", "type": "str", "rule": "city", "nullable": True, "null_probability": 0.35},
                 {"name": "age", "type": "int", "rule": {"type": "range", "min": 18, "max": 80}},
                 {"name": "vip", "type": "bool", "rule": {"type": "bool", "probability": 0.15}},
@@ -45,7 +45,7 @@ SOURCE = {
                     "nullable": True,
                     "null_probability": 0.05,
                     "rule": {"type": "date_range", "start": "2022-01-01", "end": "2025-06-30"},
-                },  # fmt: skip
+                },
             ],
         },
         {
@@ -62,14 +62,14 @@ SOURCE = {
                         "value": ["new", "paid", "shipped", "lost"],
                         "probabilities": {"new": 0.25, "paid": 0.25, "shipped": 0.48, "lost": 0.02},
                     },
-                },  # fmt: skip
+                },
                 {
                     "name": "amount",
                     "type": "float",
                     "rule": {"type": "range", "min": 5, "max": 500},
                     "nullable": True,
                     "null_probability": 0.1,
-                },  # fmt: skip
+                },
             ],
             "foreign_keys": [
                 {
@@ -78,7 +78,7 @@ SOURCE = {
                     "parent_column": "customer_id",
                     "null_probability": 0.08,
                 }
-            ],  # fmt: skip
+            ],
         },
     ],
 }
@@ -114,8 +114,10 @@ def _load(cli, original: Path, tmp_path: Path, engine: str) -> str:
     connection.executescript(ddl.out)
     for table in ("customers", "orders"):
         data = read_parquet_table(original / "out", table)
-        rows = [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row)
-                for row in zip(*(data.column(c).to_pylist() for c in data.column_names))]  # fmt: skip
+        rows = [
+            tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row)
+            for row in zip(*(data.column(c).to_pylist() for c in data.column_names))
+        ]
         connection.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in data.column_names)})", rows)
     connection.commit()
     connection.close()
