@@ -43,3 +43,21 @@ def test_postgres_schema_round_trip_accepts_every_row(cli, tmp_path: Path, postg
         referred = connection.execute("SELECT count(referred_by) FROM customers").fetchone()[0]
         managers = connection.execute("SELECT count(manager_id) FROM departments").fetchone()[0]
     assert referred > 0 and managers == 0
+
+    # import db on the loaded database: the catalog gives the same tables and keys as the DDL did
+    url = postgres_cluster.url(dbname)
+    from_db = cli("import", "db", url, "--profile", "--as-of", "2026-01-01", "--out", tmp_path / "from_db.json")
+    assert from_db.code == 0, from_db.err
+    assert cli("validate", tmp_path / "from_db.json").code == 0
+    profiled = {t["table_name"]: t for t in json.loads((tmp_path / "from_db.json").read_text())["tables"]}
+    imported = {t["table_name"]: t for t in config["tables"]}
+    assert set(profiled) == set(imported)
+    for name, table in imported.items():
+        assert profiled[name].get("primary_key") == table.get("primary_key"), name
+        keys = {(f["child_column"], f["parent_table"]) for f in table.get("foreign_keys", [])}
+        assert keys <= {(f["child_column"], f["parent_table"]) for f in profiled[name].get("foreign_keys", [])}, name
+        assert profiled[name]["rows"] == counts[name]
+    status = {c["name"]: c for c in profiled["orders"]["columns"]}["status"]["rule"]
+    assert status["type"] == "choice" and abs(sum(status["probabilities"].values()) - 1) < 1e-6
+    emails = {c["name"]: c for c in profiled["users"]["columns"]}["email"]
+    assert emails["rule"] == "email" and emails["sensitivity"] == "PII"
