@@ -36,6 +36,7 @@ class Profile:
     high: Any = None
     frequencies: dict[Any, float] | None = None
     max_length: int | None = None
+    sampled: int | None = None  # rows the distinct count was taken over, when it was a sample
 
 
 @dataclass
