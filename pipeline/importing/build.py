@@ -238,7 +238,7 @@ class Builder:
         fits = (
             isinstance(config.get("rule"), dict)
             and config["rule"].get("type") == "regex"
-            and (_regex_width(config["rule"]["regex"]) <= (column.length or 0))
+            and ((column.min_length or 0) <= _regex_width(config["rule"]["regex"]) <= (column.length or 0))
         )  # a cut would make a unique code's values uncountable; this one never needs it
         if column.kind == "str" and not fits:
             if column.length is not None:
@@ -375,7 +375,7 @@ class Builder:
             low, high = math.ceil(low), math.floor(high)
         else:
             low, high = round(float(low), scale), round(float(high), scale)
-        if unique and integral and high - low + 1 < self.rows:
+        if unique and integral and span is None and high - low + 1 < self.rows:
             widened = low + 10 * self.rows
             high = min(widened, column.type_high) if column.type_high is not None else widened
             sources.append("wide enough to be unique")
