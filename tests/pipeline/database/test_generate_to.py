@@ -312,3 +312,22 @@ def test_the_password_is_never_shown(
     assert failed.code == 1
     assert failed.err.startswith("error: cannot connect to postgresql://postgres@127.0.0.1:1/nowhere")
     assert secret not in failed.out + failed.err
+
+
+def test_schema_from_the_url_and_the_config_block(
+    cli: Callable[..., Any], postgres_cluster: PostgresCluster, write_config: Callable[..., Path]
+) -> None:
+    good, _ = _good_and_bad(write_config)
+    url = postgres_cluster.create_database()
+    dbname = url.rsplit("/", 1)[1]
+    assert cli("generate", good, "--to", url + "?schema=qa", "--no-progress").code == 0
+    config = json.loads(good.read_text())
+    config["output"] = {"database": {"url": url, "schema": "ci"}}
+    assert cli("generate", write_config(config, "block.json"), "--no-progress").code == 0
+    with postgres_cluster.connect(dbname) as connection:
+        for schema in ("qa", "ci"):
+            assert (f"{schema}.entries", "FOREIGN KEY", ("account_id",), f"{schema}.accounts") in pg_keys(
+                connection, schema
+            )
+        public = connection.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
+    assert public == 0
