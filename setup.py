@@ -10,7 +10,6 @@ from pathlib import Path
 from setuptools import setup
 
 VERSION = "0.1.0"
-DB_EXTRA = ["psycopg[binary]>=3.2,<4", "duckdb>=1.0,<3"]
 
 setup(
     name="synthbeam",
@@ -46,8 +45,16 @@ setup(
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
         # `generate --to URL`: the PostgreSQL (COPY) and DuckDB loaders. SQLite needs only the stdlib.
-        "db": DB_EXTRA,
-        "dev": [*DB_EXTRA, "pytest>=8,<10", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
+        "db": ["psycopg[binary]>=3.2,<4", "duckdb>=1.0,<3"],
+        # dev includes db: the tests load real databases. (Literal lists: tests/test_lock.py reads them.)
+        "dev": [
+            "psycopg[binary]>=3.2,<4",
+            "duckdb>=1.0,<3",
+            "pytest>=8,<10",
+            "ruff>=0.6",
+            "hypothesis>=6.100,<7",
+            "packaging>=23",
+        ],
     },
     entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )

@@ -134,7 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--runner=PortableRunner --job_endpoint=embed --environment_type=LOOPBACK.",
     )
     generate.add_argument("config", metavar="CONFIG", help="config JSON file (local path or gs:// URL)")
-    generate.add_argument("--overwrite", action="store_true", help="replace the content of an existing OUT")
+    generate.add_argument(
+        "--overwrite", action="store_true", help="replace the content of an existing OUT (or the tables --to finds)"
+    )
+    generate.add_argument(
+        "--to",
+        metavar="URL",
+        help="load every table into a database: postgresql://user@host/db, sqlite:///file.db or "
+        "duckdb:///file.duckdb (all or nothing; keys checked by the database)",
+    )
     generate.add_argument(
         "--no-wait",
         action="store_true",
@@ -359,6 +367,9 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
 
     plan, _ = _load(args)
     output = plan.output or {}
+    database = dict(output.get("database") or {})
+    if args.to or database.get("url"):
+        return _generate_to_database(args, beam_args, argv, plan, database)
     request = GenerateRequest(
         out=str(output.get("directory") or DEFAULT_OUT),
         output_format=str(output.get("format") or DEFAULT_FORMAT),
@@ -378,6 +389,39 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
         )
         return EXIT_OK
     _print_generate_summary(result.report, result.report_path)
+    return EXIT_OK
+
+
+def _generate_to_database(
+    args: argparse.Namespace, beam_args: list[str], argv: Sequence[str], plan: Plan, database: dict[str, Any]
+) -> int:
+    from .database import resolve_target
+    from .database.generate import generate_into_database
+    from .run import GenerateRequest
+
+    target = resolve_target(args.to or database["url"], database)
+    output = plan.output or {}
+    request = GenerateRequest(
+        output_format=str(output.get("format") or DEFAULT_FORMAT),
+        num_shards=int(output.get("num_shards") or 0),
+        overwrite=args.overwrite,
+        beam_args=beam_args,
+        live=False if args.no_progress else None,
+        config_location=args.config,
+        command=[target.redact(part) for part in ["synthbeam", *argv]],
+    )
+    report = generate_into_database(plan, request, target, keep_out=args.out)
+    loaded = report["database"]
+    seconds = loaded["seconds"]
+    phases = ", ".join(f"{phase} {value:.2f} s" for phase, value in seconds.items() if phase != "total")
+    _out(
+        f"loaded {loaded['total_rows']:,} rows in {len(loaded['rows'])} table(s) into {loaded['url']} "
+        f"(generate {report.get('wall_seconds', 0):.1f} s, load {seconds.get('total', 0):.1f} s: {phases})"
+    )
+    for name, rows in loaded["rows"].items():
+        _out(f"  {name}: {rows:,} rows")
+    if args.out:
+        _out(f"files and report: {args.out}")
     return EXIT_OK
 
 

@@ -22,7 +22,8 @@ Dialects without one in SQLAlchemy itself:
   backtick quoting, ``NOT ENFORCED`` keys), because sqlalchemy-bigquery would bring the whole
   Google Cloud client for a text compile. BigQuery has no UNIQUE constraint: those are notes.
 - ``mysql`` cannot index TEXT without a prefix length, so string columns in a key without a
-  ``length`` become ``VARCHAR(255)`` there (a note says so).
+  ``length`` become ``VARCHAR(255)`` there (a note says so); times and timestamps are
+  ``TIME(6)`` and ``DATETIME(6)``, keeping the files' microseconds.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import default
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import compiler
@@ -132,8 +134,6 @@ def sqlalchemy_dialect(dialect: str) -> sa.engine.Dialect:
 
         return sqlite.dialect()
     if dialect == "mysql":
-        from sqlalchemy.dialects import mysql
-
         return mysql.dialect()
     return BigQueryDDLDialect()
 
@@ -161,10 +161,11 @@ def _column_type(arrow: pa.DataType, length: int | None) -> sa.types.TypeEngine:
         return sa.String(length) if length else sa.Text()
     if pa.types.is_date(arrow):
         return sa.Date()
+    # MySQL's TIME and DATETIME drop the microseconds the files keep unless given 6 digits.
     if pa.types.is_time(arrow):
-        return sa.Time()
+        return sa.Time().with_variant(mysql.TIME(fsp=6), "mysql")
     if pa.types.is_timestamp(arrow):
-        return sa.DateTime()
+        return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
     raise ValueError(f"no SQL type for Arrow type {arrow}")
 
 
