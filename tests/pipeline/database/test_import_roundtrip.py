@@ -1,4 +1,5 @@
-"""DDL -> ``synthbeam import ddl`` -> ``generate`` -> load into the same DDL on a real PostgreSQL.
+"""DDL -> ``synthbeam import ddl`` -> ``generate`` -> load into the same DDL on a real PostgreSQL
+(``generate --to`` builds its own tables from the config, so the original DDL is loaded by COPY).
 
 The 39-table commerce schema (enums, CHECKs, composite keys, self-references, a foreign-key
 cycle, ALTER TABLE keys) must accept every generated row: PostgreSQL enforces each constraint.
@@ -36,6 +37,9 @@ def test_postgres_schema_round_trip_accepts_every_row(cli, tmp_path: Path, postg
         connection.commit()
     written = {name: entry["rows_written"] for name, entry in read_report(out)["tables"].items()}
     assert counts == written
+    # and through generate --to (#17), whose loader creates the imported config's own keys and checks them
+    loaded = cli("generate", config_path, "--to", postgres_cluster.create_database(), "--no-progress")
+    assert loaded.code == 0, loaded.err
     assert len(counts) == 39 and min(counts.values()) > 0
     assert counts["roles"] == 4  # CHECK (name IN 4 values) + UNIQUE: the table cannot hold more
     with postgres_cluster.connect(dbname) as connection:
