@@ -58,9 +58,9 @@ def add_import_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Read the source, build the config, validate it, write it; notes to stderr."""
-    as_of = _as_of(args.as_of)
     if args.source is None:
         raise UserError("synthbeam import: a source is required: ddl, db or parquet (see synthbeam import --help)")
+    as_of = _as_of(args.as_of)
     if args.rows < 1:
         raise UserError(f"--rows must be at least 1, got {args.rows}")
     schema = _read(args)

@@ -97,11 +97,22 @@ def _read_postgres(url: str, profile: bool, schema_name: str | None) -> Schema:
                 raw = connection.connection.driver_connection
                 profile_schema(schema, raw, schema_name)
     except sa.exc.OperationalError as exc:
-        raise UserError(f"cannot connect to {url}: {str(exc.orig).strip().splitlines()[0]}") from None
+        shown = _redacted(url)
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        raise UserError(f"cannot connect to {shown}: {reason}") from None
     finally:
         with contextlib.suppress(Exception):
             engine.dispose()
     return schema
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if at and ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    return f"{scheme}://{credentials}{at}{host}"
 
 
 def _quote(name: str) -> str:
