@@ -3,9 +3,9 @@
 The config must generate rows the source schema accepts, so keys come first: a single integer
 primary key is 1..N; every other unique or key column gets a rule whose values can be counted
 (ranges, choices, regex codes, or a Faker method that is unique by construction), and a table
-whose unique values cannot fill its rows is given fewer rows. Foreign keys take the parent
-column's type; a foreign-key cycle, which synthbeam cannot generate, is cut at a nullable column
-that is then left null. Everything guessed or changed is said in ``Schema.notes``, per column.
+whose unique values cannot fill its rows is given fewer rows. Foreign keys are settled first
+(``relations``); rules come from the source's constraints and profile, then from names (``infer``).
+Everything guessed or changed is said in ``Schema.notes``, per column.
 """
 
 from __future__ import annotations
@@ -16,14 +16,36 @@ from typing import Any
 
 from .infer import SENSITIVE, earlier_column, guess_name, is_birth_date, looks_personal
 from .model import Bound, Column, ForeignKey, Schema, Table
+from .relations import resolve_foreign_keys
+from .values import (
+    CODE_PATTERN,
+    EMAIL_PATTERN,
+    as_date,
+    choice_key,
+    coerce,
+    format_day,
+    regex_space,
+    regex_width,
+    years_before,
+)
 
 DEFAULT_ROWS = 1000
 DEFAULT_NULL_SHARE = 0.1
-CODE_PATTERN = "^[A-Z]{3}-[0-9]{6}$"
-EMAIL_PATTERN = "^[a-z]{6}[0-9]{3}@example\\.(com|org|net)$"
 # Faker methods whose values are unique by construction or from a space far larger than any table.
-_UNIQUE_FAKER = {"email", "user_name", "iban", "bban", "ssn", "credit_card_number", "sha256", "md5",
-                 "phone_number", "ipv4", "isbn13", "ean13"}  # fmt: skip
+_UNIQUE_FAKER = {
+    "email",
+    "user_name",
+    "iban",
+    "bban",
+    "ssn",
+    "credit_card_number",
+    "sha256",
+    "md5",
+    "phone_number",
+    "ipv4",
+    "isbn13",
+    "ean13",
+}
 _MIN_UNIQUE_LENGTH = {"email": 24, "user_name": 14, "phone_number": 20}
 
 
@@ -46,99 +68,8 @@ class Builder:
         where = f"{table.name}.{column.name}" if column is not None else table.name
         self.schema.notes.append(f"{where}: {text}")
 
-    # --- relations ------------------------------------------------------------------------
-
     def resolve_foreign_keys(self) -> None:
-        """Keep the foreign keys a config can express; cut cycles; align child types."""
-        for table in self.schema.tables.values():
-            kept: list[ForeignKey] = []
-            for fk in table.foreign_keys:
-                parent = self.schema.table(fk.parent_table)
-                if parent is None:
-                    self.note(table, None, f"foreign key {fk.columns} -> {fk.parent_table}: no such table; ignored")
-                    continue
-                if len(fk.columns) != len(fk.parent_columns) or not fk.columns:
-                    self.note(table, None, f"foreign key {fk.columns} -> {parent.name}: columns do not pair; ignored")
-                    continue
-                if len(fk.columns) > 1:
-                    self.note(
-                        table,
-                        None,
-                        f"composite foreign key ({', '.join(fk.columns)}) -> {parent.name}: only "
-                        f"{fk.columns[0]} -> {fk.parent_columns[0]} is generated, so the pairs may not exist in "
-                        f"{parent.name}",
-                    )
-                    fk = ForeignKey(fk.columns[:1], parent.name, fk.parent_columns[:1], fk.children_min,
-                                    fk.children_max, fk.null_share)  # fmt: skip
-                child, parent_column = fk.columns[0], fk.parent_columns[0]
-                if child not in table.columns or parent_column not in parent.columns:
-                    self.note(table, None, f"foreign key {child} -> {parent.name}.{parent_column}: unknown column")
-                    continue
-                if (table.name, child) in self.fk_columns:
-                    self.note(table, table.columns[child], "a second foreign key on this column is ignored")
-                    continue
-                fk.parent_table = parent.name
-                self.fk_columns[(table.name, child)] = fk
-                kept.append(fk)
-            table.foreign_keys = kept
-        self._cut_cycles()
-        for table in self.schema.tables.values():
-            for fk in table.foreign_keys:
-                parent = self.schema.tables[fk.parent_table]
-                child, parent_column = table.columns[fk.columns[0]], parent.columns[fk.parent_columns[0]]
-                child.kind = parent_column.kind
-                if fk.parent_table == table.name and not child.nullable:
-                    child.nullable = True
-                    self.note(table, child, "NOT NULL self-reference: the hierarchy's first row has no parent, "
-                              "so the config lets it be null (loading it needs the constraint deferred)")  # fmt: skip
-
-    def _cut_cycles(self) -> None:
-        """Drop foreign keys until the table graph (self-references aside) has no cycle."""
-        while True:
-            cycle = self._find_cycle()
-            if cycle is None:
-                return
-            edges = [(table, fk) for table, fk in cycle]
-            edges.sort(key=lambda edge: (not edge[0].columns[edge[1].columns[0]].nullable, edge[0].name))
-            table, fk = edges[0]
-            column = table.columns[fk.columns[0]]
-            table.foreign_keys.remove(fk)
-            del self.fk_columns[(table.name, column.name)]
-            path = " -> ".join(t.name for t, _ in cycle) + f" -> {cycle[0][0].name}"
-            if column.nullable:
-                self.null_columns.add((table.name, column.name))
-                self.note(table, column, f"foreign keys form a cycle ({path}): this one is left null to break it")
-            else:
-                self.note(table, column, f"foreign keys form a cycle ({path}) and no column of it is nullable: this "
-                          "one is generated without its parent, so loading it breaks the constraint")  # fmt: skip
-
-    def _find_cycle(self) -> list[tuple[Table, ForeignKey]] | None:
-        state: dict[str, int] = {}
-        stack: list[tuple[Table, ForeignKey]] = []
-
-        def visit(table: Table) -> list[tuple[Table, ForeignKey]] | None:
-            state[table.name] = 1
-            for fk in table.foreign_keys:
-                if fk.parent_table == table.name:
-                    continue
-                stack.append((table, fk))
-                if state.get(fk.parent_table) == 1:
-                    start = next(i for i, (t, _) in enumerate(stack) if t.name == fk.parent_table)
-                    return stack[start:]
-                if fk.parent_table not in state:
-                    found = visit(self.schema.tables[fk.parent_table])
-                    if found:
-                        return found
-                stack.pop()
-            state[table.name] = 2
-            return None
-
-        for table in self.schema.tables.values():
-            if table.name not in state:
-                found = visit(table)
-                if found:
-                    return found
-        return None
+        self.fk_columns, self.null_columns = resolve_foreign_keys(self.schema, self.note)
 
     # --- columns --------------------------------------------------------------------------
 
@@ -200,8 +131,11 @@ class Builder:
                 entry["children_per_parent"] = {"min": fk.children_min, "max": fk.children_max}
                 if mean < (fk.children_min + fk.children_max) / 2:
                     entry.update(distribution="zipf", s=1.2)
-                self.note(table, column, f"{fk.children_min} to {fk.children_max} children per {fk.parent_table} row "
-                          "(observed)")  # fmt: skip
+                self.note(
+                    table,
+                    column,
+                    f"{fk.children_min} to {fk.children_max} children per {fk.parent_table} row (observed)",
+                )
             elif fk.children_max > mean + 6 * math.sqrt(mean) + 3:  # far past a uniform spread's (Poisson) tail
                 entry.update(distribution="zipf", s=1.2)
                 self.note(table, column, f"skewed: up to {fk.children_max} per parent against {mean:.1f} on average")
@@ -238,7 +172,7 @@ class Builder:
         fits = (
             isinstance(config.get("rule"), dict)
             and config["rule"].get("type") == "regex"
-            and ((column.min_length or 0) <= _regex_width(config["rule"]["regex"]) <= (column.length or 0))
+            and ((column.min_length or 0) <= regex_width(config["rule"]["regex"]) <= (column.length or 0))
         )  # a cut would make a unique code's values uncountable; this one never needs it
         if column.kind == "str" and not fits:
             if column.length is not None:
@@ -313,18 +247,18 @@ class Builder:
         return self._text(table, column, unique or grouped, grouped)
 
     def _choice(self, column: Column, values: list[Any], why: str) -> dict[str, Any]:
-        values = [_coerce(value, column.kind) for value in values]
+        values = [coerce(value, column.kind) for value in values]
         rule: dict[str, Any] = {"type": "choice", "value": values}
         profile = column.profile
         if profile is not None and profile.frequencies:
-            known = {str(_coerce(k, column.kind)): v for k, v in profile.frequencies.items()}
-            total = sum(known.get(_key(v), 0.0) for v in values)
+            known = {str(coerce(k, column.kind)): v for k, v in profile.frequencies.items()}
+            total = sum(known.get(choice_key(v), 0.0) for v in values)
             if total > 0:
-                rule["probabilities"] = {_key(v): round(known.get(_key(v), 0.0) / total, 6) for v in values}
+                rule["probabilities"] = {choice_key(v): round(known.get(choice_key(v), 0.0) / total, 6) for v in values}
                 column.reasons.append(f"choice of {why} with their observed shares")
                 return rule
         if column.default is not None and column.default in values and len(values) > 1:
-            rule["probabilities"] = {_key(column.default): 0.5}
+            rule["probabilities"] = {choice_key(column.default): 0.5}
             column.reasons.append(f"choice of {why}; the default {column.default!r} gets half the rows")
         else:
             column.reasons.append(f"choice of {why}")
@@ -347,9 +281,11 @@ class Builder:
             low, high = profile.low, profile.high
             sources.append("observed min/max")
         integral = column.kind == "int"
-        scale = column.scale if column.scale is not None else (
-            guess.rule.get("precision", 2) if guess is not None and isinstance(guess.rule, dict) else 2
-        )  # fmt: skip
+        scale = (
+            column.scale
+            if column.scale is not None
+            else (guess.rule.get("precision", 2) if guess is not None and isinstance(guess.rule, dict) else 2)
+        )
         step = 1 if integral else 10 ** (-scale)
         checked_low = column.low is not None and column.low.value is not None
         checked_high = column.high is not None and column.high.value is not None
@@ -403,17 +339,17 @@ class Builder:
         name = "date_range" if kind == "date" else "timestamp_range"
         rule: dict[str, Any] = {"type": name}
         years_back = 5
-        start, end = _years_before(self.as_of, years_back), None
+        start, end = years_before(self.as_of, years_back), None
         if is_birth_date(column):
-            start, end = _years_before(self.as_of, 90), _years_before(self.as_of, 18)
+            start, end = years_before(self.as_of, 90), years_before(self.as_of, 18)
             column.reasons.append("a birth date: 18 to 90 years before as_of")
         profile = column.profile
         if profile is not None and profile.low is not None and profile.high is not None:
-            start, end = _as_date(profile.low), _as_date(profile.high)
+            start, end = as_date(profile.low), as_date(profile.high)
             column.reasons.append("range from the observed min/max")
         for bound, attr in ((column.low, "start"), (column.high, "end")):
             if bound is not None and bound.value is not None:
-                value = _as_date(bound.value)
+                value = as_date(bound.value)
                 if value is not None:  # a CHECK narrows the range
                     if attr == "start":
                         start = max(start, value + dt.timedelta(days=1) if bound.strict else value)
@@ -423,9 +359,9 @@ class Builder:
                     column.reasons.append(f"{attr} from CHECK")
         if end is not None and end < start:
             start = end - dt.timedelta(days=365 * years_back)
-        rule["start"] = _format(start, kind, end=False)
+        rule["start"] = format_day(start, kind, end=False)
         if end is not None:
-            rule["end"] = _format(end, kind, end=True)
+            rule["end"] = format_day(end, kind, end=True)
         reference = column.after
         if reference is None and column.low is None:
             earlier = earlier_column(table, column)
@@ -450,7 +386,7 @@ class Builder:
             return dict(guess.rule)
         if unique:
             length = column.length
-            if method == "email" and grouped and (length is None or length >= _regex_width(EMAIL_PATTERN)):
+            if method == "email" and grouped and (length is None or length >= regex_width(EMAIL_PATTERN)):
                 column.reasons.append(f"emails from {EMAIL_PATTERN} ({why}; countable, as its unique group needs)")
                 return {"type": "regex", "regex": EMAIL_PATTERN}
             if (
@@ -518,7 +454,7 @@ class Builder:
                     return float(rule["max"] - rule["min"] + 1)
                 return (rule["max"] - rule["min"]) * 10 ** rule.get("precision", 2) + 1
             if kind == "regex":
-                return _regex_space(rule["regex"])
+                return regex_space(rule["regex"])
             if kind == "date_range" and isinstance(rule.get("start"), str):
                 end = dt.date.fromisoformat(rule["end"]) if "end" in rule else self.as_of
                 return float((end - dt.date.fromisoformat(rule["start"])).days + 1)
@@ -526,79 +462,6 @@ class Builder:
 
 
 _NO_RULE = object()
-
-
-def _regex_space(pattern: str) -> float:
-    if pattern == CODE_PATTERN:
-        return 26.0**3 * 10**6
-    width = _regex_width(pattern)
-    return 36.0**width if width < 1 << 30 else math.inf
-
-
-def _regex_width(pattern: str) -> int:
-    """The width of the code patterns this module writes; a large number for any other pattern."""
-    if pattern == CODE_PATTERN:
-        return len("ABC-123456")
-    if pattern == EMAIL_PATTERN:
-        return len("abcdef123@example.com")
-    if pattern.startswith("^[A-Z0-9]{") and pattern.endswith("}$"):
-        return int(pattern[len("^[A-Z0-9]{") : -2])
-    return 1 << 30
-
-
-def _key(value: Any) -> str:
-    """A choice's key in ``probabilities``: strings as they are, other values as JSON writes them."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    if kind == "int" and isinstance(value, (str, float)) and not isinstance(value, bool):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    if kind == "float" and isinstance(value, (str, int)) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    if kind in ("str", "uuid") and not isinstance(value, str):
-        return str(value)
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return value
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _format(day: dt.date, kind: str, end: bool) -> str:
-    if kind == "date":
-        return day.isoformat()
-    return f"{day.isoformat()} {'23:59:59' if end else '00:00:00'}"
 
 
 def build_config(

@@ -33,25 +33,46 @@ def add_import_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> 
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("output")
     group.add_argument("--out", metavar="FILE", help="write the config here (default: stdout)")
-    group.add_argument("--rows", type=int, default=DEFAULT_ROWS, metavar="N",
-                       help=f"rows per table where the source gives none (default {DEFAULT_ROWS})")  # fmt: skip
+    group.add_argument(
+        "--rows",
+        type=int,
+        default=DEFAULT_ROWS,
+        metavar="N",
+        help=f"rows per table where the source gives none (default {DEFAULT_ROWS})",
+    )
     group.add_argument("--as-of", metavar="YYYY-MM-DD", help="the config's as_of (default: today)")
     group.add_argument("--locale", default="en_US", metavar="L", help="the config's Faker locale")
     group.add_argument("--seed", type=int, default=42, metavar="S", help="the config's seed")
-    ddl = sources.add_parser("ddl", parents=[*parents, common], help="from CREATE TABLE statements",
-                             description="Read CREATE TABLE / ALTER TABLE / CREATE TYPE statements.")  # fmt: skip
+    ddl = sources.add_parser(
+        "ddl",
+        parents=[*parents, common],
+        help="from CREATE TABLE statements",
+        description="Read CREATE TABLE / ALTER TABLE / CREATE TYPE statements.",
+    )
     ddl.add_argument("path", metavar="SCHEMA_SQL", help="the DDL file")
-    ddl.add_argument("--dialect", default="postgres", metavar="NAME",
-                     help="postgres (default), mysql, sqlite, bigquery, snowflake or duckdb")  # fmt: skip
-    db = sources.add_parser("db", parents=[*parents, common], help="from a live database's catalog",
-                            description="Read tables, columns and keys from postgresql://, sqlite:/// or "
-                            "duckdb:/// URL; --profile also reads value statistics (see docs/import.md).")  # fmt: skip
+    ddl.add_argument(
+        "--dialect",
+        default="postgres",
+        metavar="NAME",
+        help="postgres (default), mysql, sqlite, bigquery, snowflake or duckdb",
+    )
+    db = sources.add_parser(
+        "db",
+        parents=[*parents, common],
+        help="from a live database's catalog",
+        description="Read tables, columns and keys from postgresql://, sqlite:/// or "
+        "duckdb:/// URL; --profile also reads value statistics (see docs/import.md).",
+    )
     db.add_argument("url", metavar="URL")
     db.add_argument("--profile", action="store_true", help="learn shares, ranges and fan-out from the data")
     db.add_argument("--schema", dest="db_schema", metavar="NAME", help="database schema (default: the default)")
-    parquet = sources.add_parser("parquet", parents=[*parents, common], help="from a folder of Parquet tables",
-                                 description="Read PATH/<table>/*.parquet (as generate writes): types, nulls, "
-                                 "ranges and choices from statistics and a bounded sample.")  # fmt: skip
+    parquet = sources.add_parser(
+        "parquet",
+        parents=[*parents, common],
+        help="from a folder of Parquet tables",
+        description="Read PATH/<table>/*.parquet (as generate writes): types, nulls, "
+        "ranges and choices from statistics and a bounded sample.",
+    )
     parquet.add_argument("path", metavar="PATH")
     parquet.add_argument("--sample", type=int, default=10_000, metavar="N", help="rows read per table (default 10000)")
 

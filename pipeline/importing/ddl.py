@@ -228,9 +228,11 @@ class _Reader:
                 column.unique = True
             elif isinstance(kind, exp.DefaultColumnConstraint):
                 value = kind.this
-                if isinstance(value, _NOW) or (isinstance(value, exp.Anonymous | exp.Func) and value.name.lower() in (
-                    "now", "current_timestamp", "getdate", "sysdate", "localtimestamp", "datetime", "date"
-                )):  # fmt: skip
+                if isinstance(value, _NOW) or (
+                    isinstance(value, exp.Anonymous | exp.Func)
+                    and value.name.lower()
+                    in ("now", "current_timestamp", "getdate", "sysdate", "localtimestamp", "datetime", "date")
+                ):
                     column.default_now = True
                 else:
                     column.default = _literal(value)

@@ -16,11 +16,51 @@ from typing import Any
 from .model import Column, Table
 
 PII, SENSITIVE = "PII", "SENSITIVE"
-_PERSON_TABLES = ("customer", "user", "employee", "person", "people", "member", "author", "contact", "student",
-                  "patient", "staff", "artist", "client", "account", "driver", "passenger", "guest", "player",
-                  "owner", "teacher", "manager", "agent", "speaker", "attendee", "subscriber")  # fmt: skip
-_COMPANY_TABLES = ("company", "companies", "supplier", "vendor", "organization", "organisation", "org", "tenant",
-                   "brand", "publisher", "manufacturer", "carrier", "partner", "merchant", "store", "shop")  # fmt: skip
+_PERSON_TABLES = (
+    "customer",
+    "user",
+    "employee",
+    "person",
+    "people",
+    "member",
+    "author",
+    "contact",
+    "student",
+    "patient",
+    "staff",
+    "artist",
+    "client",
+    "account",
+    "driver",
+    "passenger",
+    "guest",
+    "player",
+    "owner",
+    "teacher",
+    "manager",
+    "agent",
+    "speaker",
+    "attendee",
+    "subscriber",
+)
+_COMPANY_TABLES = (
+    "company",
+    "companies",
+    "supplier",
+    "vendor",
+    "organization",
+    "organisation",
+    "org",
+    "tenant",
+    "brand",
+    "publisher",
+    "manufacturer",
+    "carrier",
+    "partner",
+    "merchant",
+    "store",
+    "shop",
+)
 
 
 def words(name: str) -> list[str]:
@@ -193,8 +233,6 @@ _LATER = {
     "finished": ("started",),
     "completed": ("started", "created"),
     "end": ("start", "begin"),
-    "until": ("from", "since"),
-    "to": ("from",),
     "expires": ("issued", "created"),
     "expiry": ("issue", "issued", "created"),
     "shipped": ("ordered", "order", "created", "placed"),

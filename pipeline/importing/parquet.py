@@ -158,8 +158,14 @@ def _infer_keys(schema: Schema) -> None:
             measured = column.kind == "int" and profile is not None and profile.low is not None
             if measured and parent_table.rows and (profile.low < 1 or profile.high > parent_table.rows):
                 continue  # not within the parent's 1..N keys
-            table.foreign_keys.append(ForeignKey([column.name], parent_table.name, [parent_column.name],
-                                                 null_share=profile.null_share if profile else None))  # fmt: skip
+            table.foreign_keys.append(
+                ForeignKey(
+                    [column.name],
+                    parent_table.name,
+                    [parent_column.name],
+                    null_share=profile.null_share if profile else None,
+                )
+            )
             column.unique = False
             if profile is not None:
                 profile.frequencies = None

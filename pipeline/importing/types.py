@@ -38,13 +38,30 @@ _INT_BOUNDS: dict[Any, tuple[int, int]] = {
 _FLOATS = {T.FLOAT, T.DOUBLE}
 _DECIMALS = {T.DECIMAL, T.UDECIMAL, T.BIGDECIMAL, T.MONEY, T.SMALLMONEY}
 _TEXTS = {
-    T.CHAR, T.NCHAR, T.VARCHAR, T.NVARCHAR, T.TEXT, T.MEDIUMTEXT, T.LONGTEXT, T.TINYTEXT, T.NAME,
+    T.CHAR,
+    T.NCHAR,
+    T.VARCHAR,
+    T.NVARCHAR,
+    T.TEXT,
+    T.MEDIUMTEXT,
+    T.LONGTEXT,
+    T.TINYTEXT,
+    T.NAME,
     T.BPCHAR,
-}  # fmt: skip
+}
 _TIMESTAMPS = {
-    T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.TIMESTAMPNTZ, T.DATETIME, T.DATETIME64, T.TIMESTAMP_S,
-    T.TIMESTAMP_MS, T.TIMESTAMP_NS, T.DATETIME2, T.SMALLDATETIME,
-}  # fmt: skip
+    T.TIMESTAMP,
+    T.TIMESTAMPTZ,
+    T.TIMESTAMPLTZ,
+    T.TIMESTAMPNTZ,
+    T.DATETIME,
+    T.DATETIME64,
+    T.TIMESTAMP_S,
+    T.TIMESTAMP_MS,
+    T.TIMESTAMP_NS,
+    T.DATETIME2,
+    T.SMALLDATETIME,
+}
 _JSON = {T.JSON, T.JSONB, T.VARIANT, T.OBJECT, T.SUPER}
 # Text that must parse as its SQL type when loaded back: a rule that makes valid values.
 _SPECIAL_TEXT: dict[Any, tuple[Any, str]] = {
@@ -111,8 +128,14 @@ def sql_type(dtype: exp.DataType, dialect: str | None = None, enums: dict[str, l
         high = None
         if precision is not None:
             high = round(10 ** (precision - scale) - 10 ** (-scale), scale)
-        return SqlType("float", text, precision=precision, scale=scale if scale is not None else 2,
-                       low=-high if high is not None else None, high=high)  # fmt: skip
+        return SqlType(
+            "float",
+            text,
+            precision=precision,
+            scale=scale if scale is not None else 2,
+            low=-high if high is not None else None,
+            high=high,
+        )
     if kind in _FLOATS:
         return SqlType("float", text, scale=2)
     if kind in _TEXTS:
@@ -132,9 +155,11 @@ def sql_type(dtype: exp.DataType, dialect: str | None = None, enums: dict[str, l
         return SqlType("timestamp", text)
     if kind in _JSON:
         return SqlType(
-            "str", text, rule={"type": "regex", "regex": '^\\{"id": [1-9][0-9]{0,5}\\}$'},
-            note="JSON: small objects such as {\"id\": 42}",
-        )  # fmt: skip
+            "str",
+            text,
+            rule={"type": "regex", "regex": '^\\{"id": [1-9][0-9]{0,5}\\}$'},
+            note='JSON: small objects such as {"id": 42}',
+        )
     if kind in _SPECIAL_TEXT:
         rule, why = _SPECIAL_TEXT[kind]
         return SqlType("str", text, rule=rule, note=why)

@@ -20,8 +20,18 @@ SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 def _import(cli, tmp_path: Path, schema: str, dialect: str, *extra: str) -> tuple[dict[str, Any], str, Path]:
     config_path = tmp_path / f"{schema}.json"
-    run = cli("import", "ddl", SCHEMAS / f"{schema}.sql", "--dialect", dialect, "--as-of", "2026-01-01",
-              "--out", config_path, *extra)  # fmt: skip
+    run = cli(
+        "import",
+        "ddl",
+        SCHEMAS / f"{schema}.sql",
+        "--dialect",
+        dialect,
+        "--as-of",
+        "2026-01-01",
+        "--out",
+        config_path,
+        *extra,
+    )
     assert run.code == 0, run.err
     validated = cli("validate", config_path)
     assert validated.code == 0, validated.err
@@ -58,8 +68,15 @@ def test_postgres_commerce_schema_keeps_every_table_key_and_check(cli, tmp_path:
     assert _columns(tables["departments"])["manager_id"]["rule"] is None
     assert "cycle" in err
     orders = _columns(tables["orders"])
-    assert orders["status"]["rule"]["value"] == ["pending", "paid", "packed", "shipped", "delivered", "cancelled",
-                                                 "refunded"]  # fmt: skip
+    assert orders["status"]["rule"]["value"] == [
+        "pending",
+        "paid",
+        "packed",
+        "shipped",
+        "delivered",
+        "cancelled",
+        "refunded",
+    ]
     assert orders["subtotal"]["rule"]["min"] == 0 and orders["subtotal"]["rule"]["precision"] == 2
     assert orders["shipped_at"]["rule"]["start"] == {"column": "placed_at"}  # CHECK (shipped_at >= placed_at)
     assert orders["order_number"]["constraint"] == ["unique", "not_null"]
@@ -108,8 +125,12 @@ def test_sqlite_chinook_round_trip(cli, tmp_path: Path) -> None:
     tables = _tables(config)
     assert tables["playlist_track"]["primary_key"] == ["playlist_id", "track_id"]
     assert tables["genres"]["rows"] == 7  # 7 CHECK values, unique
-    assert _columns(tables["tracks"])["unit_price"]["rule"] == {"type": "range", "min": 0.49, "max": 1.99,
-                                                                "precision": 2}  # fmt: skip
+    assert _columns(tables["tracks"])["unit_price"]["rule"] == {
+        "type": "range",
+        "min": 0.49,
+        "max": 1.99,
+        "precision": 2,
+    }
     out = tmp_path / "out"
     assert cli("generate", config_path, "--out", out, "--no-progress").code == 0
     connection = sqlite3.connect(tmp_path / "chinook.db")
@@ -178,8 +199,11 @@ def test_syntax_error_names_the_line(cli, tmp_path: Path) -> None:
 def test_usage_errors_are_one_line(cli, tmp_path: Path) -> None:
     path = tmp_path / "s.sql"
     path.write_text("CREATE TABLE t (id INT);")
-    for args in (("import", "ddl", path, "--dialect", "oracle"), ("import", "ddl", tmp_path / "missing.sql"),
-                 ("import",)):  # fmt: skip
+    for args in (
+        ("import", "ddl", path, "--dialect", "oracle"),
+        ("import", "ddl", tmp_path / "missing.sql"),
+        ("import",),
+    ):
         run = cli(*args)
         assert run.code == 1 and run.err.count("\n") == 1 and "unexpected" not in run.err, run.err
     views_only = tmp_path / "views.sql"
