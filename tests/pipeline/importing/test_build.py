@@ -109,3 +109,25 @@ def test_types_bound_ranges_and_checks_narrow_them() -> None:
     assert _column(config, "m", "pct")["rule"] == {"type": "range", "min": 5, "max": 20}
     assert _column(config, "m", "label")["min_length"] == 4 and _column(config, "m", "label")["length"] == 12
     assert _column(config, "m", "flag")["rule"] == {"type": "bool", "probability": 0.8}
+
+
+def test_profiled_fan_out_becomes_children_per_parent_or_zipf() -> None:
+    schema = parse_ddl(
+        """
+        CREATE TABLE orders (id INT PRIMARY KEY);
+        CREATE TABLE lines (id INT PRIMARY KEY, order_id INT NOT NULL REFERENCES orders (id));
+        CREATE TABLE users (id INT PRIMARY KEY);
+        CREATE TABLE events (id INT PRIMARY KEY, user_id INT REFERENCES users (id));
+        """,
+        "postgres",
+    )
+    tables = schema.tables
+    tables["orders"].rows, tables["lines"].rows, tables["users"].rows, tables["events"].rows = 100, 300, 100, 500
+    lines_fk, events_fk = tables["lines"].foreign_keys[0], tables["events"].foreign_keys[0]
+    lines_fk.children_min, lines_fk.children_max = 1, 5  # every order has 1 to 5 lines
+    events_fk.children_min, events_fk.children_max = 0, 120  # one user has most of the events
+    config = build_config(schema, as_of=AS_OF)
+    by_name = {t["table_name"]: t for t in config["tables"]}
+    assert by_name["lines"]["foreign_keys"][0]["children_per_parent"] == {"min": 1, "max": 5}
+    assert by_name["events"]["foreign_keys"][0]["distribution"] == "zipf"
+    assert "children_per_parent" not in by_name["events"]["foreign_keys"][0]
