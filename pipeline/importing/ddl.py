@@ -192,6 +192,8 @@ class _Reader:
         for node in schema_node.expressions:
             if isinstance(node, exp.ColumnDef):
                 self.column(table, node)
+            elif isinstance(node, exp.IndexColumnConstraint):
+                self.skip(node, f"INDEX in CREATE TABLE {name}")
             elif not self.table_constraint(table, node):
                 self.schema.notes.append(f"{name}: ignored {node.sql(dialect=self.dialect)[:60]}")
 

@@ -43,6 +43,21 @@ _PERSON_TABLES = (
     "attendee",
     "subscriber",
 )
+_ROLES = (
+    "recipient",
+    "sender",
+    "buyer",
+    "seller",
+    "assignee",
+    "reviewer",
+    "holder",
+    "emergency",
+    "parent",
+    "spouse",
+    "doctor",
+    "nurse",
+    "cardholder",
+)
 _COMPANY_TABLES = (
     "company",
     "companies",
@@ -226,6 +241,12 @@ _LATER = {
     "updated": ("created", "inserted"),
     "modified": ("created", "inserted"),
     "changed": ("created",),
+    "published": ("created", "written"),
+    "approved": ("created", "submitted"),
+    "cancelled": ("created", "ordered", "placed"),
+    "canceled": ("created", "ordered", "placed"),
+    "confirmed": ("created", "ordered", "placed"),
+    "verified": ("created", "registered"),
     "deleted": ("created",),
     "closed": ("opened", "created"),
     "resolved": ("created", "opened"),
@@ -262,6 +283,9 @@ def guess_name(table: Table, column: Column) -> tuple[Guess | None, str]:
             return Guess("name", sensitivity=PII), f"'name' of a person table ({table.name})"
         if any(t in w for w in table_words for t in _COMPANY_TABLES):
             return Guess("company"), f"'name' of an organisation table ({table.name})"
+    person_role = len(ws) >= 2 and ws[-1] == "name" and any(ws[-2].startswith(t) for t in _PERSON_TABLES + _ROLES)
+    if person_role and kind == "str":
+        return Guess("name", sensitivity=PII), f"name {column.name!r}, a person's"
     for test, guess in _NAME_GUESSES:
         if test(ws, joined) and kind in guess.kinds:
             short = column.length is not None and column.length <= 3

@@ -116,7 +116,11 @@ def test_mysql_blog_schema(cli, tmp_path: Path) -> None:
     assert _columns(tables["posts"])["word_count"]["rule"] == {"type": "range", "min": 0, "max": 100}  # a count
     # the name says 1..5, inside CHECK (score BETWEEN 0 AND 10); DECIMAL(3,1) gives one decimal
     assert _columns(tables["comments"])["score"]["rule"] == {"type": "range", "min": 1.0, "max": 5.0, "precision": 1}
+    comments = _columns(tables["comments"])
+    assert comments["author_name"]["rule"] == "name" and comments["author_name"]["sensitivity"] == "PII"
+    assert _columns(tables["posts"])["published_at"]["rule"]["start"] == {"column": "created_at"}
     assert "skipped: CREATE VIEW" in err and "skipped: SET" in err
+    assert "skipped: INDEX in CREATE TABLE posts" in err
 
 
 def test_sqlite_chinook_round_trip(cli, tmp_path: Path) -> None:
