@@ -29,6 +29,7 @@ from synthbeam.transforms.write import WriteTables
 
 __all__ = ["build"]
 
+
 def build(
     pipeline: beam.Pipeline,
     plan: Plan,
