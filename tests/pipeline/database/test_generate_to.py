@@ -258,6 +258,7 @@ def _start(config: Path, url: str, tmp_path: Path, *extra: str) -> tuple[subproc
     return process, scratch
 
 
+@pytest.mark.slow  # a subprocess generating 380k rows per database
 def test_a_run_killed_while_loading_leaves_the_target_as_it_was(
     cli: Callable[..., Any], database: Database, tmp_path: Path
 ) -> None:
