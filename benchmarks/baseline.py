@@ -40,38 +40,34 @@ def customers(fake: Faker, rows: int) -> list[dict]:
     emails: set = set()
     table = []
     for row in range(rows):
-        table.append(
-            {
-                "customer_id": row + 1,
-                "first_name": fake.first_name(),
-                "last_name": fake.last_name(),
-                "email": _unique(fake.email, emails),
-                "phone": fake.phone_number(),
-                "birth_date": fake.date_between(BIRTH_START, BIRTH_END),
-                "signup_ts": fake.date_time_between(TS_START, TS_END),
-                "country": random.choices(COUNTRIES, COUNTRY_WEIGHTS)[0],
-                "balance": round(random.uniform(0, 10000), 2),
-                "is_active": random.choice([True, False]),
-                "account_code": fake.bothify("???-######", letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-                "uid": fake.uuid4(),
-            }
-        )
+        table.append({
+            "customer_id": row + 1,
+            "first_name": fake.first_name(),
+            "last_name": fake.last_name(),
+            "email": _unique(fake.email, emails),
+            "phone": fake.phone_number(),
+            "birth_date": fake.date_between(BIRTH_START, BIRTH_END),
+            "signup_ts": fake.date_time_between(TS_START, TS_END),
+            "country": random.choices(COUNTRIES, COUNTRY_WEIGHTS)[0],
+            "balance": round(random.uniform(0, 10000), 2),
+            "is_active": random.choice([True, False]),
+            "account_code": fake.bothify("???-######", letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+            "uid": fake.uuid4(),
+        })
     return table
 
 
 def orders(fake: Faker, rows: int, customer_ids: list[int]) -> list[dict]:
     table = []
     for row in range(rows):
-        table.append(
-            {
-                "order_id": row + 1,
-                "customer_id": random.choice(customer_ids),
-                "order_ts": fake.date_time_between(TS_START, TS_END),
-                "status": random.choices(STATUSES, STATUS_WEIGHTS)[0],
-                "amount": round(random.uniform(1, 2000), 2),
-                "note": None if random.random() < 0.7 else fake.sentence(),
-            }
-        )
+        table.append({
+            "order_id": row + 1,
+            "customer_id": random.choice(customer_ids),
+            "order_ts": fake.date_time_between(TS_START, TS_END),
+            "status": random.choices(STATUSES, STATUS_WEIGHTS)[0],
+            "amount": round(random.uniform(1, 2000), 2),
+            "note": None if random.random() < 0.7 else fake.sentence(),
+        })
     return table
 
 

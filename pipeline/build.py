@@ -29,7 +29,6 @@ from synthbeam.transforms.write import WriteTables
 
 __all__ = ["build"]
 
-
 def build(
     pipeline: beam.Pipeline,
     plan: Plan,

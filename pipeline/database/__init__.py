@@ -18,6 +18,7 @@ from pathlib import Path
 
 from synthbeam.rules.model import Plan
 
+from ..errors import UserError
 from .result import LoadResult
 from .target import DatabaseTarget, redact, resolve_target
 
@@ -43,15 +44,26 @@ def precheck(target: DatabaseTarget, plan: Plan, overwrite: bool) -> None:
 def load(
     target: DatabaseTarget, plan: Plan, staged_dir: Path, overwrite: bool, run_id: str, workers: int = 2
 ) -> LoadResult:
-    """Load every table of ``staged_dir`` (``<table>/*.parquet``) into ``target``; raises UserError on failure."""
-    if target.kind == "postgres":
-        from .postgres import load_postgres
+    """Load every table of ``staged_dir`` (``<table>/*.parquet``) into ``target``; raises UserError on failure.
 
-        return load_postgres(target, plan, staged_dir, overwrite, run_id, workers)
-    if target.kind == "sqlite":
-        from .sqlite import load_sqlite
+    A driver's own error (a locked file, a full disk, a lost connection) becomes one line naming
+    the target and the driver's words, with the password scrubbed.
+    """
+    try:
+        if target.kind == "postgres":
+            from .postgres import load_postgres
 
-        return load_sqlite(target, plan, staged_dir, overwrite)
-    from .duckdb import load_duckdb
+            return load_postgres(target, plan, staged_dir, overwrite, run_id, workers)
+        if target.kind == "sqlite":
+            from .sqlite import load_sqlite
 
-    return load_duckdb(target, plan, staged_dir, overwrite)
+            return load_sqlite(target, plan, staged_dir, overwrite)
+        from .duckdb import load_duckdb
+
+        return load_duckdb(target, plan, staged_dir, overwrite)
+    except UserError:
+        raise
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        message = f"{type(exc).__name__}: {lines[0] if lines else ''}"
+        raise UserError(f"{target.display}: the load failed, target unchanged: {target.redact(message)}") from exc

@@ -258,6 +258,7 @@ def _start(config: Path, url: str, tmp_path: Path, *extra: str) -> tuple[subproc
     return process, scratch
 
 
+@pytest.mark.slow  # a subprocess generating 380k rows per database
 def test_a_run_killed_while_loading_leaves_the_target_as_it_was(
     cli: Callable[..., Any], database: Database, tmp_path: Path
 ) -> None:
@@ -331,3 +332,14 @@ def test_schema_from_the_url_and_the_config_block(
             )
         public = connection.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
     assert public == 0
+
+
+def test_a_file_that_is_not_a_database_is_refused_before_the_run(cli: Callable[..., Any], tmp_path: Path) -> None:
+    for kind in ("sqlite", "duckdb"):
+        path = tmp_path / f"notes.{kind}"
+        path.write_text("not a database\n")
+        run = cli("generate", CONFIGS["hr"], "--to", f"{kind}:///{path}", "--no-progress")
+        assert run.code == 1
+        assert run.err.startswith(f"error: {kind}:///{path}: ") and len(run.err.strip().splitlines()) == 1
+        assert path.read_text() == "not a database\n"
+        assert not (tmp_path / "output").exists()
