@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from .params import check_keys
 from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .types import arrow_type
@@ -196,11 +197,13 @@ def type_problem(result: str, column_type: str) -> str | None:
 class Expr(Rule):
     """A SQL expression of the row (and its parents' columns), evaluated column-wise by DuckDB."""
 
+    params: ClassVar[dict[str, str]] = {"expr": "a SQL expression of the row and its parent rows"}
     derived_from_row: ClassVar[bool] = True
     handles_nulls: ClassVar[bool] = True  # null inputs follow SQL; coalesce or CASE give them a value
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
+        check_keys({k: v for k, v in spec.items() if k != "expression"}, self.params, ctx)
         self.output_type = ctx.column_type
         text = spec.get("expr", spec.get("expression"))
         self.expression = text.strip() if isinstance(text, str) else ""

@@ -58,6 +58,23 @@ def is_reference(value: Any) -> bool:
     )
 
 
+COMMON_KEYS = ("type", "prefix", "suffix", "regex")  # what every object rule takes (rules/compose.py)
+
+
+def check_keys(spec: Mapping[str, Any], declared: Mapping[str, str], ctx: RuleContext) -> None:
+    """Report keys a rule does not declare (``declared``: name -> what it is), with the closest one."""
+    import difflib
+
+    rule = spec.get("type", "rule")
+    for key in spec:
+        if key in declared or key in COMMON_KEYS:
+            continue
+        close = difflib.get_close_matches(str(key), list(declared), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        takes = ", ".join(f"{name} ({what})" for name, what in declared.items())
+        ctx.error(f"{rule} has no parameter {key!r}{hint} It takes {takes}, and prefix, suffix, regex")
+
+
 def parse_offset(value: Any) -> Offset:
     """``"30 days"`` -> a duration in seconds; a JSON number -> a plain number (raises ValueError)."""
     if isinstance(value, bool):
@@ -148,7 +165,7 @@ def read_param(
             return default
     if is_reference(value):
         name = value["column"]
-        referenced_type = ctx.columns.get(name) if "." not in name else None
+        referenced_type = ctx.columns.get(name) if "." not in name else ctx.parent_columns.get(name)
         if "." not in name and ctx.columns and name not in ctx.columns:
             ctx.error(f"{key} refers to column {name!r}, which this table does not have")
         default = value.get("default")

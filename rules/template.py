@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .params import check_keys
 from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .values import coerce
@@ -214,6 +215,10 @@ def parse_template(text: str) -> tuple[list[str | Field], list[str]]:
 class Template(Rule):
     """Text from a template over the row's columns and its parents' (pure in those values)."""
 
+    params: ClassVar[dict[str, str]] = {
+        "template": "text with {column} and {parent.column} fields",
+        "filters": 'a list applied to the whole text, e.g. ["lower"]',
+    }
     output_type = "str"
     formatted: ClassVar[bool] = True  # a length cut breaks "first.last@domain"
     derived_from_row: ClassVar[bool] = True
@@ -221,6 +226,7 @@ class Template(Rule):
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
+        check_keys(spec, self.params, ctx)
         text = spec.get("template")
         self.template = text if isinstance(text, str) else ""
         if not isinstance(text, str) or not text:

@@ -279,3 +279,12 @@ def test_children_column_mistakes(make_plan, per_parent, message) -> None:
         make_plan(config)
     assert "users.foreign_keys[0]" in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_an_offset_on_a_parent_column_is_checked_against_its_type(make_plan) -> None:
+    config = fixture("offset_days.json")
+    config["tables"] = config["tables"][:4]
+    due = _column(_table(config, "invoices"), "due_on")
+    due["rule"] = {"type": "fixed", "value": {"column": "subscriptions.started_on", "offset": "12 hours"}}
+    with pytest.raises(ConfigError, match=r"12 hours. on subscriptions\.started_on: a date moves by whole days"):
+        make_plan(config)

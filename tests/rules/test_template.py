@@ -175,3 +175,12 @@ def test_nullable_inputs_warn_for_a_template_and_not_for_an_expression(write_con
     warnings = [str(w) for w in issues.warnings]
     assert any("t.columns[1] (e): template refers to f, which can be null" in w and "coalesce(" in w for w in warnings)
     assert not any("(g)" in w for w in warnings)
+
+
+def test_unknown_parameters_name_the_declared_ones(make_plan) -> None:
+    rule = {"type": "template", "template": "{first_name}", "filter": ["lower"]}
+    with pytest.raises(ConfigError) as caught:
+        make_plan(people(rule))
+    assert "users.columns[4] (email): template has no parameter 'filter'; did you mean 'filters'?" in str(caught.value)
+    with pytest.raises(ConfigError, match="expr has no parameter 'exp'; did you mean 'expr'"):
+        make_plan(people({"type": "expr", "exp": "first_name"}))
