@@ -18,6 +18,7 @@ Python thread, so rows keep their order and no worker's cores are taken.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -75,13 +76,17 @@ _local = threading.local()
 
 
 def _connection() -> Any:
-    """This thread's DuckDB connection: one thread each, so row order is kept and cores are not taken."""
+    """This thread's DuckDB connection: one thread each, so row order is kept and cores are not taken.
+
+    Keyed by process too: a worker forked from a process that compiled the plan must not use the
+    connection it inherited (DuckDB's state does not survive a fork).
+    """
     connection = getattr(_local, "connection", None)
-    if connection is None:
+    if connection is None or getattr(_local, "pid", None) != os.getpid():
         import duckdb
 
         connection = duckdb.connect(config={"threads": 1})
-        _local.connection = connection
+        _local.connection, _local.pid = connection, os.getpid()
     return connection
 
 
