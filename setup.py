@@ -2,7 +2,12 @@
 
 The three top-level folders install under one namespace (``synthbeam.rules``,
 ``synthbeam.transforms``, ``synthbeam.pipeline``) because their bare names are
-taken on PyPI. The same file is what ``--setup_file`` ships to Beam workers.
+taken on PyPI. The package ``synthbeam`` itself (the Python API, ``import
+synthbeam``, and the pytest plugin) is the small folder ``pipeline/api/``: the
+API is a door to the pipeline like the CLI, and a top-level ``synthbeam/``
+folder would shadow the installed package (and hide ``synthbeam.rules``)
+whenever the checkout is on ``sys.path``, as it is under pytest. The same file
+is what ``--setup_file`` ships to Beam workers.
 """
 
 from pathlib import Path
@@ -19,8 +24,9 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    packages=["synthbeam.rules", "synthbeam.transforms", "synthbeam.pipeline"],
+    packages=["synthbeam", "synthbeam.rules", "synthbeam.transforms", "synthbeam.pipeline"],
     package_dir={
+        "synthbeam": "pipeline/api",
         "synthbeam.rules": "rules",
         "synthbeam.transforms": "transforms",
         "synthbeam.pipeline": "pipeline",
@@ -41,5 +47,10 @@ setup(
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
         "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
     },
-    entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
+    package_data={"synthbeam": ["py.typed"]},
+    entry_points={
+        "console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"],
+        # The synthbeam_tables fixture in every pytest run of an environment that has synthbeam.
+        "pytest11": ["synthbeam = synthbeam.pytest_plugin"],
+    },
 )
