@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         "output sizes. Writes nothing.",
     )
     plan.add_argument("config", metavar="CONFIG")
+    plan.add_argument(
+        "--erd",
+        choices=("mermaid", "dot", "svg"),
+        type=str.lower,
+        help="print only the entity-relationship diagram (tables, columns, PK/FK/UK, foreign keys) in this format",
+    )
 
     commands.add_parser(
         "schema",
@@ -303,6 +309,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .summary import plan_lines
 
     plan, _ = _load(args)
+    if getattr(args, "erd", None):
+        from .erd import render
+        from .report import table_entries
+
+        sys.stdout.write(render(table_entries(plan), args.erd))
+        return EXIT_OK
     output = plan.output or {}
     output_format = str(output.get("format") or DEFAULT_FORMAT).lower()
     if output_format not in ("parquet", "avro", "csv"):
