@@ -43,11 +43,13 @@ from .errors import RunFailed, UserError, failure_line
 from .options import BeamSetup, OptionsError, beam_setup
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
+from .report_html import refresh_html
 from .worker import QUIET_SWITCH, STANDBY
 
 __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate", "key_leaves_with_job"]
 
 DEFAULT_OUT = "output"
+PROGRESS_LOG_SECONDS = 5.0
 # Runners whose workers run on other machines: a local output path would land on them, not here.
 REMOTE_RUNNERS = frozenset({"DataflowRunner", "TestDataflowRunner"})
 
@@ -65,6 +67,7 @@ class GenerateRequest:
     live: bool | None = None  # None: when stderr is a terminal and the runner is in-process
     config_location: str | None = None
     command: list[str] | None = None
+    profile: bool = True  # _profile.json and _report.html (--no-profile: False)
 
 
 @dataclass
@@ -199,13 +202,18 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
             overwrite=request.overwrite,
             report=report,
             run_id=run_id,
+            profile=request.profile,
         )
     except BaseException:
         STANDBY.close()
         raise
     live = request.live if request.live is not None else (setup.local and sys.stderr.isatty())
+    # Not a terminal (CI, | tee) and progress not turned off: a plain line every few seconds.
+    log_every = PROGRESS_LOG_SECONDS if request.live is None and not sys.stderr.isatty() else None
     wait = request.wait or setup.local
-    monitor = RunMonitor(run_id, {name: t.rows for name, t in plan.tables.items()}, live=live)
+    monitor = RunMonitor(
+        run_id, {name: t.rows for name, t in plan.tables.items()}, live=live, log_every=log_every
+    )
     try:
         with monitor, _quiet_embedded_workers(setup.local):
             result = pipeline.run()
@@ -231,6 +239,8 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         metrics=table_counters(result),
     )
     write_json(layout.report, final)
+    if request.profile:  # again, now with the wall time only this process knows
+        refresh_html(out, final)
     return GenerateResult(out, final)
 
 

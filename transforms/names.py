@@ -10,10 +10,21 @@ from collections.abc import Iterable
 
 from synthbeam.rules.model import Plan
 
-__all__ = ["AUDIT_FILE", "AVRO_NAME", "REPORT_NAME", "STAGING_PREFIX", "check_avro_names", "layout_problems"]
+__all__ = [
+    "AUDIT_FILE",
+    "AVRO_NAME",
+    "HTML_REPORT_NAME",
+    "PROFILE_NAME",
+    "REPORT_NAME",
+    "STAGING_PREFIX",
+    "check_avro_names",
+    "layout_problems",
+]
 
 REPORT_NAME = "_report.json"
 AUDIT_FILE = "_audit.jsonl"  # what was masked/encrypted, per table (security.audit_enabled)
+PROFILE_NAME = "_profile.json"  # every column's profile (not with --no-profile)
+HTML_REPORT_NAME = "_report.html"  # the report, the ER diagram and the profile, for people
 STAGING_PREFIX = ".synthbeam-tmp-"
 AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
@@ -30,7 +41,7 @@ def layout_problems(plan: Plan, output_format: str) -> list[str]:
     for name, table in plan.tables.items():
         if _UNSAFE_NAME.search(name) or name in (".", "..") or name.startswith(STAGING_PREFIX):
             problems.append(f"{table.place}: table name {name!r} cannot be a directory name")
-        elif name in (REPORT_NAME, AUDIT_FILE):
+        elif name in (REPORT_NAME, AUDIT_FILE, PROFILE_NAME, HTML_REPORT_NAME):
             problems.append(f"{table.place}: table name {name!r} is the name of the run's own {name} file")
         if output_format == "avro":
             bad = check_avro_names(name, [c.name for c in table.columns])

@@ -3,6 +3,7 @@
 Layout of a finished run::
 
     OUT/<table>/<table>-00000-of-00004.parquet   (shard files)
+    OUT/_profile.json, OUT/_report.html          (the column profile and the page; not with --no-profile)
     OUT/_report.json                             (written last)
 
 While a run is in flight its files live under ``OUT/.synthbeam-tmp-<run id>/``
@@ -19,14 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam import pvalue
 from apache_beam.io.filesystems import FileSystems
 
-from .names import AUDIT_FILE, REPORT_NAME, STAGING_PREFIX
+from .names import AUDIT_FILE, HTML_REPORT_NAME, PROFILE_NAME, REPORT_NAME, STAGING_PREFIX
 from .write import TableWritten
 
 __all__ = [
@@ -125,8 +127,14 @@ def commit_output(
     overwrite: bool,
     report: dict[str, Any],
     audit: Sequence[str] = (),
+    profile: dict[str, Any] | None = None,
+    render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
 ) -> dict[str, Any]:
     """Move every staged table into ``OUT``, write the report, drop the staging directory.
+
+    With ``profile``, ``_profile.json`` is written too; with ``render_html`` (the
+    pipeline layer's page renderer), ``_report.html``. Both before ``_report.json``,
+    which stays the last file of a finished run.
 
     Safe to retry: the old content is removed only before the first file has
     moved (a marker in the staging directory records that), and files already
@@ -160,6 +168,10 @@ def commit_output(
         report["dedup_collisions"] = collisions
     if audit:
         write_text(FileSystems.join(layout.out, AUDIT_FILE), "".join(line + "\n" for line in audit))
+    if profile is not None:
+        write_json(FileSystems.join(layout.out, PROFILE_NAME), profile)
+    if render_html is not None:
+        write_text(FileSystems.join(layout.out, HTML_REPORT_NAME), render_html(report, profile))
     write_json(layout.report, report)
     remove_tree(layout.staging)
     return report
@@ -201,8 +213,10 @@ def _commit(
     overwrite: bool,
     report: dict[str, Any],
     audit: Sequence[str],
+    render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return commit_output(layout, tables, overwrite, report, audit)
+    return commit_output(layout, tables, overwrite, report, audit, profile, render_html)
 
 
 class CommitOutput(beam.PTransform):
@@ -213,13 +227,24 @@ class CommitOutput(beam.PTransform):
     """
 
     def __init__(
-        self, layout: OutputLayout, overwrite: bool, report: dict[str, Any], audit: Sequence[str] = ()
+        self,
+        layout: OutputLayout,
+        overwrite: bool,
+        report: dict[str, Any],
+        audit: Sequence[str] = (),
+        profile: beam.PCollection | None = None,
+        render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
     ) -> None:
         super().__init__()
         self.layout = layout
         self.overwrite = overwrite
         self.report = report
         self.audit = list(audit)
+        self.profile = profile  # the one-element _profile.json PCollection, read as a side input
+        self.render_html = render_html
 
     def expand(self, tables: beam.PCollection) -> beam.PCollection:
-        return tables | "Commit" >> beam.Map(_commit, self.layout, self.overwrite, self.report, self.audit)
+        extra = [pvalue.AsSingleton(self.profile)] if self.profile is not None else []
+        return tables | "Commit" >> beam.Map(
+            _commit, self.layout, self.overwrite, self.report, self.audit, self.render_html, *extra
+        )
