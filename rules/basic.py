@@ -29,6 +29,9 @@ class Fixed(Rule):
     def cardinality(self) -> int | None:
         return 1
 
+    def describe(self) -> str:
+        return f"fixed value {self.value!r}"
+
     def makes_nulls(self) -> bool:
         return self.value is None
 
