@@ -89,3 +89,59 @@ def test_generate_summary_names_wall_time_and_each_tables_own_time(cli, tmp_path
     report = json.loads((tmp_path / "out" / "_report.json").read_text())
     row = next(line for line in run.out.splitlines() if line.strip().startswith("employees"))
     assert f"{report['tables']['employees']['busy_seconds']:.2f}" in row
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["validate", "--config", "{config}"], "valid: "),
+        (["plan", "--config", "{config}", "--erd", "mermaid"], "erDiagram"),
+        (["preview", "--config", "{config}", "--limit", "2"], "departments: rows 1-2"),
+    ],
+)
+def test_config_flag_works_wherever_config_does(cli, args, fragment) -> None:
+    run = cli(*[a.format(config=TEMPLATES / "hr.json") for a in args])
+    assert run.code == 0, run.err
+    assert fragment in run.out
+
+
+def test_config_flag_for_generate_and_check(cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert cli("generate", "--config", TEMPLATES / "hr.json", "--out", out, "--no-profile").code == 0
+    run = cli("check", "--config", TEMPLATES / "hr.json", out)
+    assert run.code == 0, run.out + run.err
+
+
+def test_config_given_twice_or_not_at_all_is_one_line(cli, tmp_path: Path) -> None:
+    run = cli("validate", TEMPLATES / "hr.json", "--config", TEMPLATES / "retail.json")
+    assert run.code == 1 and "CONFIG given twice" in run.err and run.err.count("\n") == 1
+    run = cli("plan")
+    assert run.code == 1 and "a CONFIG is required" in run.err
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_validate_and_plan_refuse_out(cli, command) -> None:
+    run = cli(command, TEMPLATES / "hr.json", "--out", "somewhere")
+    assert run.code == 1 and "unrecognized arguments: --out" in run.err
+
+
+def test_validate_refuses_num_shards(cli) -> None:
+    run = cli("validate", TEMPLATES / "hr.json", "--num-shards", "2")
+    assert run.code == 1 and "unrecognized arguments: --num-shards" in run.err
+
+
+def test_every_command_and_option_has_help(capsys) -> None:
+    from synthbeam.pipeline.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, sub in commands.choices.items():
+        assert sub.description, name
+        for action in sub._actions:
+            if action.help == "==SUPPRESS==" or action.dest == "help":
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+        debug = next(a for a in sub._actions if a.dest == "debug")
+        assert ("Beam" in debug.help) == (name == "generate"), name
+    decrypt = commands.choices["decrypt"].format_usage()
+    assert "ENCRYPTED_DIR" in decrypt and "OUT_DIR" not in decrypt
