@@ -43,6 +43,10 @@ CONFIG = {
 SAMPLED = ProfileSettings(sample_rows=3_000, sample_parents=1_000)
 
 
+def test_small_tables_are_profiled_in_full_by_default() -> None:
+    assert ProfileSettings().sample_rows >= 10_000  # the templates' tables: exact, compared with DuckDB
+
+
 def _profile(plan, spans, settings):
     fn = ProfileFn(plan, settings)
     accumulators = []
@@ -67,7 +71,7 @@ def test_sampled_figures_against_the_exact_ones(make_plan) -> None:
     plan = make_plan(CONFIG)
     table = pa.Table.from_batches([generate_batch(plan, "events", 0, ROWS)])
     sampled = _profile(plan, _spans(5_000), SAMPLED)
-    exact = _profile(plan, _spans(5_000), ProfileSettings())
+    exact = _profile(plan, _spans(5_000), ProfileSettings(sample_rows=ROWS, sample_parents=ROWS))
     assert sampled["sampled_rows"] == 3_000 and exact["sampled_rows"] == ROWS
     for name, column in sampled["columns"].items():
         values = table.column(name)
@@ -95,9 +99,10 @@ def test_estimate_distinct_edges(seen: int, sampled: int, total: int, expected: 
 def test_profile_fn_runs_as_a_beam_combine(make_plan) -> None:
     plan = make_plan(CONFIG)
     partials = [profile_batch(plan, "events", s, generate_batch(plan, "events", s, e)) for s, e in _spans(10_000)]
-    expected = ProfileFn(plan).extract_output(
-        ProfileFn(plan).merge_accumulators([ProfileFn(plan).add_input({}, p) for p in partials])
-    )
+    fn = ProfileFn(plan)
+    expected = fn.extract_output(fn.merge_accumulators([fn.add_input({}, p) for p in partials]))
+    assert expected["tables"]["events"]["rows"] == ROWS
+    assert [p.rows for p in partials] == [10_000] * 3  # inputs are never changed
     with TestPipeline() as pipeline:
         result = pipeline | beam.Create(partials) | beam.CombineGlobally(ProfileFn(plan))
         assert_that(result, equal_to([expected]))
