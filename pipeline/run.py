@@ -209,7 +209,7 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
         raise
     live = request.live if request.live is not None else (setup.local and sys.stderr.isatty())
     # Not a terminal (CI, | tee) and progress not turned off: a plain line every few seconds.
-    log_every = PROGRESS_LOG_SECONDS if request.live is None and not sys.stderr.isatty() else None
+    log_every = _progress_seconds() if request.live is None and not sys.stderr.isatty() else None
     wait = request.wait or setup.local
     monitor = RunMonitor(
         run_id, {name: t.rows for name, t in plan.tables.items()}, live=live, log_every=log_every
@@ -242,6 +242,16 @@ def generate(plan: Plan, request: GenerateRequest) -> GenerateResult:
     if request.profile:  # again, now with the wall time only this process knows
         refresh_html(out, final)
     return GenerateResult(out, final)
+
+
+def _progress_seconds() -> float | None:
+    """Seconds between progress lines without a terminal: $SYNTHBEAM_PROGRESS_SECONDS (0: none), else 5."""
+    text = os.environ.get("SYNTHBEAM_PROGRESS_SECONDS", "")
+    try:
+        seconds = float(text) if text else PROGRESS_LOG_SECONDS
+    except ValueError:
+        seconds = PROGRESS_LOG_SECONDS
+    return seconds if seconds > 0 else None
 
 
 @contextlib.contextmanager

@@ -145,3 +145,14 @@ def test_every_command_and_option_has_help(capsys) -> None:
         assert ("Beam" in debug.help) == (name == "generate"), name
     decrypt = commands.choices["decrypt"].format_usage()
     assert "ENCRYPTED_DIR" in decrypt and "OUT_DIR" not in decrypt
+
+
+def test_generate_without_a_terminal_prints_progress_lines(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SYNTHBEAM_PROGRESS_SECONDS", "0.05")
+    run = cli("generate", TEMPLATES / "retail.json", "--out", tmp_path / "out", "--no-profile", "--scale", "20")
+    assert run.code == 0, run.err
+    lines = run.err.splitlines()
+    assert lines and all(line.startswith("progress: ") for line in lines)
+    assert any(re.search(r"rows \(\d+%\), .* rows/s, ETA ", line) for line in lines), lines
+    quiet = cli("generate", TEMPLATES / "hr.json", "--out", tmp_path / "o2", "--no-progress")
+    assert quiet.code == 0 and quiet.err == ""
