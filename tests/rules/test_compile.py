@@ -486,7 +486,7 @@ def test_a_not_null_foreign_key_cannot_have_null_probability(make_plan) -> None:
     [
         ({"rule": None}, "its rule is null, but the column is PK/not_null"),
         ({"rule": {"type": "choice", "value": [None, "a"]}}, "(choice of 2) can give null"),
-        ({"rule": {"type": "fixed", "value": None}}, "(Fixed) can give null"),
+        ({"rule": {"type": "fixed", "value": None}}, "(fixed value None) can give null"),
         (
             {
                 "rule": "word",
