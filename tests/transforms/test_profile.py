@@ -6,7 +6,7 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from synthbeam.rules.engine import generate_batch
@@ -103,6 +103,6 @@ def test_profile_fn_runs_as_a_beam_combine(make_plan) -> None:
     expected = fn.extract_output(fn.merge_accumulators([fn.add_input({}, p) for p in partials]))
     assert expected["tables"]["events"]["rows"] == ROWS
     assert [p.rows for p in partials] == [10_000] * 3  # inputs are never changed
-    with TestPipeline() as pipeline:
+    with BeamTestPipeline() as pipeline:
         result = pipeline | beam.Create(partials) | beam.CombineGlobally(ProfileFn(plan))
         assert_that(result, equal_to([expected]))
