@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks (and, for generate, Beam's logs)"
     )
+    parser.add_argument(  # as the older generator's users type it: synthbeam --config FILE COMMAND
+        "--config", dest="config_before_command", metavar="FILE", help="the config, for any command that reads one"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     generate = commands.add_parser(
@@ -323,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _resolve_config(args: argparse.Namespace) -> None:
     """One config, from CONFIG or --config FILE (both given must agree); CHECK's OUT_DIR shifts after --config."""
-    given = getattr(args, "config_option", None)
+    given = getattr(args, "config_option", None) or getattr(args, "config_before_command", None)
     if not hasattr(args, "config") or args.command in (None, "schema"):
         return
     positional = args.config
