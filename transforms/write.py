@@ -51,6 +51,7 @@ from synthbeam.rules.model import Plan, Replacements
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
 from .sinks import BatchSink
+from .tallies import CombineShards, CombineStats, TableShards, TableStats
 
 __all__ = [
     "ShardWritten",
@@ -79,12 +80,17 @@ class ShardWritten:
 
 @dataclass(frozen=True)
 class TableWritten:
-    """A table's finalized files (staged paths) and statistics, for the commit and the report."""
+    """A table's finalized files (how many, their staged name pattern) and statistics, for commit and report.
+
+    The files are named ``<table>-SSSSS-of-NNNNN.<ext>``, so a pattern and a count
+    say which they are; listing them would grow the report with the rows.
+    """
 
     table: str
     rows: int
     chunks: int
-    files: list[str]
+    file_count: int
+    file_pattern: str  # base name, e.g. "orders-*-of-00004.parquet"
     events: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # first chunk started -> last shard closed
     busy_seconds: float = 0.0  # generation + writing, summed over workers
@@ -188,14 +194,13 @@ def finalize_table(
     expected_rows: int,
     num_shards: int,
     init_result: str,
-    shards: list[ShardWritten],
-    stats: list[ChunkStats],
+    shards: TableShards,
+    stats: TableStats,
 ) -> Iterator[TableWritten]:
     """Check the row count, add empty shards if needed, rename temporary files into place."""
-    rows = sum(s.rows for s in shards)
-    if rows != expected_rows:
-        raise RuntimeError(f"{table}: writers hold {rows:,} rows, expected {expected_rows:,}; not committing")
-    temp_paths = [s.temp_path for s in shards]
+    if shards.rows != expected_rows:
+        raise RuntimeError(f"{table}: writers hold {shards.rows:,} rows, expected {expected_rows:,}; not committing")
+    temp_paths = list(shards.temp_paths)
     if num_shards > 0:
         present = {_shard_number(path) for path in temp_paths}
         missing = [n for n in range(num_shards) if n not in present]
@@ -203,23 +208,29 @@ def finalize_table(
         missing = [0] if not temp_paths else []  # an empty table still gets one (header-only) file
     for number in missing:
         temp_paths.append(sink.open_writer(init_result, f"shard-{number:05d}-{uuid.uuid4().hex}").close())
-    files = list(sink.finalize_write(init_result, temp_paths, None))
-    events: dict[str, int] = {}
-    for chunk in stats:
-        for event, count in chunk.events.items():
-            events[event] = events.get(event, 0) + count
-    started = min([s.started for s in stats] + [s.started for s in shards], default=0.0)
-    finished = max([s.finished for s in shards] + [s.started + s.seconds for s in stats], default=started)
+    files = sorted(sink.finalize_write(init_result, temp_paths, None))
+    started = min(stats.started, shards.started)
+    finished = max(shards.finished, stats.finished)
+    if started == float("inf"):  # no chunk and no writer: an empty table
+        started = finished
     yield TableWritten(
         table=table,
-        rows=rows,
-        chunks=len(stats),
-        files=sorted(files),
-        events=dict(sorted(events.items())),
+        rows=shards.rows,
+        chunks=stats.chunks,
+        file_count=len(files),
+        file_pattern=_file_pattern(files),
+        events=dict(sorted(stats.events.items())),
         seconds=round(max(0.0, finished - started), 3),
-        busy_seconds=round(sum(s.seconds for s in stats) + sum(s.write_seconds for s in shards), 3),
-        peak_worker_rss=max((s.worker_rss for s in stats), default=0),
+        busy_seconds=round(stats.seconds + shards.write_seconds, 3),
+        peak_worker_rss=stats.peak_worker_rss,
     )
+
+
+def _file_pattern(files: list[str]) -> str:
+    """``orders-*-of-00004.parquet`` for ``orders-00000-of-00004.parquet`` ...: the names the sink gave."""
+    name = files[0].replace("\\", "/").rsplit("/", 1)[-1]
+    head, number, tail = name.rpartition(f"-{0:05d}-of-")
+    return f"{head}-*-of-{tail}" if number else name
 
 
 def finalize_tables(
@@ -228,10 +239,10 @@ def finalize_tables(
     expected_rows: Mapping[str, int],
     num_shards: int,
     init_results: Mapping[str, str],
-    shards: list[ShardWritten],
-    stats: list[ChunkStats],
+    shards: Mapping[str, TableShards],
+    stats: Mapping[str, TableStats],
 ) -> list[TableWritten]:
-    """:func:`finalize_table` for every table, each with its own writers and chunk statistics."""
+    """:func:`finalize_table` for every table, each with its own writers' and chunks' tallies."""
     return [
         written
         for table, sink in sinks.items()
@@ -242,10 +253,14 @@ def finalize_tables(
             expected_rows[table],
             num_shards,
             init_results[table],
-            [s for s in shards if s.table == table],
-            [s for s in stats if s.table == table],
+            shards.get(table) or TableShards(table),
+            stats.get(table) or TableStats(table),
         )
     ]
+
+
+def _by_table(record: ShardWritten | ChunkStats) -> tuple[str, ShardWritten | ChunkStats]:
+    return record.table, record
 
 
 def _keyed_by_shard(chunk: Chunk) -> tuple[tuple[str, int], Chunk]:
@@ -309,14 +324,20 @@ class WriteTables(beam.PTransform):
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
             stats = generated[STATS]
+        shard_tallies = shards | "ShardsByTable" >> beam.Map(_by_table) | "TallyShards" >> beam.CombinePerKey(
+            CombineShards()
+        )
+        stats_tallies = stats | "StatsByTable" >> beam.Map(_by_table) | "TallyStats" >> beam.CombinePerKey(
+            CombineStats()
+        )
         return once | "Finalize" >> beam.Map(
             finalize_tables,
             self.sinks,
             {table: self.plan.table(table).rows for table in self.sinks},
             self.num_shards,
             pvalue.AsSingleton(init),
-            pvalue.AsList(shards),
-            pvalue.AsList(stats),
+            pvalue.AsDict(shard_tallies),
+            pvalue.AsDict(stats_tallies),
         )
 
 
