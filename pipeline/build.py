@@ -40,8 +40,13 @@ def build(
     overwrite: bool = False,
     report: dict[str, Any] | None = None,
     run_id: str = "",
+    workers: int = 1,
 ) -> beam.PCollection:
-    """Add every table and the commit to ``pipeline``; returns the commit's output (the report)."""
+    """Add every table and the commit to ``pipeline``; returns the commit's output (the report).
+
+    ``workers`` is the parallelism the run plans for: with fewer fixed shards than
+    workers, each shard's chunks are spread over the workers (``transforms/parts.py``).
+    """
     sink_type = sink_class(output_format)
     replacements = pipeline | "Dedup" >> DedupPlan(plan, chunks) if dedup_columns(plan) else None
     sinks = {
@@ -55,7 +60,8 @@ def build(
         for name in plan.tables
     }
     if sinks:
-        written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements)
+        split = 0 < num_shards < workers
+        written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements, split)
     else:
         written = pipeline | "NoTables" >> beam.Create([[]])
     audit = _audit(plan, run_id)

@@ -220,6 +220,7 @@ def _generate_claimed(
             overwrite=request.overwrite,
             report=report,
             run_id=run_id,
+            workers=setup.workers,
         )
     except BaseException:
         STANDBY.close()

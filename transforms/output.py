@@ -247,6 +247,7 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
                 file_pattern=tree.join(layout.table_dir(name), table.file_pattern),
                 events=table.events,
                 peak_worker_rss_mb=round(table.peak_worker_rss / 2**20, 1),
+                workers=table.workers,
             )
         tables[name] = entry
     return tables

@@ -56,6 +56,7 @@ class TableStats:
     finished: float = 0.0
     seconds: float = 0.0
     peak_worker_rss: int = 0
+    workers: frozenset[str] = frozenset()  # processes that generated chunks (at most the worker count)
 
     def merge(self, other: TableStats) -> TableStats:
         events = dict(self.events)
@@ -69,6 +70,7 @@ class TableStats:
             finished=max(self.finished, other.finished),
             seconds=self.seconds + other.seconds,
             peak_worker_rss=max(self.peak_worker_rss, other.peak_worker_rss),
+            workers=self.workers | other.workers,
         )
 
 
@@ -95,6 +97,7 @@ def _stats_tally(stats) -> TableStats:
         stats.started + stats.seconds,
         stats.seconds,
         stats.worker_rss,
+        frozenset([stats.worker]) if stats.worker else frozenset(),
     )
 
 

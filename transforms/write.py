@@ -7,10 +7,11 @@ results), with three differences that matter here:
 
 * With a fixed shard count, Beam's ``WriteImpl`` groups the *records* by a
   random shard key, which on a local runner holds the whole table in memory.
-  We group the tiny chunk descriptors instead (chunk ``i`` -> shard
-  ``i % num_shards``) and generate inside the shard's writer, so memory stays
-  at one batch per worker and every shard file has the same content on every
-  runner.
+  Here chunk ``i`` belongs to shard ``i % num_shards``: any worker generates it
+  into a part file, and one step per shard joins the shard's parts in chunk
+  order (:mod:`.parts`), so the shard count bounds the files, not the
+  parallelism, memory stays at one batch per worker, and every shard file has
+  the same content on every runner.
 * Every writer reports rows and timings, and finalization checks that the
   files hold exactly each table's row count before they are renamed into
   place, so a runner that committed a chunk twice fails loudly instead of
@@ -50,6 +51,7 @@ from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
+from .parts import JoinShard, WriteParts
 from .sinks import BatchSink
 from .tallies import CombineShards, CombineStats, TableShards, TableStats
 
@@ -95,6 +97,7 @@ class TableWritten:
     seconds: float = 0.0  # first chunk started -> last shard closed
     busy_seconds: float = 0.0  # generation + writing, summed over workers
     peak_worker_rss: int = 0
+    workers: int = 0  # processes that generated its chunks
 
 
 def _initialize_writes(_: object, sinks: Mapping[str, BatchSink]) -> dict[str, str]:
@@ -223,6 +226,7 @@ def finalize_table(
         seconds=round(max(0.0, finished - started), 3),
         busy_seconds=round(stats.seconds + shards.write_seconds, 3),
         peak_worker_rss=stats.peak_worker_rss,
+        workers=len(stats.workers),
     )
 
 
@@ -277,7 +281,9 @@ class WriteTables(beam.PTransform):
 
     ``chunks`` and ``sinks`` map table -> its chunks / its sink. ``num_shards``
     > 0 fixes each table's file count (chunks must carry their shard); 0 lets
-    the runner decide (one file per bundle and table).
+    the runner decide (one file per bundle and table). ``split_shards`` spreads
+    a fixed shard's chunks over the workers (:mod:`.parts`): worth its cost
+    when there are fewer shards than workers.
     """
 
     def __init__(
@@ -288,10 +294,14 @@ class WriteTables(beam.PTransform):
         num_shards: int = 0,
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        split_shards: bool = False,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.sinks = dict(sinks)
+        # Fixed shards: generate each shard in one call (no extra cost; parallelism = shards), or
+        # split its chunks over every worker through part files (parts.py; costs a part write and read).
+        self.split_shards = split_shards
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
         # each worker every other chunk of every table (see the module docstring). Each
         # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
@@ -304,7 +314,7 @@ class WriteTables(beam.PTransform):
         pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
         once = pipeline | "Once" >> beam.Impulse()
         init = once | "InitializeWrite" >> beam.Map(_initialize_writes, self.sinks)
-        if self.num_shards > 0:
+        if self.num_shards > 0 and not self.split_shards:
             written = (
                 once
                 | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
@@ -318,6 +328,25 @@ class WriteTables(beam.PTransform):
                 ).with_outputs(STATS, main="shards")
             )
             shards, stats = written.shards, written[STATS]
+        elif self.num_shards > 0:
+            # Chunks are generated anywhere into part files; each shard then joins its parts (parts.py).
+            generated = (
+                once
+                | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
+                | "Spread" >> beam.Reshuffle()
+                | "WriteParts"
+                >> beam.ParDo(
+                    WriteParts(self.plan, self.run_id),
+                    pvalue.AsSingleton(init),
+                    *dedup_side_input(self.replacements),
+                ).with_outputs(STATS, main="parts")
+            )
+            shards = (
+                generated.parts
+                | "GroupByShard" >> beam.GroupByKey()
+                | "JoinShards" >> beam.ParDo(JoinShard(self.sinks), pvalue.AsSingleton(init))
+            )
+            stats = generated[STATS]
         else:
             generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
@@ -353,9 +382,12 @@ class WriteTable(beam.PTransform):
         num_shards: int = 0,
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        split_shards: bool = False,
     ) -> None:
         super().__init__()
-        self.write = WriteTables(plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements)
+        self.write = WriteTables(
+            plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements, split_shards
+        )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return pbegin | self.write

@@ -24,9 +24,10 @@ def _sink(plan, table, tmp_path, num_shards):
     return ParquetSink(str(tmp_path / table / table), table_plan.schema, {}, table_name=table, num_shards=num_shards)
 
 
-def _run(runner, plan, table, chunks, sink, num_shards):
+def _run(runner, plan, table, chunks, sink, num_shards, split_shards=False):
     pipeline = BeamTestPipeline(runner=runner)
-    written = pipeline | WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test")
+    write = WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test", split_shards=split_shards)
+    written = pipeline | write
     assert_that(
         written | beam.Map(lambda tables: [(t.table, t.rows, t.chunks, t.file_count) for t in tables]),
         equal_to([[(table, plan.table(table).rows, len(chunks), num_shards or 1)]]),
@@ -35,9 +36,11 @@ def _run(runner, plan, table, chunks, sink, num_shards):
     return sorted(os.listdir(os.path.dirname(sink.file_path_prefix.get())))
 
 
-def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_path) -> None:
+@pytest.mark.parametrize("split_shards", [False, True], ids=["shard-per-call", "parts-joined"])
+def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_path, split_shards) -> None:
     chunks = list(table_chunks("orders", 2500, 300, num_shards=3))
-    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 3), 3)
+    sink = _sink(all_types_plan, "orders", tmp_path, 3)
+    files = _run(runner, all_types_plan, "orders", chunks, sink, 3, split_shards)
     assert files == [f"orders-0000{i}-of-00003.parquet" for i in range(3)]
     for shard, name in enumerate(files):
         table = pq.read_table(tmp_path / "orders" / name)
@@ -46,10 +49,12 @@ def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_pat
         assert table.equals(expected), f"shard {shard} differs"
 
 
-def test_more_shards_than_chunks_gives_empty_shards(all_types_plan, runner, tmp_path) -> None:
+@pytest.mark.parametrize("split_shards", [False, True], ids=["shard-per-call", "parts-joined"])
+def test_more_shards_than_chunks_gives_empty_shards(all_types_plan, runner, tmp_path, split_shards) -> None:
     all_types_plan.table("orders").rows = 5
     chunks = list(table_chunks("orders", 5, 1, num_shards=8))
-    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 8), 8)
+    sink = _sink(all_types_plan, "orders", tmp_path, 8)
+    files = _run(runner, all_types_plan, "orders", chunks, sink, 8, split_shards)
     assert len(files) == 8
     counts = [pq.read_metadata(tmp_path / "orders" / f).num_rows for f in files]
     assert counts == [1, 1, 1, 1, 1, 0, 0, 0]
