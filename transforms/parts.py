@@ -43,6 +43,7 @@ from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import Chunk
 from .generate import STATS, ChunkGenerator
+from .profile import ProfileSettings
 from .sinks import BatchSink
 
 __all__ = ["JoinShard", "PartWritten", "WriteParts"]
@@ -64,11 +65,11 @@ class PartWritten:
 
 
 class WriteParts(beam.DoFn):
-    """``Chunk`` -> ``((table, shard), PartWritten)``; ``ChunkStats`` on the ``stats`` output."""
+    """``Chunk`` -> ``((table, shard), PartWritten)``; ``ChunkStats`` on ``stats``, profile partials on ``profile``."""
 
-    def __init__(self, plan: Plan, run_id: str = "") -> None:
+    def __init__(self, plan: Plan, run_id: str = "", profile: ProfileSettings | None = None) -> None:
         super().__init__()
-        self.generator = ChunkGenerator(plan, run_id)
+        self.generator = ChunkGenerator(plan, run_id, profile)
 
     def process(
         self,
@@ -92,6 +93,7 @@ class WriteParts(beam.DoFn):
             chunk.table, chunk.shard, chunk.chunk_id, path, batch.num_rows, started, seconds
         )
         yield pvalue.TaggedOutput(STATS, stats)
+        yield from self.generator.profiled(chunk, batch)
 
 
 class JoinShard(beam.DoFn):

@@ -52,6 +52,7 @@ from synthbeam.rules.model import Plan, Replacements
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
 from .parts import JoinShard, WriteParts
+from .profile import PROFILE, ProfileFn, ProfileSettings
 from .sinks import BatchSink
 from .tallies import CombineShards, CombineStats, TableShards, TableStats
 
@@ -159,9 +160,11 @@ class WriteShards(beam.DoFn):
     Main output ``ShardWritten``; ``ChunkStats`` on the ``stats`` output.
     """
 
-    def __init__(self, plan: Plan, sinks: Mapping[str, BatchSink], run_id: str = "") -> None:
+    def __init__(
+        self, plan: Plan, sinks: Mapping[str, BatchSink], run_id: str = "", profile: ProfileSettings | None = None
+    ) -> None:
         super().__init__()
-        self.generator = ChunkGenerator(plan, run_id)
+        self.generator = ChunkGenerator(plan, run_id, profile)
         self.sinks = dict(sinks)
 
     def process(
@@ -184,6 +187,7 @@ class WriteShards(beam.DoFn):
             rows += batch.num_rows
             count += 1
             yield pvalue.TaggedOutput(STATS, stats)
+            yield from self.generator.profiled(chunk, batch)
         clock = time.perf_counter()
         temp_path = writer.close()
         write_seconds += time.perf_counter() - clock
@@ -294,6 +298,7 @@ class WriteTables(beam.PTransform):
         num_shards: int = 0,
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        profile: ProfileSettings | None = None,
         split_shards: bool = False,
     ) -> None:
         super().__init__()
@@ -302,6 +307,9 @@ class WriteTables(beam.PTransform):
         # Fixed shards: generate each shard in one call (no extra cost; parallelism = shards), or
         # split its chunks over every worker through part files (parts.py; costs a part write and read).
         self.split_shards = split_shards
+        self.profile = profile
+        # After expand, with ``profile``: the one-element PCollection of the _profile.json document.
+        self.profile_result: pvalue.PCollection | None = None
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
         # each worker every other chunk of every table (see the module docstring). Each
         # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
@@ -322,12 +330,12 @@ class WriteTables(beam.PTransform):
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
-                    WriteShards(self.plan, self.sinks, self.run_id),
+                    WriteShards(self.plan, self.sinks, self.run_id, self.profile),
                     pvalue.AsSingleton(init),
                     *dedup_side_input(self.replacements),
-                ).with_outputs(STATS, main="shards")
+                ).with_outputs(STATS, PROFILE, main="shards")
             )
-            shards, stats = written.shards, written[STATS]
+            shards, stats, partials = written.shards, written[STATS], written[PROFILE]
         elif self.num_shards > 0:
             # Chunks are generated anywhere into part files; each shard then joins its parts (parts.py).
             generated = (
@@ -336,23 +344,27 @@ class WriteTables(beam.PTransform):
                 | "Spread" >> beam.Reshuffle()
                 | "WriteParts"
                 >> beam.ParDo(
-                    WriteParts(self.plan, self.run_id),
+                    WriteParts(self.plan, self.run_id, self.profile),
                     pvalue.AsSingleton(init),
                     *dedup_side_input(self.replacements),
-                ).with_outputs(STATS, main="parts")
+                ).with_outputs(STATS, PROFILE, main="parts")
             )
             shards = (
                 generated.parts
                 | "GroupByShard" >> beam.GroupByKey()
                 | "JoinShards" >> beam.ParDo(JoinShard(self.sinks), pvalue.AsSingleton(init))
             )
-            stats = generated[STATS]
+            stats, partials = generated[STATS], generated[PROFILE]
         else:
-            generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
+            generated = once | "Generate" >> GenerateTable(
+                self.plan, self.chunks, self.run_id, self.replacements, self.profile
+            )
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
-            stats = generated[STATS]
+            stats, partials = generated[STATS], generated[PROFILE]
+        if self.profile is not None:
+            self.profile_result = partials | "Profile" >> beam.CombineGlobally(ProfileFn(self.plan, self.profile))
         shard_tallies = shards | "ShardsByTable" >> beam.Map(_by_table) | "TallyShards" >> beam.CombinePerKey(
             CombineShards()
         )
