@@ -251,8 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print CREATE TABLE statements (types as stored, NOT NULL, primary, unique and foreign "
         "keys) for every table of CONFIG, parents first.",
     )
-    ddl.add_argument("config", metavar="CONFIG", nargs="?", help="config JSON file (or --config FILE)")
-    ddl.add_argument("--config", dest="config_option", metavar="FILE", help="the config file (instead of CONFIG)")
+    _add_config(ddl)
     ddl.add_argument(
         "--dialect",
         default="postgres",
@@ -460,11 +459,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_ddl(args: argparse.Namespace) -> int:
     from .ddl import ddl_text, resolve_dialect
 
-    if args.config and args.config_option and args.config != args.config_option:
-        raise UsageError("synthbeam ddl: give the config once, as CONFIG or --config FILE")
-    args.config = args.config or args.config_option
-    if not args.config:
-        raise UsageError("synthbeam ddl: a CONFIG is required (see synthbeam ddl --help)")
     dialect = resolve_dialect(args.dialect)
     plan, _ = _load(args)
     sys.stdout.write(ddl_text(plan, dialect))
