@@ -69,7 +69,14 @@ def build(
     if sinks:
         split = 0 < num_shards < workers
         write = WriteTables(
-            plan, chunks, sinks, num_shards, run_id, replacements, ProfileSettings() if profile else None, split
+            plan,
+            chunks,
+            sinks,
+            num_shards,
+            run_id,
+            replacements,
+            profile=ProfileSettings() if profile else None,
+            split_shards=split,
         )
         written = pipeline | "Tables" >> write
         profile_result = write.profile_result

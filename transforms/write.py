@@ -398,7 +398,7 @@ class WriteTable(beam.PTransform):
     ) -> None:
         super().__init__()
         self.write = WriteTables(
-            plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements, split_shards
+            plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements, split_shards=split_shards
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
