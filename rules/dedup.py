@@ -199,6 +199,14 @@ def check_dedup_feasible(plan: Plan, issues: Issues, tried_rows: int | None = No
                     f"{table.rows:,} rows: generate's dedup pass may fail (validate tried {tried:,} rows; "
                     f"{DRY_RUN_ENV}={table.rows} tries them all)",
                 )
+            elif space is None and column.rule is not None and column.rule.max_cardinality() is None:
+                # No repeat among the values tried, so no estimate either: say what is not known.
+                issues.warning(
+                    column.place,
+                    f"is unique, but its rule's value space cannot be counted, so validate made only the first "
+                    f"{tried:,} of {table.rows:,} rows unique: generate's dedup pass over all of them may still "
+                    f"fail ({DRY_RUN_ENV}={table.rows} tries them all)",
+                )
 
 
 def _estimated_space(plan: Plan, table: str, column: str, drawn: int) -> int | None:
