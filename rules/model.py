@@ -125,10 +125,10 @@ class TablePlan:
 
 @dataclass
 class Replacements:
-    """A dedup pass's result for one column: new values for the rows that collided.
+    """A dedup pass's result for one column, or for one block of its rows: new values for the rows that collided.
 
-    Small by design (one entry per collision), so it travels to workers as a
-    side input while the column itself is never collected.
+    In Beam each block of ``rules.dedup.BLOCK_ROWS`` rows has its own, and a
+    worker fetches the blocks it needs (:class:`ReplacementBlocks`).
     """
 
     row_index: np.ndarray  # sorted uint64
