@@ -237,10 +237,28 @@ class UniqueChoice:
                 continue
             offset = ordinal[positions] - np.uint64(starts[number])
             spread = unique_ordinals(Stream(self.salt).child("format", number), offset, node.cardinality())
-            pieces.append((positions, node.value_at(spread)))
+            pieces.append((positions, _value_at(node, spread)))
         if not pieces:
             return pa.array([], pa.string())
         return scatter(pieces, len(ordinal))
+
+
+def _value_at(node: Node, ordinal: np.ndarray) -> pa.Array:
+    """``node.value_at``; a join of word lists as one Arrow take over its lists side by side (no element-wise join)."""
+    tables = node._static if isinstance(node, Join) else None
+    if tables is None:
+        return node.value_at(ordinal)
+    remaining = ordinal.copy()
+    digits: list[np.ndarray | int] = []
+    for part in reversed(node.parts):
+        if isinstance(part, Pick):
+            count = np.uint64(len(part.values))
+            quotient = remaining // count
+            digits.append((remaining - quotient * count).view(np.int64))
+            remaining = quotient
+        else:
+            digits.append(0)
+    return tables.build(digits[::-1], len(ordinal))
 
 
 def unique_choice(node: Node, rows: int, salt: int) -> UniqueChoice | None:
