@@ -130,3 +130,41 @@ def test_a_chunk_fetches_only_its_own_blocks(make_plan, monkeypatch) -> None:
     got = generate_batch(blocked, "t", 5000, 6000).column("v").to_pylist()
     assert got == generate_batch(whole, "t", 5000, 6000).column("v").to_pylist()
     assert sorted(set(asked)) == [("t.v", 4), ("t.v", 5)]
+
+
+LEVELS = {
+    "seed": 5,
+    "tables": [
+        {
+            "table_name": "t",
+            "rows": 3000,
+            "columns": [
+                {"name": "id", "type": "int", "constraint": ["PK"]},
+                {"name": "a", "type": "int", "rule": {"type": "pyint", "params": {"min_value": 0, "max_value": 9000}},
+                 "constraint": ["unique"]},
+                # reads a, so its values depend on a's re-draws: it settles in the next level
+                {"name": "b", "type": "int", "rule": {"type": "range", "min": {"column": "a"}, "max": 12_000},
+                 "constraint": ["unique"]},
+                {"name": "c", "type": "str", "rule": {"type": "catch_phrase", "pool_size": 900},
+                 "constraint": ["unique"]},
+            ],
+        }
+    ],
+}
+
+
+def test_a_column_reading_another_dedup_column_settles_after_it(make_plan, runner) -> None:
+    plan = make_plan(LEVELS)
+    assert dedup_rules.dedup_levels(plan) == [[("t", "a"), ("t", "c")], [("t", "b")]]
+    expected = make_plan(LEVELS)
+    collisions = apply_dedup(expected)
+    assert all(collisions[key] > 0 for key in ("t.a", "t.b", "t.c")), collisions
+
+    def matches(elements):
+        merged = _merged(elements)
+        assert sorted(merged) == ["t.a", "t.b", "t.c"]
+        for key, want in expected.replacements.items():
+            assert merged[key] == dict(zip(want.row_index.tolist(), want.values.to_pylist())), key
+
+    with BeamTestPipeline(runner=runner) as pipeline:
+        assert_that(pipeline | DedupPlan(plan, {"t": list(table_chunks("t", 3000, 700))}), matches)
