@@ -51,6 +51,11 @@ class ForeignKey:
     def is_self_reference(self) -> bool:
         return False
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Per-process caches (``_cache_layout``, ``_cache_weighted``) are rebuilt where they are
+        # used: pickled, they would put data that grows with the parent table into the job graph.
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_cache_")}
+
 
 @dataclass(frozen=True)
 class KeyGroup:
