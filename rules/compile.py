@@ -24,10 +24,10 @@ from . import (
     catalog,  # noqa: F401  (registers every rule family)
     compile_cache,
 )
-from .basic import Uuid4
 from .compose import Finished
 from .condition_checks import check_table_conditions
 from .conditions import OPERATORS
+from .declared import check_keys
 from .dedup import check_dedup_feasible
 from .errors import ConfigError, GenerationError, Issues
 from .length_checks import check_length_cuts
@@ -239,7 +239,7 @@ def _compile_column(
         constraints -= {"PK"}
         constraints |= {"not_null"}
     rule_spec = _rule_spec(raw, column_type, fk)
-    column_type = _auto_correct(rule_spec, column_type, place, issues)
+    column_type = _auto_correct(rule_spec, column_type, place, issues, settings.locale)
     types[name] = column_type
     context = RuleContext(place, table, name, column_type, settings, issues, types)
     rule = None if fk is not None else compile_rule(rule_spec, context, constraints)
@@ -342,29 +342,20 @@ def _check_storable(
             )
 
 
-TEXT_TYPES = frozenset({"str", "uuid", "email", "phone"})
+def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues, locale: str) -> str:
+    """The seed's type corrections, applied and reported (never silently): the rule class says which.
 
-
-def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
-    """The seed's type corrections, applied and reported (never silently).
-
-    A text column (str, uuid, email, phone) with a range rule takes the type the range makes: int for
-    integer bounds, float for decimal ones (a uuid column once wrote `2.53`, corrected to str).
+    (A text column with a range rule takes the type the range makes: ``Range.corrected_type``.)
     """
-    text = column_type in TEXT_TYPES
-    if not spec or not text or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+    if not spec or not isinstance(spec.get("type"), str):
         return column_type
-    bounds = [spec.get("min"), spec.get("max")]
-    numbers = [b for b in bounds if b is not None]
-    if not numbers and column_type != "str":
-        numbers = [0]  # the default bounds, 0..10000, are integers (a str column keeps its text, as it always did)
-    if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, f"type {column_type} -> int: a range rule with integer bounds makes an int column")
-        return "int"
-    if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, f"type {column_type} -> float: a range rule with decimal bounds makes a float column")
-        return "float"
-    return column_type
+    rule_class = lookup_rule(spec["type"], locale)
+    corrected = rule_class.corrected_type(column_type, spec) if rule_class is not None else None
+    if corrected is None:
+        return column_type
+    new_type, why = corrected
+    issues.correction(place, f"type {column_type} -> {new_type}: {why}")
+    return new_type
 
 
 def compile_rule(
@@ -381,9 +372,9 @@ def compile_rule(
     if rule_class is None:
         ctx.error(_unknown_rule_message(rule_type, ctx.settings.locale))
         return None
-    params = {k: v for k, v in spec.items() if k != "_default"}
+    params = check_keys(rule_class, spec, ctx)
     inner = rule_class(params, ctx)
-    if rule_class.__name__ == "Regex":
+    if rule_class.regex_is_pattern:
         affixes = {k: v for k, v in params.items() if k in ("prefix", "suffix")}
         return Finished(inner, affixes, ctx, check=False) if affixes else inner
     if any(params.get(key) is not None for key in AFFIX_KEYS):
@@ -573,7 +564,7 @@ def _makes_uuids(column: ColumnPlan, tables: Mapping[str, TablePlan]) -> bool:
     if column.foreign_key is not None:
         fk = column.foreign_key
         return tables[fk.parent_table].column(fk.parent_column).type == "uuid"
-    return not column.branches and isinstance(column.rule, Uuid4)
+    return not column.branches and column.rule is not None and column.rule.makes_uuids()
 
 
 def _correct_uuid_columns(tables: Mapping[str, TablePlan], issues: Issues) -> None:

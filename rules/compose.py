@@ -74,6 +74,12 @@ class Finished(Rule):
     def references(self) -> set[str]:
         return self.inner.references()
 
+    def unwrapped(self) -> tuple[Rule, str, str, re.Pattern[str] | None]:
+        return self.inner, self.prefix, self.suffix, self.check
+
+    def makes_uuids(self) -> bool:
+        return False  # a prefix, suffix or check makes text that is not certainly a UUID
+
     def column_refs(self) -> list[ColumnRef]:
         return self.inner.column_refs()
 

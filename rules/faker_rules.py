@@ -37,6 +37,8 @@ picks, and ``email``/``user_name`` through a ``first.last<tag>`` scheme) offer
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -50,6 +52,7 @@ from .faker_compile import MethodCompiler, NotVectorisable, as_node, compiler_fo
 from .faker_pool import (
     DEFAULT_POOL_SIZE,
     Pool,
+    faker_arguments,
     faker_method_name,
     infer_kind,
     params_key,
@@ -61,7 +64,7 @@ from .faker_pool import (
     unknown_method_message,
 )
 from .faker_vector import Concatenation, Const, Node, Pick, mix
-from .registry import Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
+from .registry import Param, Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
 from .seeding import Stream, derive_key
 
 __all__ = [
@@ -98,6 +101,37 @@ def _read_pool_size(spec: Mapping[str, Any], ctx: RuleContext) -> int:
 class FakerMethod(Rule):
     """Any Faker method: rows pick from a pool of Faker's values seeded by the column."""
 
+    parameters = (
+        Param(
+            "params",
+            "object of keyword arguments",
+            "arguments of the Faker method, checked against its signature",
+            json_types=("object",),
+        ),
+        Param(
+            "pool_size",
+            "whole number >= 1",
+            "Faker values drawn into the pool",
+            f"{DEFAULT_POOL_SIZE:,}",
+            json_types=("integer",),
+        ),
+    )
+    # Rule names (normalised) that stand for another Faker method: the seed's shortcuts.
+    aliases: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def unknown_key_hint(cls, key: str, spec: Mapping[str, Any], locale: str) -> str | None:
+        """A Faker argument written beside ``type`` instead of inside ``params`` (it used to be ignored)."""
+        written = str(spec.get("type") or "")
+        method = faker_method_name(cls.aliases.get(normalise_name(written), written), locale)
+        if method is None:
+            return None
+        arguments = faker_arguments(locale, method)
+        if arguments is None or key not in arguments:
+            return None
+        shown = json.dumps({"type": written, "params": {key: spec.get(key)}}, default=str)
+        return f"it is an argument of Faker {method}: put it in params, {shown}"
+
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
         self.locale = ctx.settings.locale
@@ -127,6 +161,15 @@ class FakerMethod(Rule):
 
     def check_call(self, ctx: RuleContext) -> None:
         """Call the method (a few times, fixed seed): report failures, infer the value type."""
+        arguments = faker_arguments(self.locale, self.method) if self.params else None
+        unknown = [key for key in self.params if arguments is not None and key not in arguments]
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(arguments or ()), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(arguments or ()) or 'none'}"
+            ctx.error(f"params: {key!r} is not an argument of Faker {self.method}: {fix}")
+        if unknown:
+            self.method = None
+            return
         try:
             samples = sample_values(self.locale, self.method, self.params)
         except Exception as exc:  # Faker raises anything; the user needs its message
@@ -183,8 +226,6 @@ register_fallback(_resolve_faker_rule)
 class VectorisedFaker(FakerMethod):
     """A Faker method computed column-wise from the locale's provider data (pool when it cannot be)."""
 
-    # Rule names (normalised) that stand for another Faker method: the seed's shortcuts.
-    aliases: ClassVar[dict[str, str]] = {}
     # Methods a locale may lack, with the method used instead (and reported as a correction).
     stand_ins: ClassVar[dict[str, str]] = {}
 
