@@ -34,6 +34,7 @@ class Fixed(Rule):
             reference=True,
         ),
     )
+    example = ("str", {"type": "fixed", "value": "EUR"})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -80,6 +81,7 @@ class Bool(Rule):
 
     output_type = "bool"
     parameters = (Param("probability", "number from 0 to 1", "the chance of true", "0.5", json_types=("number",)),)
+    example = ("bool", {"type": "bool", "probability": 0.8})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -160,6 +162,7 @@ class Uuid4(Rule):
     output_type = "str"
     formatted = True
     parameters = ()
+    example = ("str", {"type": "uuid"})
 
     def cardinality(self) -> int | None:
         return 1 << 122

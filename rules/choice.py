@@ -103,6 +103,7 @@ def _shares_message(keys: list[str], shares: np.ndarray, unlisted: int) -> str:
 class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
 
+    example = ("str", {"type": "choice", "value": ["gold", "silver", "bronze"], "probabilities": {"gold": 0.1}})
     parameters = (
         Param("value", "list", "the choices", required=True, aliases=("values",), json_types=("array",)),
         Param(
@@ -271,6 +272,7 @@ def _xlsx_rows(path: Path) -> list[list[Any]]:
 class ChoiceFromFile(Choice):
     """Distinct values of a file column, optionally weighted by another column."""
 
+    example = ("str", {"type": "choice_from_file", "file_path": "data/categories.csv", "column": "category"})
     parameters = (
         Param(
             "file_path",

@@ -17,12 +17,14 @@ A class with ``parameters = None`` has not declared its keys; they go unchecked.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .params import REFERENCE_KEYS
 from .registry import Param, Rule, RuleContext, iter_rule_classes
 
+_PACKAGE = __name__.split(".")[0]  # "synthbeam": plugins' classes live in other packages
 # Keys the compiler itself adds to a rule object (a column's default rule is marked).
 INTERNAL_KEYS = frozenset({"_default"})
 
@@ -106,9 +108,12 @@ def _table(params: Iterable[Param]) -> list[str]:
     return ["| key | value | default | meaning |", "|---|---|---|---|", *(_param_row(p) for p in params)]
 
 
-def documented_classes() -> list[type[Rule]]:
-    """Registered rule classes in a stable order (by first name)."""
-    return sorted(iter_rule_classes(), key=lambda cls: cls.names[0] if cls.names else cls.__name__)
+def documented_classes(*, builtin_only: bool = False) -> list[type[Rule]]:
+    """Registered rule classes in a stable order (by first name); synthbeam's own if ``builtin_only``."""
+    classes = [
+        cls for cls in iter_rule_classes() if not builtin_only or cls.__module__.startswith(f"{_PACKAGE}.")
+    ]
+    return sorted(classes, key=lambda cls: cls.names[0] if cls.names else cls.__name__)
 
 
 def rules_markdown() -> str:
@@ -132,7 +137,7 @@ def rules_markdown() -> str:
         "Any Faker method name is a rule type too: its arguments go in `params`, checked against the",
         "method's signature.",
     ]
-    for cls in documented_classes():
+    for cls in documented_classes(builtin_only=True):
         declared = cls.parameters
         lines += ["", f"## {' / '.join(f'`{name}`' for name in cls.names)}", ""]
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
@@ -144,6 +149,11 @@ def rules_markdown() -> str:
             lines.append("No keys beyond the common ones.")
         else:
             lines += _table(declared)
+        if cls.example is not None:
+            column_type, spec = cls.example
+            lines += ["", f"Example (a `{column_type}` column): `{json.dumps(spec)}`"]
+        if not cls.has_value_check:
+            lines += ["", "`check` has no conformance test for its values (`check --verbose` says so)."]
     return "\n".join(lines) + "\n"
 
 

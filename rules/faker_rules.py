@@ -64,7 +64,16 @@ from .faker_pool import (
     unknown_method_message,
 )
 from .faker_vector import Concatenation, Const, Node, Pick, mix
-from .registry import Param, Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
+from .registry import (
+    Param,
+    Rows,
+    Rule,
+    RuleContext,
+    iter_rule_classes,
+    normalise_name,
+    register_fallback,
+    register_rule,
+)
 from .seeding import Stream, derive_key
 
 __all__ = [
@@ -344,6 +353,8 @@ class VectorisedFaker(FakerMethod):
 class FakerNames(VectorisedFaker):
     """Person names from the locale's name lists, weights and name formats."""
 
+    example = ("str", {"type": "first_name"})
+
 
 @register_rule(
     "address",
@@ -363,6 +374,8 @@ class FakerNames(VectorisedFaker):
 class FakerAddress(VectorisedFaker):
     """Addresses and their parts from the locale's address formats and place lists."""
 
+    example = ("str", {"type": "city"})
+
     stand_ins: ClassVar[dict[str, str]] = {"zipcode": "postcode", "state": "administrative_unit"}
 
 
@@ -370,7 +383,10 @@ class FakerAddress(VectorisedFaker):
 class FakerPhone(VectorisedFaker):
     """Phone numbers from the locale's (weighted) number formats."""
 
+    example = ("str", {"type": "phone_number"})
+
     formatted = True
+    masking_kind = "phone"
 
     aliases: ClassVar[dict[str, str]] = {"phone": "phone_number"}
     regex_retries_from_pattern = True
@@ -380,10 +396,14 @@ class FakerPhone(VectorisedFaker):
 class FakerCompany(VectorisedFaker):
     """Company names (from name formats) and job titles."""
 
+    example = ("str", {"type": "company"})
+
 
 @register_rule("ssn")
 class FakerSsn(VectorisedFaker):
     """National identity numbers: en_US ranges, fr_FR NIR with its key, format patterns elsewhere."""
+
+    example = ("str", {"type": "ssn"})
 
     formatted = True
 
@@ -392,12 +412,16 @@ class FakerSsn(VectorisedFaker):
 class FakerNetwork(VectorisedFaker):
     """IP addresses (IPv4 from Faker's networks minus reserved ones, IPv6 uniform) and domain names."""
 
+    example = ("str", {"type": "ipv4"})
+
     formatted = True
 
 
 @register_rule("word", "sentence", "paragraph", "text")
 class FakerLorem(VectorisedFaker):
     """Lorem words, sentences, paragraphs and texts from the locale's word list."""
+
+    example = ("str", {"type": "sentence"})
 
 
 @register_rule(
@@ -410,6 +434,8 @@ class FakerLorem(VectorisedFaker):
 )
 class FakerCreditCard(VectorisedFaker):
     """Card numbers with Luhn check digits, security codes, MM/YY expiry dates."""
+
+    example = ("str", {"type": "credit_card_number"})
 
     formatted = True
 
@@ -437,6 +463,8 @@ class FakerCreditCard(VectorisedFaker):
 @register_rule("iban", "bban")
 class FakerBank(VectorisedFaker):
     """Bank account numbers: the locale's BBAN format, IBAN check digits by ISO 13616."""
+
+    example = ("str", {"type": "iban"})
 
     formatted = True
 
@@ -577,12 +605,17 @@ def _tokens(template: str) -> list[str]:
 class FakerUserName(_EmailLike):
     """User names from the locale's formats; unique columns use ``first.last<tag>``."""
 
+    example = ("str", {"type": "user_name"})
+
 
 @register_rule("email", "free_email", "company_email", "safe_email")
 class FakerEmail(_EmailLike):
     """Emails as Faker writes them (``user_name@domain``); unique columns use ``first.last<tag>@domain``."""
 
+    example = ("str", {"type": "email"})
+
     formatted = True
+    masking_kind = "email"
 
     def domain_node(self, compiler: MethodCompiler) -> Node | None:
         lower = str.lower
@@ -600,23 +633,21 @@ class FakerEmail(_EmailLike):
         return compiler.node(method).map_text(lower)
 
 
-VECTORISED_METHODS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        name
-        for family in (
-            FakerNames,
-            FakerAddress,
-            FakerPhone,
-            FakerCompany,
-            FakerSsn,
-            FakerUserName,
-            FakerEmail,
-            FakerNetwork,
-            FakerLorem,
-            FakerCreditCard,
-            FakerBank,
+def vectorised_methods(*, plugins: bool = True) -> tuple[str, ...]:
+    """Every Faker method a registered class computes column-wise (shortcut aliases left out).
+
+    Read from the registry, so a family added (here or by a plugin) is listed without editing a list.
+    """
+    return tuple(
+        dict.fromkeys(
+            name
+            for family in iter_rule_classes(plugins=plugins)
+            if issubclass(family, VectorisedFaker)
+            for name in family.names
+            if normalise_name(name) not in {normalise_name(alias) for alias in family.aliases}
         )
-        for name in family.names
-        if normalise_name(name) not in {normalise_name(a) for a in family.aliases}
     )
-)
+
+
+# The built-in families' methods (plugins load later, on the first lookup).
+VECTORISED_METHODS: tuple[str, ...] = vectorised_methods(plugins=False)

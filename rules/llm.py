@@ -153,6 +153,7 @@ class OpenAIGenerated(Rule):
     """Rows drawn uniformly from a pool of LLM-made values fetched (or cached) at plan time."""
 
     output_type = "str"
+    example = ("str", {"type": "openai_generated", "prompt": "a product review headline", "pool_size": 20})
     parameters = (
         Param("prompt", "text", "what one value should be", required=True, json_types=("string",)),
         Param(

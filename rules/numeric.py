@@ -39,6 +39,7 @@ def _number(value: Any) -> float | int:
 class Range(Rule):
     """Uniform numbers in [min, max]; integers for int columns, rounded floats otherwise."""
 
+    example = ("int", {"type": "range", "min": 1, "max": 500})
     parameters = (
         Param(
             "min",

@@ -31,6 +31,7 @@ class Regex(Rule):
     output_type = "str"
     formatted = True
     regex_is_pattern = True
+    example = ("str", {"type": "regex", "regex": "^[A-Z]{3}-[0-9]{6}$"})
     parameters = (
         Param(
             "regex",

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +37,7 @@ _RULES: dict[str, type[Rule]] = {}
 _NORMALISED: dict[str, str] = {}
 _FALLBACKS: list[Callable[[str, str], type[Rule] | None]] = []
 ENTRY_POINT_GROUP = "synthbeam.rules"
+MaskingKind = Literal["text", "email", "phone"]
 _PLUGINS_LOADED = False
 
 
@@ -54,7 +55,8 @@ def register_rule(*names: str) -> Callable[[type[Rule]], type[Rule]]:
                 raise RuntimeError(f"rule name {name!r} registered twice: {_RULES[name].__name__} and {cls.__name__}")
             _RULES[name] = cls
             _NORMALISED.setdefault(normalise_name(name), name)
-        cls.names = tuple(dict.fromkeys((*getattr(cls, "names", ()), *names)))
+        # Only the class's own names: a subclass (choice_from_file of choice) is not its parent's rule.
+        cls.names = tuple(dict.fromkeys((*cls.__dict__.get("names", ()), *names)))
         return cls
 
     return decorate
@@ -293,6 +295,9 @@ class Rule:
     # The keys this rule takes beyond COMMON_PARAMS; None: not declared, so keys go unchecked
     # (a plugin may leave it out; the rule contract test lists such classes).
     parameters: ClassVar[tuple[Param, ...] | None] = None
+    # (column type, rule object): a config that uses the rule, shown in docs/rules.md and run by the
+    # rule contract test (tests/rules/test_rule_contract.py) for every registered class.
+    example: ClassVar[tuple[str, Mapping[str, Any]] | None] = None
     # Whether ``regex`` is the pattern values are made from (the regex rule), not a check.
     regex_is_pattern: ClassVar[bool] = False
     # Rows failing a ``regex`` check are retried with values generated from the pattern itself
@@ -381,6 +386,9 @@ class Rule:
         """
         return None
 
+    # How partial masking treats this rule's values: "email" keeps the domain, "phone" the last digits.
+    masking_kind: ClassVar[MaskingKind] = "text"
+
     def makes_uuids(self) -> bool:
         """Whether every value is a canonical UUID (a ``uuid`` column keeps Avro's ``uuid`` type)."""
         return False
@@ -393,6 +401,8 @@ class Rule:
         vars(self).update(state)
 
 
-def iter_rule_classes() -> Iterable[type[Rule]]:
-    load_plugins()
-    return dict.fromkeys(_RULES.values()).keys()
+def iter_rule_classes(*, plugins: bool = True) -> Iterable[type[Rule]]:
+    """Every registered class once, in registration order (plugins included unless ``plugins=False``)."""
+    if plugins:
+        load_plugins()
+    return list(dict.fromkeys(_RULES.values()))

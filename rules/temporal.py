@@ -161,6 +161,7 @@ class DateRange(_TemporalRange):
 
     unit_name = "date (YYYY-MM-DD)"
     output_type = "date"
+    example = ("date", {"type": "date_range", "start": "2020-01-01", "end": "2025-12-31"})
     parameters = (
         Param(
             "start",
@@ -198,6 +199,7 @@ class TimeRange(_TemporalRange):
 
     unit_name = "time (HH:MM:SS)"
     output_type = "time"
+    example = ("time", {"type": "time_range", "start": "07:00:00", "end": "10:00:00"})
     parameters = (
         Param("start", "time (HH:MM:SS)", "the first time", "00:00:00", reference=True, mistaken_for=_START_WORDS),
         Param("end", "time (HH:MM:SS)", "the last time", "23:59:59", reference=True, mistaken_for=_END_WORDS),
@@ -231,6 +233,7 @@ class TimestampRange(_TemporalRange):
 
     unit_name = "timestamp (YYYY-MM-DD HH:MM:SS)"
     output_type = "timestamp"
+    example = ("timestamp", {"type": "timestamp_range", "start": "2025-01-01 00:00:00", "end": "2025-12-31 23:59:59"})
     parameters = (
         Param(
             "start",
