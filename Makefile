@@ -14,11 +14,13 @@ LATEST := .venv-latest
 
 .PHONY: demo test lint bench fast-test lock test-latest clean
 
-$(STAMP): setup.py pyproject.toml $(LOCK)
+$(STAMP): setup.py pyproject.toml $(LOCK) tests/plugin/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the locked dependencies into $(VENV) (about 45 s the first time)..."
 	$(BIN)/python -m pip install --quiet --progress-bar off -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@# The example rule plugin (tests/plugin): a third-party package registering a rule by entry point.
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e tests/plugin
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
