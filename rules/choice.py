@@ -279,6 +279,7 @@ class ChoiceFromFile(Choice):
             "path",
             "a CSV or XLSX file, relative to the config",
             required=True,
+            file=True,
             json_types=("string",),
         ),
         Param("column", "column name", "the file column the values come from", "the first", json_types=("string",)),

@@ -95,6 +95,13 @@ def load_plugins() -> None:
             register_rule(*loaded.names)(loaded)
 
 
+def lookup_registered(name: str) -> type[Rule] | None:
+    """The registered class for ``name`` (exact, then ignoring case/spaces/underscores); no fallbacks."""
+    load_plugins()
+    canonical = name if name in _RULES else _NORMALISED.get(normalise_name(name))
+    return _RULES[canonical] if canonical else None
+
+
 def lookup_rule(name: str, locale: str = "en_US") -> type[Rule] | None:
     """The class for ``name``: registered (exact, then ignoring case/spaces/underscores), then fallbacks."""
     load_plugins()
@@ -136,6 +143,8 @@ class Param:
     json_types: tuple[str, ...] = ()
     # Keys people write meaning this one (not accepted: they only steer the "did you mean").
     mistaken_for: tuple[str, ...] = ()
+    # A path to a file the rule reads at plan time (relative to the config): fetched next to a remote config.
+    file: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
