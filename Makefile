@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 TOOLS := .venv-tools
 LATEST := .venv-latest
 
-.PHONY: demo test lint bench fast-test lock test-latest clean
+.PHONY: demo test lint typecheck bench fast-test lock test-latest clean
 
 $(STAMP): setup.py pyproject.toml $(LOCK) tests/plugin/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(MAKE) typecheck
 	$(BIN)/python -m pytest
+
+# mypy over the three packages, named as installed (synthbeam.rules, ...): see [tool.mypy] in pyproject.toml.
+typecheck: $(STAMP)
+	@mkdir -p .mypy-path/synthbeam
+	@touch .mypy-path/synthbeam/__init__.py
+	@for package in rules transforms pipeline; do ln -sfn ../../$$package .mypy-path/synthbeam/$$package; done
+	$(BIN)/mypy -p synthbeam.rules -p synthbeam.transforms -p synthbeam.pipeline
 
 # The rules and Beam layers without end-to-end CLI runs or multi-process runners: seconds, not minutes.
 fast-test: $(STAMP)

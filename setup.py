@@ -39,7 +39,14 @@ setup(
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
-        "dev": ["pytest>=8,<10", "duckdb>=1.0,<3", "ruff>=0.6", "hypothesis>=6.100,<7", "packaging>=23"],
+        "dev": [
+            "pytest>=8,<10",
+            "duckdb>=1.0,<3",
+            "ruff>=0.6",
+            "hypothesis>=6.100,<7",
+            "packaging>=23",
+            "mypy>=1.10,<3",  # the type checker `make test` runs over rules/, transforms/, pipeline/
+        ],
     },
     entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
 )

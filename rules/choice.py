@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -104,7 +104,7 @@ class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
 
     example = ("str", {"type": "choice", "value": ["gold", "silver", "bronze"], "probabilities": {"gold": 0.1}})
-    parameters = (
+    parameters: ClassVar[tuple[Param, ...] | None] = (
         Param("value", "list", "the choices", required=True, aliases=("values",), json_types=("array",)),
         Param(
             "probabilities",
@@ -288,7 +288,8 @@ class ChoiceFromFile(Choice):
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         file_path = spec.get("file_path")
-        values, probabilities = [None], {}
+        values: list[Any] = [None]
+        probabilities: dict[str, float] = {}
         if not file_path:
             ctx.error("choice_from_file needs 'file_path'")
         elif not isinstance(file_path, str):
@@ -332,7 +333,7 @@ class ChoiceFromFile(Choice):
             if weight_position is not None:
                 raw = line[weight_position] if weight_position < len(line) else None
                 try:
-                    weight = float(raw)
+                    weight = float(raw)  # type: ignore[arg-type]  # None is caught below as a TypeError
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"row {row_number}: weight {raw!r} for {value!r} is not a number") from exc
                 if not math.isfinite(weight):  # NaN would make every share NaN, read as equal weights

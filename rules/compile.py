@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from . import (
     catalog,  # noqa: F401  (registers every rule family)
@@ -32,7 +32,18 @@ from .dedup import check_dedup_feasible
 from .errors import ConfigError, GenerationError, Issues
 from .length_checks import check_length_cuts
 from .loader import LoadedConfig, load_config
-from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
+from .model import (
+    Branch,
+    ColumnPlan,
+    Condition,
+    Distribution,
+    ForeignKey,
+    KeyGroup,
+    KeyStrategy,
+    Plan,
+    Sensitivity,
+    TablePlan,
+)
 from .nullable import check_nullable_references
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
 from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, cannot_store, canonical_type
@@ -194,7 +205,7 @@ def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKe
         child_column=raw["child_column"],
         parent_table=raw["parent_table"],
         parent_column=raw["parent_column"],
-        distribution=raw.get("distribution", "random"),
+        distribution=cast(Distribution, raw.get("distribution", "random")),  # the schema admits only these
         weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
         s=float(raw.get("s", 1.2)),
         null_probability=float(raw.get("null_probability", 0.0)),
@@ -276,7 +287,7 @@ def _compile_column(
         constraints=constraints,
         max_length=int(length) if length is not None else None,
         min_length=int(min_length) if min_length is not None else None,
-        sensitivity=str(raw.get("sensitivity", "PUBLIC")).upper(),
+        sensitivity=cast(Sensitivity, str(raw.get("sensitivity", "PUBLIC")).upper()),  # checked by the schema
         masking=dict(raw["masking"]) if raw.get("masking") else None,
         foreign_key=fk,
     )
@@ -420,7 +431,9 @@ def _compile_branch(
     return Branch(conditions, compile_rule(spec, branch_ctx, constraints))
 
 
-def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
+def _key_strategy(
+    column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues
+) -> KeyStrategy | None:
     """How a unique column stays unique: a sequence, a permutation, or a dedup pass."""
     if not column.is_unique or column.foreign_key is not None:
         return None

@@ -170,12 +170,15 @@ class FakerMethod(Rule):
 
     def check_call(self, ctx: RuleContext) -> None:
         """Call the method (a few times, fixed seed): report failures, infer the value type."""
-        arguments = faker_arguments(self.locale, self.method) if self.params else None
-        unknown = [key for key in self.params if arguments is not None and key not in arguments]
+        method = self.method
+        if method is None:
+            return
+        accepted = faker_arguments(self.locale, method) if self.params else None
+        unknown = [key for key in self.params if accepted is not None and key not in accepted]
         for key in unknown:
-            close = difflib.get_close_matches(key, sorted(arguments or ()), n=1)
-            fix = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(arguments or ()) or 'none'}"
-            ctx.error(f"params: {key!r} is not an argument of Faker {self.method}: {fix}")
+            close = difflib.get_close_matches(key, sorted(accepted or ()), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(accepted or ()) or 'none'}"
+            ctx.error(f"params: {key!r} is not an argument of Faker {method}: {fix}")
         if unknown:
             self.method = None
             return

@@ -9,7 +9,7 @@ the plan and a row index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +17,14 @@ import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
+
+if TYPE_CHECKING:
+    from .relations import ChildrenLayout
+
+# Closed sets of values a plan field holds (the config schema admits no others).
+Distribution = Literal["random", "even", "weighted", "zipf"]
+Sensitivity = Literal["PUBLIC", "INTERNAL", "CONFIDENTIAL", "PII", "SENSITIVE"]
+KeyStrategy = Literal["sequence", "permutation", "dedup", "group"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,16 @@ class ForeignKey:
     child_column: str
     parent_table: str
     parent_column: str
-    distribution: str = "random"
+    distribution: Distribution = "random"
     weights: dict[str, float] = field(default_factory=dict)
     s: float = 1.2
     null_probability: float = 0.0
     children_per_parent: tuple[int, int] | None = None
     place: str = ""
+    # Filled on first use by rules/relations.py (the compiler fills them at plan time, so they travel
+    # with the pickled plan): the parent rows of the ``weights`` values, and the children layout.
+    weighted_rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    layout: ChildrenLayout | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_self_reference(self) -> bool:
@@ -81,10 +93,10 @@ class ColumnPlan:
     constraints: frozenset[str] = frozenset()
     max_length: int | None = None
     min_length: int | None = None
-    sensitivity: str = "PUBLIC"
+    sensitivity: Sensitivity = "PUBLIC"
     masking: dict[str, Any] | None = None
     foreign_key: ForeignKey | None = None
-    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | "group" | None
+    key_strategy: KeyStrategy | None = None
     key_group: KeyGroup | None = None  # set with key_strategy "group"
 
     @property

@@ -143,6 +143,8 @@ class Range(Rule):
             return "range (prefix/suffix make the values text)"
         if column.type not in ("int", "float"):
             return f"range (values are stored as {column.type})"
+        low: float
+        high: float
         if self.integral:
             low, high = int(self.low), int(self.high)
         else:

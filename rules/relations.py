@@ -122,9 +122,8 @@ def weighted_parents(plan: Plan, fk: ForeignKey) -> tuple[np.ndarray, np.ndarray
     The scan computes the parent column block by block (nothing is collected)
     and runs once per process; the result is small (one entry per listed value).
     """
-    cached = getattr(fk, "_cache_weighted", None)
-    if cached is not None:
-        return cached
+    if fk.weighted_rows is not None:
+        return fk.weighted_rows
     from .engine import generate_columns
 
     wanted = {str(k): float(w) for k, w in fk.weights.items()}
@@ -145,7 +144,7 @@ def weighted_parents(plan: Plan, fk: ForeignKey) -> tuple[np.ndarray, np.ndarray
         np.array([i for _, i in ordered], dtype=np.int64),
         np.array([wanted[k] for k, _ in ordered], dtype=np.float64),
     )
-    object.__setattr__(fk, "_cache_weighted", result)
+    fk.weighted_rows = result
     return result
 
 
@@ -208,11 +207,9 @@ class ChildrenLayout:
 
 
 def children_layout(plan: Plan, table: str, fk: ForeignKey) -> ChildrenLayout:
-    cached = getattr(fk, "_cache_layout", None)
-    if cached is None:
-        cached = ChildrenLayout(plan, table, fk)
-        object.__setattr__(fk, "_cache_layout", cached)
-    return cached
+    if fk.layout is None:
+        fk.layout = ChildrenLayout(plan, table, fk)
+    return fk.layout
 
 
 def _values_at(

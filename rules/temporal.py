@@ -46,7 +46,6 @@ class _TemporalRange(Rule):
     """Uniform integers (days or seconds) between two bounds, typed on the way out."""
 
     unit_name: ClassVar[str]
-    output_type: ClassVar[str]
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
