@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synthbeam.pipeline.check import check_output
+from synthbeam.pipeline.check import check_output, format_result
 from synthbeam.rules import catalog  # noqa: F401
 from synthbeam.rules.compile import build_plan
 from synthbeam.rules.engine import generate_batch
@@ -122,3 +122,5 @@ def test_rule_contract(rule_class: type[Rule], plan_of, tmp_path: Path) -> None:
         assert any(name.endswith("(v)") and not name.startswith(("not_null", "unique")) for name in checks), checks
     else:
         assert any(reason.startswith("v: values (") and "no conformance check" in reason for reason in skipped)
+        # ... which `check --verbose` prints.
+        assert "t: skipped v: values (rule " in format_result(result, verbose=True)
