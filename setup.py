@@ -7,7 +7,9 @@ taken on PyPI. The same file is what ``--setup_file`` ships to Beam workers.
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
+
+LAYERS = ("rules", "transforms", "pipeline")
 
 VERSION = "0.1.0"
 
@@ -19,12 +21,11 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    packages=["synthbeam.rules", "synthbeam.transforms", "synthbeam.pipeline"],
-    package_dir={
-        "synthbeam.rules": "rules",
-        "synthbeam.transforms": "transforms",
-        "synthbeam.pipeline": "pipeline",
-    },
+    # Every package below the three folders, found rather than listed: a subpackage missing from a
+    # hand-kept list installs fine in editable mode and is absent from wheels and Dataflow workers.
+    packages=[f"synthbeam.{layer}" for layer in LAYERS]
+    + [f"synthbeam.{layer}.{sub}" for layer in LAYERS for sub in find_packages(layer)],
+    package_dir={f"synthbeam.{layer}": layer for layer in LAYERS},
     install_requires=[
         "apache-beam>=2.60,<3",
         # Faker's output changes between releases; reproducibility needs one exact version.
@@ -36,12 +37,21 @@ setup(
         "cryptography>=42,<51",
         "openai>=1.40,<4",
         "psutil>=5.9,<8",
+        # `synthbeam ddl` compiles CREATE TABLE with SQLAlchemy Core's per-dialect DDL compilers.
+        "sqlalchemy>=2,<3",
+        # `synthbeam import ddl` parses CREATE TABLE / ALTER TABLE in six dialects with a real SQL parser
+        # (pure Python, no compiled parts needed); 26 is the oldest release whose AST the importer reads.
+        "sqlglot>=26,<31",
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],
+        # `generate --to URL`: the PostgreSQL (COPY) and DuckDB loaders. SQLite needs only the stdlib.
+        "db": ["psycopg[binary]>=3.2,<4", "duckdb>=1.0,<3"],
+        # dev includes db: the tests load real databases. (Literal lists: tests/test_lock.py reads them.)
         "dev": [
-            "pytest>=8,<10",
+            "psycopg[binary]>=3.2,<4",
             "duckdb>=1.0,<3",
+            "pytest>=8,<10",
             "ruff>=0.6",
             "hypothesis>=6.100,<7",
             "packaging>=23",

@@ -8,6 +8,9 @@ orders 4N):
 3. the per-row baseline (``benchmarks/baseline.py``), the old design;
 4. the multi-process DirectRunner with 2 workers;
 
+5. ``generate --to`` a throwaway local PostgreSQL, keys included, beside Parquet of the same
+   rows (``--postgres-customers``, default 5M rows, run once; "skipped" when no server can start);
+
 plus Parquet, CSV and Avro runs at one smaller size (``--format-customers``),
 which also give the small side of the memory-flatness ratio (its large side is
 (1)), and, with ``--ratio-customers``, (1) and (4) again at other sizes. Each
@@ -283,6 +286,65 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def postgres_run(customers: int, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """retail-2 at N customers into a throwaway PostgreSQL, keys included, beside Parquet of the same rows.
+
+    Both runs are whole ``synthbeam generate`` processes on the in-process runner, one after the
+    other: the PostgreSQL run writes the same Parquet first (``--out``), then loads it, so the
+    ratio is what loading into the database adds. The report's ``database.seconds`` says where
+    that time goes: COPY, the primary/unique index builds, foreign-key validation, the swap.
+    """
+    from tests.db_fixtures import PostgresUnavailable, start_postgres
+
+    try:
+        cluster = start_postgres()
+    except PostgresUnavailable as exc:
+        return {"skipped": str(exc)}
+    try:
+        scale = customers / BASE_CUSTOMERS
+        in_process = ["--direct_num_workers=1"]
+        parquet = synthbeam_run(scale, "parquet", work, in_process, 1, env)
+        out = work / "out-postgres"
+        command = [
+            sys.executable, "-m", "synthbeam.pipeline", "generate", str(WORKLOAD), "--scale", str(scale),
+            "--to", cluster.create_database("bench"), "--out", str(out), "--overwrite", *in_process,
+        ]  # fmt: skip
+        seconds, peak, peak_pss, code = peak_rss_of(command, env)
+        if code:
+            raise SystemExit(f"bench: synthbeam generate --to failed (exit {code}): {' '.join(command)}")
+        report = json.loads((out / "_report.json").read_text())
+        shutil.rmtree(out, ignore_errors=True)
+        loaded = report["database"]
+        return {
+            "rows": loaded["total_rows"],
+            "parquet_seconds": parquet["seconds"],
+            "seconds": seconds,
+            "pipeline_seconds": float(report["wall_seconds"]),
+            "load_seconds": loaded["seconds"],
+            "peak_rss_mb": peak,
+            "peak_pss_mb": peak_pss,
+            "time_vs_parquet": seconds / parquet["seconds"],
+        }
+    finally:
+        cluster.stop()
+
+
+def print_postgres(figure: dict[str, Any]) -> None:
+    if "skipped" in figure:
+        print(f"  PostgreSQL: skipped ({figure['skipped']})")
+        return
+    phases = ", ".join(f"{name} {value:.1f} s" for name, value in figure["load_seconds"].items())
+    print(
+        f"  PostgreSQL end to end, keys included: {figure['rows']:,} rows in {figure['seconds']:.1f} s vs Parquet "
+        f"{figure['parquet_seconds']:.1f} s = {figure['time_vs_parquet']:.2f}x (target <= {POSTGRES_TARGET}: "
+        f"{'met' if figure['time_vs_parquet'] <= POSTGRES_TARGET else 'MISSED'})\n"
+        f"    generate {figure['pipeline_seconds']:.1f} s; load: {phases}"
+    )
+
+
+POSTGRES_TARGET = 3.0
+
+
 def print_figure(name: str, figure: dict[str, Any]) -> None:
     pss = f" (PSS {figure['peak_pss_mb']:>4.0f})" if "peak_pss_mb" in figure else " " * 11
     pipeline = f"  pipeline {figure['pipeline_rows_per_s']:>10,.0f} rows/s" if "pipeline_rows_per_s" in figure else ""
@@ -343,6 +405,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="N",
         help="also measure (1) and (4) at these customer counts (the 2-worker ratio as start-up amortises)",
+    )
+    parser.add_argument(
+        "--postgres-customers",
+        type=int,
+        default=1_000_000,
+        help="N of the PostgreSQL load (generate --to into a throwaway local cluster, beside Parquet of the "
+        "same rows; default 5M rows); 0 skips it",
     )
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     parser.add_argument(
@@ -437,6 +506,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {target['target']:<34} {target['value']:>12,.2f} {target['comparison']} "
                 f"{target['threshold']:<10,} {verdict}"
             )
+        if args.postgres_customers:
+            print(f"PostgreSQL (retail-2 at N={args.postgres_customers:,}, once):")
+            results["postgres"] = postgres_run(args.postgres_customers, work, env)
+            print_postgres(results["postgres"])
         if args.ratio_customers:
             results["two_workers_by_size"] = two_workers_by_size(args.ratio_customers, args.repeat, work, env)
         args.out.write_text(json.dumps(results, indent=2) + "\n")

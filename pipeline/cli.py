@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from synthbeam.rules.errors import ConfigError, GenerationError
 
 from .errors import UserError
+from .importing.command import add_import_parser, cmd_import
 from .worker import QUIET_SWITCH
 
 if TYPE_CHECKING:
@@ -143,7 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         "config", metavar="CONFIG", help="config JSON file (local path or gs:// URL); --config CONFIG works too"
     )
     generate.add_argument(
-        "--overwrite", action="store_true", help="replace a previous synthbeam output (a folder with its _report.json)"
+        "--overwrite",
+        action="store_true",
+        help="replace a previous synthbeam output (a folder with its _report.json), or the tables --to finds",
+    )
+    generate.add_argument(
+        "--to",
+        metavar="URL",
+        help="load every table into a database: postgresql://user@host/db, sqlite:///file.db or "
+        "duckdb:///file.duckdb (all or nothing; keys checked by the database)",
     )
     generate.add_argument(
         "--no-wait",
@@ -186,6 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("config", metavar="CONFIG")
 
+    ddl = commands.add_parser(
+        "ddl",
+        parents=[debug, settings],
+        help="print CREATE TABLE statements for a config's tables",
+        description="Print CREATE TABLE statements (types as stored, NOT NULL, primary, unique and foreign "
+        "keys) for every table of CONFIG, parents first.",
+    )
+    ddl.add_argument("config", metavar="CONFIG", nargs="?", help="config JSON file (or --config FILE)")
+    ddl.add_argument("--config", dest="config_option", metavar="FILE", help="the config file (instead of CONFIG)")
+    ddl.add_argument(
+        "--dialect",
+        default="postgres",
+        metavar="NAME",
+        help="postgres (default), sqlite, duckdb, mysql or bigquery",
+    )
+
     commands.add_parser(
         "schema",
         parents=[debug],
@@ -210,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--locale", metavar="L")
     check.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
     check.add_argument("--verbose", action="store_true", help="list the checks run and skipped per table")
+    add_import_parser(commands, [debug])
     keygen = commands.add_parser("keygen", parents=[debug], help="write a new encryption key file")
     keygen.add_argument("key_file", metavar="KEY_FILE")
     decrypt = commands.add_parser("decrypt", parents=[debug], help="copy an output with encrypted columns decrypted")
@@ -331,6 +357,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ddl(args: argparse.Namespace) -> int:
+    from .ddl import ddl_text, resolve_dialect
+
+    if args.config and args.config_option and args.config != args.config_option:
+        raise UsageError("synthbeam ddl: give the config once, as CONFIG or --config FILE")
+    args.config = args.config or args.config_option
+    if not args.config:
+        raise UsageError("synthbeam ddl: a CONFIG is required (see synthbeam ddl --help)")
+    dialect = resolve_dialect(args.dialect)
+    plan, _ = _load(args)
+    sys.stdout.write(ddl_text(plan, dialect))
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     try:
         from synthbeam.rules.schema import config_schema
@@ -345,6 +385,9 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
 
     plan, _ = _load(args)
     output = plan.output or {}
+    database = dict(output.get("database") or {})
+    if args.to or database.get("url"):
+        return _generate_to_database(args, beam_args, argv, plan, database)
     request = GenerateRequest(
         out=str(output.get("directory") or DEFAULT_OUT),
         output_format=str(output.get("format") or DEFAULT_FORMAT),
@@ -364,6 +407,39 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
         )
         return EXIT_OK
     _print_generate_summary(result.report, result.report_path)
+    return EXIT_OK
+
+
+def _generate_to_database(
+    args: argparse.Namespace, beam_args: list[str], argv: Sequence[str], plan: Plan, database: dict[str, Any]
+) -> int:
+    from .database import resolve_target
+    from .database.generate import generate_into_database
+    from .run import GenerateRequest
+
+    target = resolve_target(args.to or database["url"], database)
+    output = plan.output or {}
+    request = GenerateRequest(
+        output_format=str(output.get("format") or DEFAULT_FORMAT),
+        num_shards=int(output.get("num_shards") or 0),
+        overwrite=args.overwrite,
+        beam_args=beam_args,
+        live=False if args.no_progress else None,
+        config_location=args.config,
+        command=[target.redact(part) for part in ["synthbeam", *argv]],
+    )
+    report = generate_into_database(plan, request, target, keep_out=args.out)
+    loaded = report["database"]
+    seconds = loaded["seconds"]
+    phases = ", ".join(f"{phase} {value:.2f} s" for phase, value in seconds.items() if phase != "total")
+    _out(
+        f"loaded {loaded['total_rows']:,} rows in {len(loaded['rows'])} table(s) into {loaded['url']} "
+        f"(generate {report.get('wall_seconds', 0):.1f} s, load {seconds.get('total', 0):.1f} s: {phases})"
+    )
+    for name, rows in loaded["rows"].items():
+        _out(f"  {name}: {rows:,} rows")
+    if args.out:
+        _out(f"files and report: {args.out}")
     return EXIT_OK
 
 
@@ -531,6 +607,8 @@ def _dispatch(argv: list[str]) -> int:
         "preview": cmd_preview,
         "plan": cmd_plan,
         "schema": cmd_schema,
+        "ddl": cmd_ddl,
+        "import": cmd_import,
     }
     if args.command == "generate":
         for position, token in enumerate(extras):

@@ -398,6 +398,29 @@ _DEFS: dict[str, Any] = {
             ),
             "directory": _prop("Directory", "Output directory (local path or gs:// URL).", type="string", minLength=1),
             "num_shards": _prop("Shards", "Files per table (0: let the runner decide).", type="integer", minimum=0),
+            "database": _prop(
+                "Database",
+                "Load every table into a database (generate --to URL overrides url).",
+                type="object",
+                properties={
+                    "url": _prop(
+                        "URL",
+                        "postgresql://user@host:port/db, sqlite:///path.db or duckdb:///path.duckdb.",
+                        type="string",
+                        minLength=1,
+                    ),
+                    "password_env": _prop(
+                        "Password variable",
+                        "Environment variable holding the password (keeps it out of the config).",
+                        type="string",
+                        minLength=1,
+                    ),
+                    "schema": _prop(
+                        "Schema", "PostgreSQL schema the tables go to (default public).", type="string", minLength=1
+                    ),
+                },
+                additionalProperties=False,
+            ),
         },
         "additionalProperties": False,
     },

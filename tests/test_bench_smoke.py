@@ -27,6 +27,8 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
         "200",
         "--repeat",
         "1",
+        "--postgres-customers",
+        "2000",
         "--out",
         str(results),
         "--cache-dir",
@@ -50,6 +52,7 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
     for name, rows in expected_rows.items():
         assert figures[name]["rows"] == rows, name
         assert figures[name]["rows_per_s"] > 0
+    assert figures["postgres"]["rows"] == 10_000 and figures["postgres"]["time_vs_parquet"] > 0
     ratios = figures["ratios"]
     assert ratios["synthbeam_vs_baseline"] == pytest.approx(
         figures["synthbeam_parquet"]["rows_per_s"] / figures["baseline_per_row"]["rows_per_s"]

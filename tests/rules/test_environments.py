@@ -136,7 +136,7 @@ def test_bad_command_line_values_are_errors_and_not_applied() -> None:
         "security.audit_enabled, security.key_env, security.key_file, security.pad_to, openai.enabled, openai.model, "
         "openai.base_url, openai.api_key_env, openai.max_cost_usd, openai.fallback_enabled, "
         "openai.timeout_seconds, openai.cache_dir, output.format, output.directory, output.num_shards, "
-        "logging.level, logging.file, logging.format)",
+        "output.database, logging.level, logging.file, logging.format)",
     ]
     assert loaded.data["seed"] == 5 and "output" not in loaded.data and loaded.data["rows"] == 7
     assert loaded.notes == ["command line: rows=7"]

@@ -103,7 +103,8 @@ def test_schema_covers_the_contract_keys() -> None:
     assert set(defs["openai"]["properties"]) == {
         "enabled", "model", "base_url", "api_key_env", "max_cost_usd", "fallback_enabled", "timeout_seconds",
         "cache_dir"}
-    assert set(defs["output"]["properties"]) == {"format", "directory", "num_shards"}
+    assert set(defs["output"]["properties"]) == {"format", "directory", "num_shards", "database"}
+    assert set(defs["output"]["properties"]["database"]["properties"]) == {"url", "password_env", "schema"}
     assert defs["output"]["properties"]["format"]["enum"] == ["parquet", "avro", "csv"]
     assert set(defs["environment"]["properties"]) >= {"performance", "security", "openai", "output", "seed",
                                                       "rows", "locale", "as_of"}

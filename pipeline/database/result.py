@@ -1,0 +1,37 @@
+"""What a load reports, and the one rule every loader shares about tables that already exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UserError
+from .target import DatabaseTarget
+
+__all__ = ["LoadResult", "refuse_existing"]
+
+
+@dataclass
+class LoadResult:
+    """Rows per table and seconds per phase (the report's ``database`` section)."""
+
+    url: str  # redacted
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def as_report(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "rows": dict(self.rows),
+            "total_rows": sum(self.rows.values()),
+            "seconds": {phase: round(value, 3) for phase, value in self.seconds.items()},
+            **({"notes": list(self.notes)} if self.notes else {}),
+        }
+
+
+def refuse_existing(target: DatabaseTarget, existing: list[str], overwrite: bool) -> None:
+    """Tables of the config already in the target need ``--overwrite``, as an existing output folder does."""
+    if existing and not overwrite:
+        shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
+        raise UserError(f"{target.display} already has table(s) {shown}; pass --overwrite to replace them")
