@@ -29,8 +29,6 @@ from .errors import Issues
 from .seeding import Stream
 
 if TYPE_CHECKING:
-    import re
-
     from .conformance import RowBounds, StoredColumn, ValueCheck
 
 _RULES: dict[str, type[Rule]] = {}
@@ -76,9 +74,10 @@ def load_plugins() -> None:
     """Import every module the ``synthbeam.rules`` entry points name (once per process).
 
     Importing the module registers its classes (``@register_rule``); an entry
-    point may also name a class or a callable returning classes, registered
-    under the names the class declares. A plugin that fails to import is an
-    error naming it, not a silently missing rule.
+    point naming a class that was not decorated registers it under its
+    ``names``. A plugin that fails to import is an error naming it, not a
+    silently missing rule. The flag is set first, so a plugin that looks a
+    rule up while it is imported does not load the plugins again.
     """
     global _PLUGINS_LOADED
     if _PLUGINS_LOADED:
