@@ -2,7 +2,12 @@
 
 The three top-level folders install under one namespace (``synthbeam.rules``,
 ``synthbeam.transforms``, ``synthbeam.pipeline``) because their bare names are
-taken on PyPI. The same file is what ``--setup_file`` ships to Beam workers.
+taken on PyPI. The package ``synthbeam`` itself (the Python API, ``import
+synthbeam``, and the pytest plugin) is the small folder ``pipeline/api/``: the
+API is a door to the pipeline like the CLI, and a top-level ``synthbeam/``
+folder would shadow the installed package (and hide ``synthbeam.rules``)
+whenever the checkout is on ``sys.path``, as it is under pytest. The same file
+is what ``--setup_file`` ships to Beam workers.
 """
 
 from pathlib import Path
@@ -21,11 +26,13 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    # Every package below the three folders, found rather than listed: a subpackage missing from a
+    # The synthbeam package itself is pipeline/api/ (the Python API; see docs/architecture.md). Every
+    # other package below the three folders is found rather than listed: a subpackage missing from a
     # hand-kept list installs fine in editable mode and is absent from wheels and Dataflow workers.
-    packages=[f"synthbeam.{layer}" for layer in LAYERS]
-    + [f"synthbeam.{layer}.{sub}" for layer in LAYERS for sub in find_packages(layer)],
-    package_dir={f"synthbeam.{layer}": layer for layer in LAYERS},
+    packages=["synthbeam"]
+    + [f"synthbeam.{layer}" for layer in LAYERS]
+    + [f"synthbeam.{layer}.{sub}" for layer in LAYERS for sub in find_packages(layer, exclude=["api", "api.*"])],
+    package_dir={"synthbeam": "pipeline/api", **{f"synthbeam.{layer}": layer for layer in LAYERS}},
     install_requires=[
         "apache-beam>=2.60,<3",
         # Faker's output changes between releases; reproducibility needs one exact version.
@@ -58,5 +65,10 @@ setup(
             "mypy>=1.10,<3",  # the type checker `make test` runs over rules/, transforms/, pipeline/
         ],
     },
-    entry_points={"console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"]},
+    package_data={"synthbeam": ["py.typed"]},
+    entry_points={
+        "console_scripts": ["synthbeam=synthbeam.pipeline.cli:run"],
+        # The synthbeam_tables fixture in every pytest run of an environment that has synthbeam.
+        "pytest11": ["synthbeam = synthbeam.pytest_plugin"],
+    },
 )

@@ -62,6 +62,7 @@ import contextlib
 import functools
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -205,15 +206,20 @@ def synthbeam_run(
         "--overwrite",
         *extra,
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, peak, peak_pss, code = peak_rss_of(command, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code:
         raise SystemExit(f"bench: synthbeam generate failed (exit {code}): {' '.join(command)}")
+    # CPU seconds of the run's processes: on a shared machine far steadier than wall time.
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     report = json.loads((out / "_report.json").read_text())
     rows = sum(table["rows"] for table in report["tables"].values())
     result = {
         "rows": rows,
         "workers": workers,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "pipeline_seconds": float(report["wall_seconds"]),
         "peak_rss_mb": peak,
         "peak_pss_mb": peak_pss,
@@ -283,6 +289,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     if "pipeline_seconds" in summary:
         summary["pipeline_rows_per_s"] = summary["rows"] / summary["pipeline_seconds"]
     summary["runs_seconds"] = [round(run["seconds"], 3) for run in runs]
+    if "cpu_seconds" in runs[0]:
+        summary["runs_cpu_seconds"] = [round(run["cpu_seconds"], 3) for run in runs]
     return summary
 
 
@@ -360,6 +368,7 @@ TARGETS = (
     ("(1) rows/s per core end to end", "synthbeam_rows_per_s_per_core", ">=", 1_000_000),
     ("(1)/(3) vs the per-row baseline", "synthbeam_vs_baseline", ">=", 60),
     ("(4)/(1) with 2 workers", "two_workers_vs_one", ">=", 1.6),
+    ("(1) profile overhead (CPU time)", "profile_overhead", "<=", 0.10),
     ("peak RSS of (1), MB", "peak_rss_mb", "<=", 500),
     ("peak PSS of (4), MB", "two_workers_peak_pss_mb", "<=", 500),
     ("peak RSS at >=10x rows", "memory_flatness", "<", 1.2),
@@ -447,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         synthbeam_run(0.01, "parquet", work, in_process, 1, env)  # warm-up: fills or checks the caches
         measures = {
             "synthbeam_parquet": lambda: synthbeam_run(scale, "parquet", work, in_process, 1, env),
+            "synthbeam_parquet_no_profile": lambda: synthbeam_run(
+                scale, "parquet", work, [*in_process, "--no-profile"], 1, env
+            ),
             "synthbeam_parquet_2_workers": lambda: synthbeam_run(scale, "parquet", work, multi, 2, env),
             "baseline_per_row": lambda: baseline_run(args.baseline_customers, work, env),
             "engine_only": lambda: engine_run(format_scale),
@@ -468,6 +480,10 @@ def main(argv: list[str] | None = None) -> int:
         results["ratios"] = {
             "synthbeam_vs_baseline": one["rows_per_s"] / results["baseline_per_row"]["rows_per_s"],
             "two_workers_vs_one": two["rows_per_s"] / one["rows_per_s"],
+            # What the column profile (_profile.json, _report.html) adds to (1): CPU time with / without - 1.
+            # CPU, not wall time: other work on a shared machine moved single wall-time rounds by +-20%.
+            "profile_overhead": one["cpu_seconds"] / results["synthbeam_parquet_no_profile"]["cpu_seconds"] - 1,
+            "profile_overhead_wall": one["seconds"] / results["synthbeam_parquet_no_profile"]["seconds"] - 1,
             "two_workers_vs_one_pipeline_only": two["pipeline_rows_per_s"] / one["pipeline_rows_per_s"],
             "memory_flatness": results["memory_flatness"]["ratio"],
             "csv_time_vs_parquet": reference["rows_per_s"] / results["synthbeam_csv"]["rows_per_s"],
@@ -484,6 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         by_round = [t1 / t2 for t1, t2 in zip(one["runs_seconds"], two["runs_seconds"])]
         results["two_workers_vs_one_by_round"] = by_round
         print(f"  two_workers_vs_one in each round          {', '.join(f'{r:.2f}x' for r in by_round)}")
+        plain = results["synthbeam_parquet_no_profile"]["runs_cpu_seconds"]
+        overhead_by_round = [t1 / t0 - 1 for t1, t0 in zip(one["runs_cpu_seconds"], plain)]
+        results["profile_overhead_by_round"] = overhead_by_round
+        print(f"  profile_overhead (CPU) in each round      {', '.join(f'{r:+.1%}' for r in overhead_by_round)}")
         flat = results["memory_flatness"]
         print(
             f"  peak RSS {flat['peak_rss_mb'][0]:.0f} MB at {flat['rows'][0]:,} rows -> "

@@ -6,5 +6,7 @@
 - :mod:`.build`: every table of a plan as branches of one pipeline.
 - :mod:`.run`: ``generate``: checks, the run, the report, cleanup on failure.
 - :mod:`.report`, :mod:`.progress`, :mod:`.summary`, :mod:`.textview`: what the user reads.
+- :mod:`.report_html`, :mod:`.erd`: ``_report.html`` and the ER diagram (``plan --erd``).
+- :mod:`.python_api`: ``import synthbeam`` (load, tables, generate); the package itself is ``api/``.
 - :mod:`.worker`: the quiet entry point of multi-process DirectRunner workers.
 """

@@ -24,8 +24,11 @@ from synthbeam.rules.security import audit_lines, output_column_types, output_sc
 from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
 from synthbeam.transforms.output import CommitOutput, OutputLayout
+from synthbeam.transforms.profile import ProfileSettings
 from synthbeam.transforms.sinks import sink_class
 from synthbeam.transforms.write import WriteTables
+
+from .report_html import render_html
 
 __all__ = ["build"]
 
@@ -40,8 +43,13 @@ def build(
     overwrite: bool = False,
     report: dict[str, Any] | None = None,
     run_id: str = "",
+    profile: bool = True,
 ) -> beam.PCollection:
-    """Add every table and the commit to ``pipeline``; returns the commit's output (the report)."""
+    """Add every table and the commit to ``pipeline``; returns the commit's output (the report).
+
+    With ``profile`` every batch is also profiled (``transforms/profile.py``) and the
+    commit writes ``_profile.json`` and ``_report.html`` next to ``_report.json``.
+    """
     sink_type = sink_class(output_format)
     replacements = pipeline | "Dedup" >> DedupPlan(plan, chunks) if dedup_columns(plan) else None
     sinks = {
@@ -54,12 +62,23 @@ def build(
         )
         for name in plan.tables
     }
+    profile_result = None
     if sinks:
-        written = pipeline | "Tables" >> WriteTables(plan, chunks, sinks, num_shards, run_id, replacements)
+        write = WriteTables(
+            plan, chunks, sinks, num_shards, run_id, replacements, ProfileSettings() if profile else None
+        )
+        written = pipeline | "Tables" >> write
+        profile_result = write.profile_result
     else:
         written = pipeline | "NoTables" >> beam.Create([[]])
-    audit = _audit(plan, run_id)
-    return written | "CommitOutput" >> CommitOutput(layout, overwrite, report or {"tables": {}}, audit)
+    return written | "CommitOutput" >> CommitOutput(
+        layout,
+        overwrite,
+        report or {"tables": {}},
+        _audit(plan, run_id),
+        profile=profile_result,
+        render_html=render_html if profile else None,
+    )
 
 
 def _audit(plan: Plan, run_id: str) -> list[str]:

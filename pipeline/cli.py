@@ -88,14 +88,28 @@ _positive_float.__name__ = "positive number"
 _iso_date.__name__ = "date"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    debug = _Parser(add_help=False)
-    debug.add_argument(
-        "--debug", action="store_true", default=argparse.SUPPRESS, help="show Beam's logs and full tracebacks"
-    )
+CONFIG_HELP = "config JSON file (local path or gs:// URL); --config FILE works too"
 
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    """The positional CONFIG, also accepted as ``--config FILE`` (as the older generator's users type it)."""
+    parser.add_argument("config", metavar="CONFIG", nargs="?", help=CONFIG_HELP)
+    parser.add_argument("--config", dest="config_option", metavar="FILE", help=argparse.SUPPRESS)
+
+
+def _debug_parent(runs_beam: bool) -> argparse.ArgumentParser:
+    debug = _Parser(add_help=False)
+    text = "show Beam's logs and full tracebacks" if runs_beam else "show the full traceback of an unexpected error"
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=text)
+    return debug
+
+
+def _settings_parent(described: bool = True) -> argparse.ArgumentParser:
     settings = _Parser(add_help=False)
-    group = settings.add_argument_group("config overrides (command line beats environment beats file)")
+    title = "config overrides (command line beats environment beats file)"
+    if not described:
+        title = "config overrides (default: what the run recorded in OUT_DIR/_report.json)"
+    group = settings.add_argument_group(title)
     group.add_argument("--environment", metavar="NAME", help="apply the config's environments[NAME] block")
     group.add_argument("--rows", type=_non_negative_int, metavar="N", help="rows for tables that set none")
     group.add_argument("--scale", type=_positive_float, metavar="F", help="multiply every table's rows by F")
@@ -108,19 +122,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="accept plans over performance.max_total_rows (default 10^12 rows in total)",
     )
+    return settings
+
+
+def _format_option(group: Any, help_text: str) -> None:
+    group.add_argument("--format", choices=("parquet", "avro", "csv"), type=str.lower, help=help_text)
+
+
+def _shards_option(group: Any, help_text: str) -> None:
+    group.add_argument("--num-shards", type=_non_negative_int, metavar="N", help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    beam_debug, debug = _debug_parent(True), _debug_parent(False)
+    settings = _settings_parent()
 
     output = _Parser(add_help=False)
     group = output.add_argument_group("output")
     group.add_argument("--out", metavar="DIR", help="output directory, local or gs:// (default ./output)")
-    group.add_argument(
-        "--format", choices=("parquet", "avro", "csv"), type=str.lower, help="file format (default parquet)"
-    )
-    group.add_argument(
-        "--num-shards",
-        type=_non_negative_int,
-        metavar="N",
-        help="files per table (default: the runner decides)",
-    )
+    _format_option(group, "file format (default: the config's output.format, else parquet)")
+    _shards_option(group, "files per table (default: the runner decides)")
 
     parser = _Parser(
         prog="synthbeam",
@@ -128,21 +149,25 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'synthbeam COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--debug", action="store_true", help="show Beam's logs and full tracebacks")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks (and, for generate, Beam's logs)"
+    )
+    parser.add_argument(  # as the older generator's users type it: synthbeam --config FILE COMMAND
+        "--config", dest="config_before_command", metavar="FILE", help="the config, for any command that reads one"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     generate = commands.add_parser(
         "generate",
-        parents=[debug, settings, output],
+        parents=[beam_debug, settings, output],
         help="run the pipeline and write every table",
-        description="Generate every table of CONFIG into OUT/<table>/ and write OUT/_report.json.",
+        description="Generate every table of CONFIG into OUT/<table>/ and write OUT/_report.json "
+        "(and, unless --no-profile, OUT/_profile.json and OUT/_report.html).",
         epilog="Options not listed here are passed to Beam as pipeline options, e.g. "
         "--runner=DataflowRunner, --direct_running_mode=multi_processing --direct_num_workers=4, "
         "--runner=PortableRunner --job_endpoint=embed --environment_type=LOOPBACK.",
     )
-    generate.add_argument(
-        "config", metavar="CONFIG", help="config JSON file (local path or gs:// URL); --config CONFIG works too"
-    )
+    _add_config(generate)
     generate.add_argument(
         "--overwrite",
         action="store_true",
@@ -160,15 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="remote runners: return once the job is submitted (the job still writes "
         "OUT/_report.json when it finishes)",
     )
-    generate.add_argument("--no-progress", action="store_true", help="no live progress display")
+    generate.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress display (by default: live bars on a terminal, a line every 5 s otherwise)",
+    )
+    generate.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="skip the column profile: no OUT/_profile.json and OUT/_report.html (a few %% faster)",
+    )
 
+    # validate and plan write nothing, so --out means nothing to them; --format (and plan's
+    # --num-shards) stay, because they change what is checked (Avro's names) and estimated.
     validate = commands.add_parser(
         "validate",
-        parents=[debug, settings, output],
+        parents=[debug, settings],
         help="check a config and summarise it",
         description="Check CONFIG and print a summary; exit 0 when valid, 1 with every error listed otherwise.",
     )
-    validate.add_argument("config", metavar="CONFIG")
+    _add_config(validate)
+    _format_option(
+        validate.add_argument_group("output"),
+        "also check the names against this format's rules (default: the config's output.format, else parquet)",
+    )
 
     preview = commands.add_parser(
         "preview",
@@ -176,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the first rows of tables (no Beam)",
         description="Print the first rows of each table (or --table) exactly as generate writes them.",
     )
-    preview.add_argument("config", metavar="CONFIG")
+    _add_config(preview)
     preview.add_argument("--table", action="append", metavar="T", help="only this table (repeatable)")
     preview.add_argument(
         "--limit",
@@ -188,12 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser(
         "plan",
-        parents=[debug, settings, output],
+        parents=[debug, settings],
         help="pre-flight: order, rows, keys, size estimates",
         description="Show generation order, row counts, chunks, key strategies, foreign keys and estimated "
         "output sizes. Writes nothing.",
     )
-    plan.add_argument("config", metavar="CONFIG")
+    _add_config(plan)
+    estimate = plan.add_argument_group("estimate for")
+    _format_option(estimate, "estimate sizes in this format (default: the config's output.format, else parquet)")
+    _shards_option(estimate, "estimate for this many files per table (default 1)")
+    plan.add_argument(
+        "--erd",
+        choices=("mermaid", "dot", "svg"),
+        type=str.lower,
+        help="print only the entity-relationship diagram (tables, columns, PK/FK/UK, foreign keys) in this format",
+    )
 
     ddl = commands.add_parser(
         "ddl",
@@ -202,8 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print CREATE TABLE statements (types as stored, NOT NULL, primary, unique and foreign "
         "keys) for every table of CONFIG, parents first.",
     )
-    ddl.add_argument("config", metavar="CONFIG", nargs="?", help="config JSON file (or --config FILE)")
-    ddl.add_argument("--config", dest="config_option", metavar="FILE", help="the config file (instead of CONFIG)")
+    _add_config(ddl)
     ddl.add_argument(
         "--dialect",
         default="postgres",
@@ -220,31 +268,76 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        parents=[debug],
+        parents=[debug, _settings_parent(described=False)],
         help="verify an output directory against a config",
         description="Verify OUT_DIR against CONFIG: layout, types, keys, foreign keys, rules, determinism. "
         "The run's rows, scale, seed, locale, as_of and environment are read from its _report.json; "
         "the options override them.",
     )
-    check.add_argument("config", metavar="CONFIG")
-    check.add_argument("out_dir", metavar="OUT_DIR")
-    check.add_argument("--environment", metavar="NAME")
-    check.add_argument("--rows", type=int, metavar="N")
-    check.add_argument("--scale", type=float, metavar="F")
-    check.add_argument("--seed", type=int, metavar="S")
-    check.add_argument("--locale", metavar="L")
-    check.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD")
+    _add_config(check)
+    check.add_argument("out_dir", metavar="OUT_DIR", nargs="?", help="the output directory of a generate run")
     check.add_argument("--verbose", action="store_true", help="list the checks run and skipped per table")
     add_import_parser(commands, [debug])
-    keygen = commands.add_parser("keygen", parents=[debug], help="write a new encryption key file")
-    keygen.add_argument("key_file", metavar="KEY_FILE")
-    decrypt = commands.add_parser("decrypt", parents=[debug], help="copy an output with encrypted columns decrypted")
-    decrypt.add_argument("out_dir", metavar="OUT_DIR")
-    decrypt.add_argument("--key-file", required=True, metavar="K")
-    decrypt.add_argument("--out", required=True, metavar="DIR")
-    llm_check = commands.add_parser("llm-check", parents=[debug], help="test the configured LLM endpoint")
-    llm_check.add_argument("config", metavar="CONFIG")
+
+    report = commands.add_parser(
+        "report",
+        parents=[debug],
+        help="rebuild OUT/_report.html from the run's JSON files",
+        description="Write OUT/_report.html again from OUT/_report.json and OUT/_profile.json (no Beam, no config).",
+    )
+    report.add_argument("out_dir", metavar="OUT", help="the output directory of a generate run")
+
+    keygen = commands.add_parser(
+        "keygen",
+        parents=[debug],
+        help="write a new encryption key file",
+        description="Write a new random 256-bit key to KEY_FILE (mode 0600; an existing file is never replaced) "
+        "and print its fingerprint. Point security.key_file at it, or put its content in the variable "
+        "security.key_env names. Keep it out of version control.",
+    )
+    keygen.add_argument("key_file", metavar="KEY_FILE", help="where to write the key")
+
+    decrypt = commands.add_parser(
+        "decrypt",
+        parents=[debug],
+        help="copy an output with encrypted columns decrypted",
+        description="Copy ENCRYPTED_DIR (an output written with security.enable_encryption) to --out DIR with "
+        "its encrypted columns decrypted to their original types. ENCRYPTED_DIR is never changed.",
+    )
+    decrypt.add_argument(
+        "out_dir", metavar="ENCRYPTED_DIR", help="the output directory of a run with encrypted columns"
+    )
+    decrypt.add_argument("--key-file", required=True, metavar="KEY_FILE", help="the key the run encrypted with")
+    decrypt.add_argument("--out", required=True, metavar="DIR", help="where to write the decrypted copy (new or empty)")
+
+    llm_check = commands.add_parser(
+        "llm-check",
+        parents=[debug],
+        help="test the configured LLM endpoint",
+        description="Send one tiny request to the OpenAI-compatible endpoint of CONFIG's openai block (model, "
+        "base_url, the key from the variable api_key_env names) and print whether it answered, and how fast. "
+        "The key is never printed.",
+    )
+    _add_config(llm_check)
+    llm_check.add_argument("--environment", metavar="NAME", help="apply the config's environments[NAME] block")
     return parser
+
+
+def _resolve_config(args: argparse.Namespace) -> None:
+    """One config, from CONFIG or --config FILE (both given must agree); CHECK's OUT_DIR shifts after --config."""
+    given = getattr(args, "config_option", None) or getattr(args, "config_before_command", None)
+    if not hasattr(args, "config") or args.command in (None, "schema"):
+        return
+    positional = args.config
+    if given and positional and hasattr(args, "out_dir") and args.out_dir is None:
+        args.out_dir, positional = positional, None  # check --config C OUT_DIR
+    if given and positional and given != positional:
+        raise UsageError(f"synthbeam {args.command}: CONFIG given twice ({positional} and --config {given})")
+    args.config = given or positional
+    if not args.config:
+        raise UsageError(f"synthbeam {args.command}: a CONFIG is required (positional or --config FILE)")
+    if hasattr(args, "out_dir") and args.command == "check" and not args.out_dir:
+        raise UsageError("synthbeam check: OUT_DIR is required (see synthbeam check --help)")
 
 
 def _version() -> str:
@@ -347,6 +440,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan, issues = _load(args)
     for warning in issues.warnings:  # plan is a pre-flight: what validate warns about belongs in it
         _err(f"warning: {warning}")
+    if getattr(args, "erd", None):
+        from .erd import render
+        from .report import table_entries
+
+        sys.stdout.write(render(table_entries(plan), args.erd))
+        return EXIT_OK
     output = plan.output or {}
     output_format = str(output.get("format") or DEFAULT_FORMAT).lower()
     if output_format not in ("parquet", "avro", "csv"):
@@ -360,11 +459,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_ddl(args: argparse.Namespace) -> int:
     from .ddl import ddl_text, resolve_dialect
 
-    if args.config and args.config_option and args.config != args.config_option:
-        raise UsageError("synthbeam ddl: give the config once, as CONFIG or --config FILE")
-    args.config = args.config or args.config_option
-    if not args.config:
-        raise UsageError("synthbeam ddl: a CONFIG is required (see synthbeam ddl --help)")
     dialect = resolve_dialect(args.dialect)
     plan, _ = _load(args)
     sys.stdout.write(ddl_text(plan, dialect))
@@ -398,6 +492,7 @@ def cmd_generate(args: argparse.Namespace, beam_args: list[str], argv: Sequence[
         live=False if args.no_progress else None,
         config_location=args.config,
         command=["synthbeam", *argv],
+        profile=not args.no_profile,
     )
     result = generate(plan, request)
     if not result.waited:
@@ -449,27 +544,47 @@ def _print_generate_summary(report: dict[str, Any], report_path: str) -> None:
     tables = report.get("tables", {})
     total = report.get("total_rows", 0)
     rate = report.get("rows_per_second")
+    pipeline_seconds = float(report.get("wall_seconds", 0))
+    wall = max(_process_seconds(), pipeline_seconds)
     _out(
         f"wrote {total:,} rows in {len(tables)} table(s) to {report['output_dir']} as {report['format']}"
-        f" ({report.get('wall_seconds', 0):.1f} s"
+        f" in {wall:.1f} s wall time (the pipeline {pipeline_seconds:.1f} s of it"
         + (f", {rate:,.0f} rows/s" if rate else "")
-        + f", peak memory {report.get('peak_rss_mb', 0):,.0f} MB)"
+        + f"), peak memory {report.get('peak_rss_mb', 0):,.0f} MB"
     )
     rows = [
         [
             name,
             f"{entry.get('rows_written', 0):,}",
             len(entry.get("files", [])),
+            f"{entry.get('busy_seconds', 0):.2f}",
             f"{entry.get('seconds', 0):.2f}",
             ", ".join(f"{k}={v}" for k, v in entry.get("events", {}).items()) or "-",
         ]
         for name, entry in tables.items()
     ]
     for line in render_table(
-        ["table", "rows", "files", "seconds", "reported events"], rows, indent="  ", raw=True, max_cell=80
+        ["table", "rows", "files", "own time (s)", "done after (s)", "reported events"],
+        rows,
+        indent="  ",
+        raw=True,
+        max_cell=80,
     ):
         _out(line)
+    _out("  own time: generating and writing the table, summed over workers; done after: from the first chunk")
     _out(f"report: {report_path}")
+
+
+def _process_seconds() -> float:
+    """Seconds since this process started (interpreter, imports and all), 0 if unknown."""
+    try:
+        import time
+
+        import psutil
+
+        return max(0.0, time.time() - psutil.Process(os.getpid()).create_time())
+    except Exception:  # psutil refuses on this platform: the pipeline's time alone is shown
+        return 0.0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -492,6 +607,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = check_output(plan, Path(args.out_dir))
     _out(format_result(result, verbose=args.verbose))
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_html import rebuild_html
+
+    _out(f"wrote {rebuild_html(args.out_dir)}")
+    return EXIT_OK
 
 
 def cmd_llm_check(args: argparse.Namespace) -> int:
@@ -567,39 +689,17 @@ def _runtime(debug: bool) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _config_flag_as_positional(argv: list[str]) -> list[str]:
-    """``--config FILE`` (the older generator's spelling, and the contract's alias) as the positional CONFIG.
-
-    The file goes right after the command, where every command that reads a config takes it;
-    a command that takes none then refuses it as an extra argument.
-    """
-    for position, token in enumerate(argv):
-        if token == "--":
-            break
-        if token != "--config" and not token.startswith("--config="):
-            continue
-        if "=" in token:
-            value, rest = token.partition("=")[2], argv[:position] + argv[position + 1 :]
-        elif position + 1 < len(argv):
-            value, rest = argv[position + 1], argv[:position] + argv[position + 2 :]
-        else:
-            raise UsageError("synthbeam: --config needs a file (see synthbeam --help)")
-        command = next((i for i, t in enumerate(rest) if not t.startswith("-")), None)
-        if command is None or not value:
-            raise UsageError("synthbeam: a command is required before --config FILE (see synthbeam --help)")
-        return [*rest[: command + 1], value, *rest[command + 1 :]]
-    return argv
-
-
 def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
-    args, extras = parser.parse_known_args(_config_flag_as_positional(argv))
+    args, extras = parser.parse_known_args(argv)
     if args.command is None:
         raise UsageError("synthbeam: a command is required (see synthbeam --help)")
+    _resolve_config(args)
     if extras and args.command != "generate":
         raise UsageError(f"synthbeam {args.command}: unrecognized arguments: {' '.join(extras)}")
     handlers = {
         "check": cmd_check,
+        "report": cmd_report,
         "llm-check": cmd_llm_check,
         "keygen": cmd_keygen,
         "decrypt": cmd_decrypt,

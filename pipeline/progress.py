@@ -7,10 +7,14 @@ sum; ``resource.getrusage`` supplies this process's own high-water mark in
 case a peak fell between two samples.
 
 When ``live`` is set (a terminal and the in-process runner) it redraws one
-line per table -- rows done / total and rows per second -- from the tally the
-workers keep in :data:`synthbeam.transforms.metrics.LOCAL_PROGRESS`. Where
-workers run in other processes the tally stays empty and the display shows
-the elapsed time only. Everything goes to stderr; stdout stays clean.
+line per table -- rows done / total, rows per second and the time left --
+from the tally the workers keep in
+:data:`synthbeam.transforms.metrics.LOCAL_PROGRESS`. When stderr is not a
+terminal (CI logs, ``| tee``), ``log_every`` seconds it appends one plain line
+instead (rows done, rows/s, ETA), starting after the first interval so short
+runs stay silent. Where workers run in other processes the tally stays empty
+and both show the elapsed time only. Everything goes to stderr; stdout stays
+clean.
 """
 
 from __future__ import annotations
@@ -71,6 +75,22 @@ def _own_high_water_mark() -> int:
         return 0
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def _eta(remaining: float, rows: float, seconds: float) -> str:
+    """Time left at the rate seen so far ("?" before there is a rate)."""
+    if remaining <= 0:
+        return "done"
+    if rows <= 0 or seconds <= 0:
+        return "?"
+    return _duration(remaining / (rows / seconds))
+
+
 def _rate(rows: float, seconds: float) -> str:
     if seconds <= 0 or rows <= 0:
         return "-"
@@ -90,6 +110,7 @@ class RunMonitor:
         stream: TextIO | None = None,
         sample_interval: float = 0.1,
         draw_interval: float = 0.5,
+        log_every: float | None = None,
     ) -> None:
         self.run_id = run_id
         self.totals = dict(totals)
@@ -97,6 +118,8 @@ class RunMonitor:
         self.stream = stream if stream is not None else sys.stderr
         self.sample_interval = sample_interval
         self.draw_interval = draw_interval
+        self.log_every = log_every if not live else None  # plain lines, for a stderr that is not a terminal
+        self._first_seen: tuple[float, int] | None = None
         self.peak_rss = 0
         self.peak_rss_main = 0
         self.started = 0.0
@@ -135,6 +158,7 @@ class RunMonitor:
 
     def _loop(self) -> None:
         next_draw = 0.0
+        next_log = self.started + (self.log_every or 0.0)
         samples = 0
         while not self._stop.wait(self.sample_interval):
             # Workers start and stop rarely: list them once a second, sample their memory every time.
@@ -143,6 +167,30 @@ class RunMonitor:
             if self.live and time.perf_counter() >= next_draw:
                 self._draw()
                 next_draw = time.perf_counter() + self.draw_interval
+            if self.log_every and self._first_seen is None:  # the rate counts from the first rows, not start-up
+                done = sum(LOCAL_PROGRESS.snapshot(self.run_id).values())
+                if done:
+                    self._first_seen = (time.perf_counter(), done)
+            if self.log_every and time.perf_counter() >= next_log:
+                self.stream.write(self.log_line() + "\n")
+                self.stream.flush()
+                next_log = time.perf_counter() + self.log_every
+
+    def log_line(self) -> str:
+        """One plain progress line: rows done of all tables, rows/s since rows first appeared, ETA."""
+        now = time.perf_counter()
+        elapsed = now - self.started
+        done = sum(LOCAL_PROGRESS.snapshot(self.run_id).values())
+        total = sum(self.totals.values())
+        if not done:
+            return f"progress: generating {len(self.totals)} table(s), {_duration(elapsed)} elapsed"
+        since, rows_then = self._first_seen or (now, done)
+        rows, seconds = done - rows_then, now - since
+        share = done / total if total else 1.0
+        return (
+            f"progress: {done:,} / {total:,} rows ({share:.0%}), {_rate(rows, seconds)} rows/s, "
+            f"ETA {_eta(total - done, rows, seconds)}, {_duration(elapsed)} elapsed"
+        )
 
     def lines(self, final: bool = False) -> list[str]:
         """The display: one line per table, or an elapsed-time line when no tally is visible."""
@@ -163,7 +211,8 @@ class RunMonitor:
             bar = ("#" * int(share * 20)).ljust(20, ".")
             # Rows since the table was first seen, over the time until its last change.
             rate = _rate(last_rows - first_rows, last_time - first_time)
-            lines.append(f"{name:<{width}} [{bar}] {rows:>12,} / {total:,} rows  {rate} rows/s")
+            eta = _eta(total - rows, last_rows - first_rows, last_time - first_time)
+            lines.append(f"{name:<{width}} [{bar}] {rows:>12,} / {total:,} rows  {rate} rows/s  ETA {eta}")
         return lines
 
     def _draw(self, final: bool = False) -> None:

@@ -22,7 +22,7 @@ from synthbeam.rules.llm import openai_spending
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
 from synthbeam.rules.security import report_section
 
-__all__ = ["REPORT_VERSION", "describe_column", "finish_report", "read_report", "report_base"]
+__all__ = ["REPORT_VERSION", "describe_column", "finish_report", "read_report", "report_base", "table_entries"]
 
 REPORT_VERSION = 1
 
@@ -65,6 +65,7 @@ def _column_entry(column: ColumnPlan) -> dict[str, Any]:
         "key_strategy": column.key_strategy,
         "generated_by": describe_column(column),
         "sensitivity": column.sensitivity,
+        "constraints": sorted(column.constraints),
     }
 
 
@@ -78,11 +79,18 @@ def _table_entry(table: TablePlan, rows_per_chunk: int | None) -> dict[str, Any]
                 "column": fk.child_column,
                 "parent": f"{fk.parent_table}.{fk.parent_column}",
                 "distribution": fk.distribution,
+                "null_probability": fk.null_probability,
             }
             for fk in table.foreign_keys
         ],
+        "unique": [list(group) for group in table.unique],
         "columns": [_column_entry(c) for c in table.columns],
     }
+
+
+def table_entries(plan: Plan) -> dict[str, Any]:
+    """Every table's report entry (columns, keys, foreign keys), in generation order: what the ER diagram draws."""
+    return {name: _table_entry(table, None) for name, table in plan.tables.items()}
 
 
 def report_base(

@@ -49,11 +49,13 @@ from .options import BeamSetup, OptionsError, beam_setup
 from .outdir import ClaimedOutput, claim_output
 from .progress import RunMonitor
 from .report import finish_report, read_report, report_base
+from .report_html import refresh_html
 from .worker import QUIET_SWITCH, STANDBY
 
 __all__ = ["DEFAULT_OUT", "GenerateRequest", "GenerateResult", "check_output", "generate", "key_leaves_with_job"]
 
 DEFAULT_OUT = "output"
+PROGRESS_LOG_SECONDS = 5.0
 # Runners whose workers run on other machines: a local output path would land on them, not here.
 REMOTE_RUNNERS = frozenset({"DataflowRunner", "TestDataflowRunner"})
 _LOG = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class GenerateRequest:
     live: bool | None = None  # None: when stderr is a terminal and the runner is in-process
     config_location: str | None = None
     command: list[str] | None = None
+    profile: bool = True  # _profile.json and _report.html (--no-profile: False)
 
 
 @dataclass
@@ -220,13 +223,18 @@ def _generate_claimed(
             overwrite=request.overwrite,
             report=report,
             run_id=run_id,
+            profile=request.profile,
         )
     except BaseException:
         STANDBY.close()
         raise
     live = request.live if request.live is not None else (setup.local and sys.stderr.isatty())
+    # Not a terminal (CI, | tee) and progress not turned off: a plain line every few seconds.
+    log_every = _progress_seconds() if request.live is None and not sys.stderr.isatty() else None
     wait = request.wait or setup.local
-    monitor = RunMonitor(run_id, {name: t.rows for name, t in plan.tables.items()}, live=live)
+    monitor = RunMonitor(
+        run_id, {name: t.rows for name, t in plan.tables.items()}, live=live, log_every=log_every
+    )
     try:
         with monitor, _quiet_embedded_workers(setup.local):
             result = pipeline.run()
@@ -264,6 +272,11 @@ def _generate_claimed(
         write_json(layout.report, final)
     except OSError as exc:  # the output is complete and committed; only the launcher's timings are missing
         sys.stderr.write(f"warning: could not add the run's timings to {layout.report}: {exc}\n")
+    if request.profile:  # again, now with the wall time only this process knows
+        try:
+            refresh_html(out, final)
+        except OSError as exc:  # the page written by the commit stays, without the wall time
+            sys.stderr.write(f"warning: could not add the run's timings to the HTML report in {out}: {exc}\n")
     _LOG.info(
         "wrote %s rows to %s in %.1f s (peak memory %.0f MB); report %s",
         f"{final.get('total_rows', 0):,}",
@@ -292,6 +305,16 @@ def memory_over_limit(plan: Plan, peak_rss: int) -> str | None:
         "the setting bounds the size of one generated chunk, not the memory of the processes "
         "(Python, Beam, the compiled rules and the writers' buffers come on top)"
     )
+
+
+def _progress_seconds() -> float | None:
+    """Seconds between progress lines without a terminal: $SYNTHBEAM_PROGRESS_SECONDS (0: none), else 5."""
+    text = os.environ.get("SYNTHBEAM_PROGRESS_SECONDS", "")
+    try:
+        seconds = float(text) if text else PROGRESS_LOG_SECONDS
+    except ValueError:
+        raise UserError(f"SYNTHBEAM_PROGRESS_SECONDS must be a number of seconds, got {text!r}") from None
+    return seconds if seconds > 0 else None
 
 
 @contextlib.contextmanager

@@ -74,28 +74,37 @@ def render_table(
     max_width: int | None = None,
     indent: str = "",
     raw: bool = False,
+    repeat: Sequence[int] = (),
+    wrap: int | None = None,
 ) -> list[str]:
     """Aligned text lines; numeric columns right-aligned, long cells truncated.
 
     When the table is wider than ``max_width`` the columns are split into
-    several blocks, each repeating nothing but its own headers, so every cell
-    stays readable instead of wrapping.
+    several blocks, each with its own headers; the columns at the positions in
+    ``repeat`` (a key) lead every block, so each row can be told apart. Column
+    ``wrap`` (a position) is not truncated but wrapped at spaces onto
+    continuation lines to fit ``max_width``, so no word or number is ever cut.
     """
+    if wrap is not None and max_width:
+        return _render_wrapped(headers, rows, wrap, max_cell=max_cell, max_width=max_width, indent=indent, raw=raw)
     cells = [[str(v) if raw else format_cell(v) for v in row] for row in rows]
     cells = [[truncate(c, max_cell) for c in row] for row in cells]
     heads = [truncate(h, max_cell) for h in headers]
     numeric = [_is_numeric([row[i] for row in rows]) if not raw else False for i in range(len(headers))]
     widths = [max([len(heads[i])] + [len(row[i]) for row in cells]) for i in range(len(headers))]
-    blocks: list[list[int]] = [[]]
-    used = len(indent)
-    for i, width in enumerate(widths):
-        need = width + (2 if blocks[-1] else 0)
-        if max_width and blocks[-1] and used + need > max_width:
-            blocks.append([])
-            used = len(indent)
-            need = width
-        blocks[-1].append(i)
+    lead = [i for i in dict.fromkeys(repeat) if 0 <= i < len(headers)]
+    lead_used = len(indent) + sum(widths[i] for i in lead) + 2 * max(0, len(lead) - 1)
+    blocks: list[list[int]] = []
+    block, used = list(lead), lead_used
+    for i in (i for i in range(len(headers)) if i not in lead):
+        need = widths[i] + (2 if block else 0)
+        if max_width and len(block) > len(lead) and used + need > max_width:
+            blocks.append(block)
+            block, used = list(lead), lead_used
+            need = widths[i] + (2 if block else 0)
+        block.append(i)
         used += need
+    blocks.append(block)
     lines: list[str] = []
     for number, block in enumerate(blocks):
         if number:
@@ -108,6 +117,39 @@ def render_table(
         lines.append(line(heads))
         lines.append(indent + "  ".join("-" * widths[i] for i in block))
         lines.extend(line(row) for row in cells)
+    return lines
+
+
+def _render_wrapped(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    wrap: int,
+    *,
+    max_cell: int,
+    max_width: int,
+    indent: str,
+    raw: bool,
+) -> list[str]:
+    """One block; column ``wrap`` (the last one shown) takes what width is left and wraps at spaces."""
+    import textwrap
+
+    cells = [[str(v) if raw else format_cell(v) for v in row] for row in rows]
+    fixed = [i for i in range(len(headers)) if i != wrap]
+    widths = {i: max([len(headers[i])] + [len(truncate(row[i], max_cell)) for row in cells]) for i in fixed}
+    room = max_width - len(indent) - sum(widths[i] + 2 for i in fixed)
+    room = max(room, 24, len(headers[wrap]))  # a narrow terminal: wrap anyway, at a readable width
+    room = min(room, max([len(headers[wrap])] + [len(row[wrap]) for row in cells]))
+    order = [*fixed, wrap]
+
+    def line(values: dict[int, str]) -> str:
+        return (indent + "  ".join(values[i].ljust(widths.get(i, 0)) for i in order)).rstrip()
+
+    lines = [line({i: headers[i] for i in order}), indent + "  ".join("-" * widths.get(i, room) for i in order)]
+    widths[wrap] = 0
+    for row in cells:
+        pieces = textwrap.wrap(row[wrap], room, break_long_words=False, break_on_hyphens=False) or [""]
+        lines.append(line({**{i: truncate(row[i], max_cell) for i in fixed}, wrap: pieces[0]}))
+        lines.extend(line({**{i: "" for i in fixed}, wrap: piece}) for piece in pieces[1:])
     return lines
 
 

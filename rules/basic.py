@@ -72,6 +72,8 @@ class Fixed(Rule):
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
 
     def describe(self) -> str:
+        if self.copy_of is not None:
+            return f"copy of {self.copy_of.name}"
         return f"fixed {json.dumps(self.value, default=str)}"
 
 

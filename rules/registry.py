@@ -362,8 +362,9 @@ class Rule:
         raise NotImplementedError
 
     def describe(self) -> str:
-        """How this rule produces values, for ``plan`` and the report."""
-        return type(self).__name__
+        """How this rule produces values, for ``plan`` and the report: by default its rule name, as users write it."""
+        names = getattr(type(self), "names", ())
+        return str(names[0]).replace("_", " ") if names else type(self).__name__
 
     # -- what ``check`` asks (rules/conformance.py) ------------------------------------------------
     # Whether the class can tell a conforming value from another at all; False: ``check --verbose``

@@ -17,6 +17,9 @@ TEMPLATES = REPO / "templates"
 # the compile cache is off here and in every process the tests start, except where a
 # test turns it on for itself (tests/rules/test_compile_cache.py).
 os.environ["SYNTHBEAM_CACHE_DIR"] = ""
+# No progress lines on the captured stderr that many tests read line by line (on a loaded machine a
+# run can pass the 5 s mark); tests/pipeline/test_output_reads_well.py turns them on to test them.
+os.environ["SYNTHBEAM_PROGRESS_SECONDS"] = "0"
 
 
 @pytest.fixture

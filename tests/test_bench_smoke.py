@@ -54,6 +54,9 @@ def test_bench_runs_end_to_end_at_tiny_size(tmp_path) -> None:
         assert figures[name]["rows_per_s"] > 0
     assert figures["postgres"]["rows"] == 10_000 and figures["postgres"]["time_vs_parquet"] > 0
     ratios = figures["ratios"]
+    with_profile, without = figures["synthbeam_parquet"], figures["synthbeam_parquet_no_profile"]
+    assert without["rows"] == with_profile["rows"] and with_profile["cpu_seconds"] > 0
+    assert ratios["profile_overhead"] == pytest.approx(with_profile["cpu_seconds"] / without["cpu_seconds"] - 1)
     assert ratios["synthbeam_vs_baseline"] == pytest.approx(
         figures["synthbeam_parquet"]["rows_per_s"] / figures["baseline_per_row"]["rows_per_s"]
     )

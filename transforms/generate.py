@@ -32,6 +32,7 @@ from . import keys  # noqa: F401  (a worker that unpickles these steps can read 
 from .chunks import Chunk, reiterable
 from .coders import RecordBatchCoder
 from .metrics import LOCAL_PROGRESS, record_chunk
+from .profile import PROFILE, ProfileSettings, TablePartial, profile_batch
 from .versions import launcher_versions, verify_worker
 
 __all__ = ["STATS", "ChunkGenerator", "ChunkStats", "EmitChunks", "GenerateChunks", "GenerateTable"]
@@ -67,10 +68,17 @@ def _process_rss() -> int:
 class ChunkGenerator:
     """Generates chunks of one plan, counting each in Beam metrics and the local progress tally."""
 
-    def __init__(self, plan: Plan, run_id: str = "") -> None:
+    def __init__(self, plan: Plan, run_id: str = "", profile: ProfileSettings | None = None) -> None:
         self.plan = plan
         self.run_id = run_id
+        self.profile = profile  # None: no column profile (--no-profile)
         self.versions = launcher_versions()  # made where the pipeline is built, checked where it runs
+
+    def profiled(self, chunk: Chunk, batch: pa.RecordBatch) -> Iterator[pvalue.TaggedOutput]:
+        """The chunk's profile partial on the ``profile`` output, when profiling."""
+        if self.profile is not None:
+            partial: TablePartial = profile_batch(self.plan, chunk.table, chunk.start, batch, self.profile)
+            yield pvalue.TaggedOutput(PROFILE, partial)
 
     def __call__(
         self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None
@@ -102,14 +110,15 @@ def dedup_side_input(replacements: pvalue.PCollection | None) -> list[pvalue.AsS
 class GenerateChunks(beam.DoFn):
     """``Chunk`` -> ``(table, chunk_id, RecordBatch)``; ``ChunkStats`` on the ``stats`` output."""
 
-    def __init__(self, plan: Plan, run_id: str = "") -> None:
+    def __init__(self, plan: Plan, run_id: str = "", profile: ProfileSettings | None = None) -> None:
         super().__init__()
-        self.generator = ChunkGenerator(plan, run_id)
+        self.generator = ChunkGenerator(plan, run_id, profile)
 
     def process(self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None) -> Iterator[object]:
         batch, stats = self.generator(chunk, replacements)
         yield (chunk.table, chunk.chunk_id, batch)
         yield pvalue.TaggedOutput(STATS, stats)
+        yield from self.generator.profiled(chunk, batch)
 
 
 class EmitChunks(beam.DoFn):
@@ -134,7 +143,7 @@ class GenerateTable(beam.PTransform):
     """PBegin (or an impulse) -> ``(table, chunk_id, RecordBatch)`` for the given chunks, plus statistics.
 
     The result is a ``DoOutputsTuple``: ``.batches`` holds the batches,
-    ``[STATS]`` one ``ChunkStats`` per chunk.
+    ``[STATS]`` one ``ChunkStats`` per chunk, ``[PROFILE]`` (when profiling) one profile partial per chunk.
     """
 
     def __init__(
@@ -143,12 +152,14 @@ class GenerateTable(beam.PTransform):
         chunks: Iterable[Chunk],
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        profile: ProfileSettings | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.chunks = reiterable(chunks)  # a TableChunks is expanded by the worker that emits the chunks
         self.run_id = run_id
         self.replacements = replacements
+        self.profile = profile
 
     # ``start`` is a PBegin or an impulse PCollection, and the result a DoOutputsTuple. Beam reads
     # expand()'s annotations as type hints and warns on every run for either union: Any says "no hint".
@@ -159,7 +170,7 @@ class GenerateTable(beam.PTransform):
             | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
             | "Spread" >> beam.Reshuffle()
             | "Generate"
-            >> beam.ParDo(GenerateChunks(self.plan, self.run_id), *dedup_side_input(self.replacements))
+            >> beam.ParDo(GenerateChunks(self.plan, self.run_id, self.profile), *dedup_side_input(self.replacements))
             .with_output_types(BATCH_ELEMENT)
-            .with_outputs(STATS, main="batches")
+            .with_outputs(STATS, PROFILE, main="batches")
         )

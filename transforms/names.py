@@ -14,10 +14,12 @@ __all__ = [
     "AUDIT_FILE",
     "AVRO_NAME",
     "GLOB_CHARACTERS",
+    "HTML_REPORT_NAME",
     "INTERNAL_PREFIX",
     "LOCK_NAME",
     "MAX_TABLE_NAME_BYTES",
     "OLD_PREFIX",
+    "PROFILE_NAME",
     "REPORT_NAME",
     "RUN_FILES",
     "STAGING_PREFIX",
@@ -29,8 +31,10 @@ __all__ = [
 
 REPORT_NAME = "_report.json"
 AUDIT_FILE = "_audit.jsonl"  # what was masked/encrypted, per table (security.audit_enabled)
+PROFILE_NAME = "_profile.json"  # every column's profile (not with --no-profile)
+HTML_REPORT_NAME = "_report.html"  # the report, the ER diagram and the profile, for people
 # Every file a run itself puts at the top of OUT; no table may take one of these names.
-RUN_FILES = (REPORT_NAME, AUDIT_FILE, "_report.html", "_profile.json")
+RUN_FILES = (REPORT_NAME, AUDIT_FILE, HTML_REPORT_NAME, PROFILE_NAME)
 # Everything a run keeps in OUT for itself while it works starts with this (hidden) prefix:
 INTERNAL_PREFIX = ".synthbeam-"
 STAGING_PREFIX = ".synthbeam-tmp-"  # the new output, built here, then switched in by renames

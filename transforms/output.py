@@ -3,6 +3,7 @@
 Layout of a finished run::
 
     OUT/<table>/<table>-00000-of-00004.parquet   (shard files)
+    OUT/_profile.json, OUT/_report.html          (the column profile and the page; not with --no-profile)
     OUT/_report.json                             (moved in last)
 
 While a run is in flight its whole new output is built under
@@ -32,14 +33,15 @@ never followed), so ``OUT`` may be local or ``gs://``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam import pvalue
 
 from . import tree
-from .names import AUDIT_FILE, INTERNAL_PREFIX, OLD_PREFIX, REPORT_NAME, STAGING_PREFIX
+from .names import AUDIT_FILE, HTML_REPORT_NAME, INTERNAL_PREFIX, OLD_PREFIX, PROFILE_NAME, REPORT_NAME, STAGING_PREFIX
 from .write import TableWritten
 
 __all__ = [
@@ -191,12 +193,18 @@ def commit_output(
     overwrite: bool,
     report: dict[str, Any],
     audit: Sequence[str] = (),
+    profile: dict[str, Any] | None = None,
+    render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
 ) -> dict[str, Any]:
     """Complete the new output in staging, switch it with the previous one, drop staging.
 
     All or nothing: until the new report's rename, ``OUT`` holds the previous
     output (or gets it back). Safe to retry: an attempt that died during the
     switch is undone first, and one that completed it is only tidied.
+
+    With ``profile``, ``_profile.json`` is written too; with ``render_html`` (the
+    pipeline layer's page renderer), ``_report.html``. Both are completed in
+    staging and switched in with the tables, before ``_report.json``.
     """
     written = {t.table: t for t in tables}
     report = dict(report)
@@ -215,6 +223,12 @@ def commit_output(
     if audit:
         write_text(tree.join(layout.staging, AUDIT_FILE), "".join(line + "\n" for line in audit))
         moving_in.append(AUDIT_FILE)
+    if profile is not None:
+        write_json(tree.join(layout.staging, PROFILE_NAME), profile)
+        moving_in.append(PROFILE_NAME)
+    if render_html is not None:
+        write_text(tree.join(layout.staging, HTML_REPORT_NAME), render_html(report, profile))
+        moving_in.append(HTML_REPORT_NAME)
     write_json(tree.join(layout.staging, REPORT_NAME), report)
     _switch(layout, [*moving_in, REPORT_NAME], overwrite)
     tree.remove(layout.staging)
@@ -261,8 +275,10 @@ def _commit(
     overwrite: bool,
     report: dict[str, Any],
     audit: Sequence[str],
+    render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
+    profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return commit_output(layout, tables, overwrite, report, audit)
+    return commit_output(layout, tables, overwrite, report, audit, profile, render_html)
 
 
 class CommitOutput(beam.PTransform):
@@ -273,13 +289,24 @@ class CommitOutput(beam.PTransform):
     """
 
     def __init__(
-        self, layout: OutputLayout, overwrite: bool, report: dict[str, Any], audit: Sequence[str] = ()
+        self,
+        layout: OutputLayout,
+        overwrite: bool,
+        report: dict[str, Any],
+        audit: Sequence[str] = (),
+        profile: beam.PCollection | None = None,
+        render_html: Callable[[dict[str, Any], dict[str, Any] | None], str] | None = None,
     ) -> None:
         super().__init__()
         self.layout = layout
         self.overwrite = overwrite
         self.report = report
         self.audit = list(audit)
+        self.profile = profile  # the one-element _profile.json PCollection, read as a side input
+        self.render_html = render_html
 
     def expand(self, tables: beam.PCollection) -> beam.PCollection:
-        return tables | "Commit" >> beam.Map(_commit, self.layout, self.overwrite, self.report, self.audit)
+        extra = [pvalue.AsSingleton(self.profile)] if self.profile is not None else []
+        return tables | "Commit" >> beam.Map(
+            _commit, self.layout, self.overwrite, self.report, self.audit, self.render_html, *extra
+        )

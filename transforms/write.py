@@ -50,6 +50,7 @@ from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
+from .profile import PROFILE, ProfileFn, ProfileSettings
 from .sinks import BatchSink
 
 __all__ = [
@@ -150,9 +151,11 @@ class WriteShards(beam.DoFn):
     Main output ``ShardWritten``; ``ChunkStats`` on the ``stats`` output.
     """
 
-    def __init__(self, plan: Plan, sinks: Mapping[str, BatchSink], run_id: str = "") -> None:
+    def __init__(
+        self, plan: Plan, sinks: Mapping[str, BatchSink], run_id: str = "", profile: ProfileSettings | None = None
+    ) -> None:
         super().__init__()
-        self.generator = ChunkGenerator(plan, run_id)
+        self.generator = ChunkGenerator(plan, run_id, profile)
         self.sinks = dict(sinks)
 
     def process(
@@ -175,6 +178,7 @@ class WriteShards(beam.DoFn):
             rows += batch.num_rows
             count += 1
             yield pvalue.TaggedOutput(STATS, stats)
+            yield from self.generator.profiled(chunk, batch)
         clock = time.perf_counter()
         temp_path = writer.close()
         write_seconds += time.perf_counter() - clock
@@ -273,10 +277,14 @@ class WriteTables(beam.PTransform):
         num_shards: int = 0,
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        profile: ProfileSettings | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.sinks = dict(sinks)
+        self.profile = profile
+        # After expand, with ``profile``: the one-element PCollection of the _profile.json document.
+        self.profile_result: pvalue.PCollection | None = None
         # Table by table, chunk by chunk: a runner that deals elements round-robin gives
         # each worker every other chunk of every table (see the module docstring). Each
         # table's chunks stay as given (a TableChunks is expanded by the worker that emits them).
@@ -297,18 +305,22 @@ class WriteTables(beam.PTransform):
                 | "GroupByShard" >> beam.GroupByKey()
                 | "WriteShards"
                 >> beam.ParDo(
-                    WriteShards(self.plan, self.sinks, self.run_id),
+                    WriteShards(self.plan, self.sinks, self.run_id, self.profile),
                     pvalue.AsSingleton(init),
                     *dedup_side_input(self.replacements),
-                ).with_outputs(STATS, main="shards")
+                ).with_outputs(STATS, PROFILE, main="shards")
             )
-            shards, stats = written.shards, written[STATS]
+            shards, stats, partials = written.shards, written[STATS], written[PROFILE]
         else:
-            generated = once | "Generate" >> GenerateTable(self.plan, self.chunks, self.run_id, self.replacements)
+            generated = once | "Generate" >> GenerateTable(
+                self.plan, self.chunks, self.run_id, self.replacements, self.profile
+            )
             shards = generated.batches | "WriteBundles" >> beam.ParDo(
                 WriteBundles(self.sinks), pvalue.AsSingleton(init)
             )
-            stats = generated[STATS]
+            stats, partials = generated[STATS], generated[PROFILE]
+        if self.profile is not None:
+            self.profile_result = partials | "Profile" >> beam.CombineGlobally(ProfileFn(self.plan, self.profile))
         return once | "Finalize" >> beam.Map(
             finalize_tables,
             self.sinks,

@@ -29,7 +29,9 @@ def add_import_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> 
         help="make a config from SQL DDL, a database or Parquet files",
         description="Write a synthbeam config for an existing schema. What was guessed is listed on stderr.",
     )
-    sources = importer.add_subparsers(dest="source", metavar="SOURCE", parser_class=type(importer))
+    sources = importer.add_subparsers(
+        dest="source", metavar="SOURCE", parser_class=type(importer), help="where the schema comes from"
+    )
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("output")
     group.add_argument("--out", metavar="FILE", help="write the config here (default: stdout)")

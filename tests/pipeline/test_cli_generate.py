@@ -100,7 +100,7 @@ def test_generate_reads_back_with_duckdb(cli, config_path, tmp_path, output_form
     assert run.err == ""
     assert str(out) in run.out
     assert "customers" in run.out and "1,000" in run.out and "2,500" in run.out
-    assert sorted(os.listdir(out)) == ["_report.json", "customers", "orders"]
+    assert sorted(os.listdir(out)) == ["_profile.json", "_report.html", "_report.json", "customers", "orders"]
     assert all(f.endswith("." + output_format) for f in os.listdir(out / "customers"))
     _check_with_duckdb(out, output_format, build_plan(str(config_path))[0])
 
@@ -253,7 +253,7 @@ def test_overwrite_replaces_previous_output(cli, config_path, tmp_path) -> None:
     (out / "stale_table" / "x.parquet").write_text("old")
     run = cli("generate", config_path, "--out", out, "--format", "csv", "--overwrite")
     assert run.code == 0, run.err
-    assert sorted(os.listdir(out)) == ["_report.json", "customers", "orders"]
+    assert sorted(os.listdir(out)) == ["_profile.json", "_report.html", "_report.json", "customers", "orders"]
     assert all(f.endswith(".csv") for f in os.listdir(out / "orders"))
 
 

@@ -116,3 +116,35 @@ def test_process_tree_rss_counts_children_it_lists_or_is_given() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_without_a_terminal_the_monitor_logs_plain_progress_lines_with_an_eta() -> None:
+    import time
+
+    stream = io.StringIO()
+    monitor = RunMonitor("log-test", {"a": 1000, "b": 1000}, live=False, stream=stream, sample_interval=0.01,
+                         log_every=0.2)
+    with monitor:
+        time.sleep(0.25)  # nothing generated yet: elapsed time only
+        LOCAL_PROGRESS.add("log-test", "a", 100)
+        time.sleep(0.1)
+        LOCAL_PROGRESS.add("log-test", "a", 400)
+        time.sleep(0.35)
+    lines = stream.getvalue().splitlines()
+    assert "\x1b" not in stream.getvalue()  # no cursor movement in a log
+    assert lines[0].startswith("progress: generating 2 table(s), ")
+    last = lines[-1]
+    assert last.startswith("progress: 500 / 2,000 rows (25%), ") and "rows/s, ETA " in last and "ETA ?" not in last
+
+
+def test_terminal_bars_show_the_time_left() -> None:
+    monitor = RunMonitor("eta-test", {"a": 1000}, live=True, stream=io.StringIO(), sample_interval=0.01)
+    with monitor:
+        LOCAL_PROGRESS.add("eta-test", "a", 100)
+        monitor.lines()
+        import time
+
+        time.sleep(0.05)
+        LOCAL_PROGRESS.add("eta-test", "a", 400)
+        line = monitor.lines()[0]
+    assert "500 / 1,000 rows" in line and "ETA " in line and "ETA ?" not in line

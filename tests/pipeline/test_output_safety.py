@@ -25,6 +25,9 @@ from tests.pipeline.conftest import listing, read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "output_safety"
 
+# What every run writes at the top of OUT besides its tables (the report, the profile and its page).
+RUN_FILES = ("_profile.json", "_report.html", "_report.json")
+
 
 @pytest.fixture
 def ok_config(tmp_path: Path) -> Path:
@@ -57,7 +60,7 @@ def test_glob_in_out_never_touches_a_sibling(cli, ok_config, tmp_path) -> None:
     run = cli("generate", ok_config, "--rows", 7, "--out", out, "--overwrite")
     assert run.code == 0, run.err
     assert (group / "other" / "notes.txt").read_text() == "precious"
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
     assert _rows(out) == 7
 
 
@@ -68,7 +71,7 @@ def test_out_with_brackets_and_wildcards_is_written_literally(cli, ok_config, tm
     out = tmp_path / name
     run = cli("generate", ok_config, "--rows", 5, "--out", out, "--num-shards", 2)
     assert run.code == 0, run.err
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
     assert _rows(out) == 5
     assert read_report(out)["tables"]["t"]["files"] == [str(out / "t" / f"t-0000{n}-of-00002.parquet") for n in (0, 1)]
     assert os.listdir(tmp_path / "run 1") == ["keep.txt"]
@@ -113,7 +116,7 @@ def test_names_like_the_commits_own_temp_files_are_written_literally(cli, tmp_pa
     for attempt in range(2):  # and again over itself
         run = cli("generate", path, "--rows", 5, "--out", out, *(["--overwrite"] if attempt else []))
         assert run.code == 0, run.err
-        assert sorted(os.listdir(out)) == ["_audit.jsonl", "_audit.jsonl.tmp", "_report.json", "_report.json.tmp"]
+        assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "_audit.jsonl", "_audit.jsonl.tmp", "_report.json.tmp"])
         assert _rows(out, "_audit.jsonl.tmp") == 5 and _rows(out, "_report.json.tmp") == 5
         assert set(read_report(out)["tables"]) == {"_audit.jsonl.tmp", "_report.json.tmp"}
 
@@ -126,7 +129,7 @@ def test_the_longest_accepted_name_is_written(cli, write_config, tmp_path, outpu
     out = tmp_path / "out"
     run = cli("generate", path, "--rows", 3, "--out", out, "--format", output_format)
     assert run.code == 0, run.err
-    assert sorted(os.listdir(out)) == ["_report.json", name]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, name])
 
 
 _NAME_CHARACTERS = "ab_-. é*?[]{}~$%!'\"/\\\x00\n"
@@ -143,7 +146,7 @@ def test_a_table_name_validate_accepts_is_one_generate_writes(cli, write_config,
         assert run.code == 1 and run.err.count("\n") == 1 and not out.exists(), run.err
         return
     assert run.code == 0, run.err
-    assert sorted(os.listdir(out)) == sorted(["_report.json", name])
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, name])
     assert read_report(out)["tables"][name]["rows_written"] == 2
 
 
@@ -217,7 +220,7 @@ def test_a_second_run_is_refused_while_another_holds_the_output(cli, ok_config, 
     # The claim died with its process: the next run goes ahead and leaves no lock file behind.
     run = cli("generate", ok_config, "--rows", 5, "--out", out)
     assert run.code == 0, run.err
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
 
 
 def test_two_runs_at_once_do_not_mix(tmp_path, ok_config) -> None:
@@ -240,7 +243,7 @@ def test_two_runs_at_once_do_not_mix(tmp_path, ok_config) -> None:
             assert "in use by another synthbeam run" in err, err
     report = read_report(out)
     assert _rows(out) == report["total_rows"] in (3000, 4000)
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
 
 
 # --- 5. links inside OUT are not followed ------------------------------------------------------------
@@ -321,7 +324,7 @@ def test_leftovers_of_dead_runs_are_removed_and_reported(cli, ok_config, tmp_pat
     run = cli("generate", ok_config, "--rows", 5, "--out", out)
     assert run.code == 0, run.err
     assert "removed 2 leftover(s) of interrupted runs" in run.err
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
     assert any("leftover" in note for note in read_report(out)["notes"])
 
 
@@ -360,7 +363,7 @@ def test_a_killed_run_leaves_nothing_the_next_run_keeps(tmp_path, ok_config) -> 
     finished = subprocess.run([*command, "--rows", "5"], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert "leftover(s) of interrupted runs" in finished.stderr
-    assert sorted(os.listdir(out)) == ["_report.json", "t"]
+    assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
 
 
 # --- 14 (part). dangerous targets are refused at once -------------------------------------------------
