@@ -34,8 +34,9 @@ test: $(STAMP)
 
 # mypy over the three packages, named as installed (synthbeam.rules, ...): see [tool.mypy] in pyproject.toml.
 typecheck: $(STAMP)
-	@mkdir -p .mypy-path/synthbeam
-	@touch .mypy-path/synthbeam/__init__.py
+	@rm -rf .mypy-path && mkdir -p .mypy-path/synthbeam
+	@# the synthbeam package itself is pipeline/api/ (setup.py's package_dir): link its files too
+	@for file in pipeline/api/*.py pipeline/api/py.typed; do ln -sfn ../../$$file .mypy-path/synthbeam/; done
 	@for package in rules transforms pipeline; do ln -sfn ../../$$package .mypy-path/synthbeam/$$package; done
 	$(BIN)/mypy -p synthbeam.rules -p synthbeam.transforms -p synthbeam.pipeline
 
