@@ -170,8 +170,13 @@ def generate(
     beam_args: Sequence[str] = (),
     progress: bool = False,
     debug: bool = False,
+    to: str | None = None,
 ) -> Report:
     """Run the pipeline for ``plan``, as ``synthbeam generate`` does, and return its report.
+
+    With ``to`` (``sqlite:///path.db``, ``duckdb:///path.duckdb``, ``postgresql://...``) the
+    tables are loaded into that database as ``generate --to`` does, all or nothing, keys
+    checked by the database; ``out`` then keeps the Parquet files and report, if given.
 
     ``out``, ``format`` and ``num_shards`` default to the plan's ``output``
     block (then ``./output``, parquet, the runner's choice). ``beam_args`` are
@@ -186,6 +191,8 @@ def generate(
 
     output = plan.output or {}
     source = plan.source if plan.source not in (DICT_SOURCE, TEXT_SOURCE) else None
+    if to is not None:
+        return _generate_to(plan, to, out, overwrite, beam_args, source, debug)
     request = GenerateRequest(
         out=os.fspath(out) if out is not None else str(output.get("directory") or DEFAULT_OUT),
         output_format=str(format or output.get("format") or DEFAULT_FORMAT),
@@ -199,3 +206,33 @@ def generate(
     with _runtime(debug):
         result = run_pipeline(plan, request)
     return Report(result.report_path, result.report)
+
+
+def _generate_to(
+    plan: Plan,
+    url: str,
+    out: str | os.PathLike[str] | None,
+    overwrite: bool,
+    beam_args: Sequence[str],
+    source: str | None,
+    debug: bool,
+) -> Report:
+    """``generate(plan, to=URL)``: the pipeline, then the database loader of ``generate --to``."""
+    from .cli import _runtime
+    from .database import resolve_target
+    from .database.generate import generate_into_database
+    from .run import GenerateRequest
+
+    database = dict((plan.output or {}).get("database") or {})
+    target = resolve_target(url, database)
+    request = GenerateRequest(
+        overwrite=overwrite,
+        beam_args=list(beam_args),
+        live=False,
+        config_location=source,
+        command=["synthbeam.generate()", f"to={target.redact(url)}"],
+    )
+    kept = os.fspath(out) if out is not None else None
+    with _runtime(debug):
+        report = generate_into_database(plan, request, target, keep_out=kept)
+    return Report(os.path.join(kept, "_report.json") if kept else "", report)

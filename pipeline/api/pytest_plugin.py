@@ -14,6 +14,17 @@ the factory without arguments::
     def test_orders(synthbeam_tables):
         orders = synthbeam_tables()["orders"]
 
+``synthbeam_database`` is the same factory for a database:
+``synthbeam_database(config, url=None, **overrides)`` loads the config's tables
+(``synthbeam.generate(plan, to=url)``: the whole run, all or nothing, every key a
+real constraint; ``overrides`` are :func:`synthbeam.load`'s, e.g. ``scale=0.01``)
+and returns the URL. Without ``url`` it is a SQLite file in a session temporary
+folder; one load per config and overrides per session::
+
+    def test_orders_join(synthbeam_database):
+        url = synthbeam_database("configs/shop.json", scale=0.1)   # sqlite:///.../db-0.db
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db: ...
+
 A relative config path is looked up next to the test's file, then under
 pytest's root directory. Importing this module imports nothing heavy:
 synthbeam loads when a test first asks for data.
@@ -32,7 +43,7 @@ import pytest
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["synthbeam_tables"]
+__all__ = ["synthbeam_database", "synthbeam_tables"]
 
 MARKER = "synthbeam"
 
@@ -53,21 +64,52 @@ class _SessionTables:
     def get(self, config: str | os.PathLike[str] | Mapping[str, Any], rows: int | None, overrides: dict[str, Any]):
         import synthbeam
 
-        if isinstance(config, Mapping):
-            identity: Any = json.dumps(config, sort_keys=True, default=str)
-        else:
-            path = Path(config).resolve()
-            identity = [str(path), path.stat().st_mtime_ns if path.exists() else None]
-        key = json.dumps([identity, rows, overrides], sort_keys=True, default=str)
+        key = _cache_key(config, rows, overrides)
         if key not in self.cache:
             plan = synthbeam.load(config if isinstance(config, Mapping) else os.fspath(config), **overrides)
             self.cache[key] = synthbeam.tables(plan, rows)
         return self.cache[key]
 
 
+def _cache_key(config: str | os.PathLike[str] | Mapping[str, Any], *made_with: Any) -> str:
+    """What the data is a function of: the config's content (a dict) or file (path, mtime), and the rest."""
+    if isinstance(config, Mapping):
+        identity: Any = json.dumps(config, sort_keys=True, default=str)
+    else:
+        path = Path(config).resolve()
+        identity = [str(path), path.stat().st_mtime_ns if path.exists() else None]
+    return json.dumps([identity, *made_with], sort_keys=True, default=str)
+
+
+class _SessionDatabases:
+    """Databases loaded in this session, by what made them: URL per config, url and overrides."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.cache: dict[str, str] = {}
+
+    def get(
+        self, config: str | os.PathLike[str] | Mapping[str, Any], url: str | None, overrides: dict[str, Any]
+    ) -> str:
+        import synthbeam
+
+        key = _cache_key(config, url, overrides)
+        if key not in self.cache:
+            target = url or f"sqlite:///{self.folder / f'db-{len(self.cache)}.db'}"
+            plan = synthbeam.load(config if isinstance(config, Mapping) else os.fspath(config), **overrides)
+            synthbeam.generate(plan, to=target, overwrite=url is not None)
+            self.cache[key] = target
+        return self.cache[key]
+
+
 @pytest.fixture(scope="session")
 def _synthbeam_session_tables() -> _SessionTables:
     return _SessionTables()
+
+
+@pytest.fixture(scope="session")
+def _synthbeam_session_databases(tmp_path_factory: pytest.TempPathFactory) -> _SessionDatabases:
+    return _SessionDatabases(tmp_path_factory.mktemp("synthbeam-databases"))
 
 
 def _locate(config: Any, request: pytest.FixtureRequest) -> Any:
@@ -100,5 +142,17 @@ def synthbeam_tables(
             rows = rows if rows is not None else marked.pop("rows", None)
             overrides = {**marked, **overrides}
         return _synthbeam_session_tables.get(_locate(config, request), rows, overrides)
+
+    return make
+
+
+@pytest.fixture
+def synthbeam_database(
+    request: pytest.FixtureRequest, _synthbeam_session_databases: _SessionDatabases
+) -> Callable[..., str]:
+    """A factory: ``synthbeam_database(config, url=None, **overrides) -> URL`` of a database holding the tables."""
+
+    def make(config: str | os.PathLike[str] | Mapping[str, Any], url: str | None = None, **overrides: Any) -> str:
+        return _synthbeam_session_databases.get(_locate(config, request), url, overrides)
 
     return make

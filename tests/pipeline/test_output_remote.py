@@ -18,6 +18,9 @@ from apache_beam.io.filesystem import BeamIOError, CompressionTypes, FileMetadat
 
 FIXTURES = Path(__file__).parent / "fixtures" / "output_safety"
 
+# What every run writes at the top of OUT besides its tables, in sorted order.
+RUN_FILES = ("_profile.json", "_report.html", "_report.json")
+
 
 class _Upload(io.BytesIO):
     def __init__(self, store: dict[str, bytes], path: str) -> None:
@@ -120,12 +123,12 @@ def test_generate_and_overwrite_on_an_object_store(cli, store, tmp_path) -> None
     out = "memstore://bucket/out"
     run = cli("generate", config, "--rows", 5, "--out", out, "--num-shards", 2)
     assert run.code == 0, run.err
-    assert _names(store, out) == ["_report.json", "t/t-00000-of-00002.parquet", "t/t-00001-of-00002.parquet"]
+    assert _names(store, out) == [*RUN_FILES, "t/t-00000-of-00002.parquet", "t/t-00001-of-00002.parquet"]
     assert _rows(store, out) == 5
     assert cli("generate", config, "--rows", 5, "--out", out).code == 1  # not empty
     run = cli("generate", config, "--rows", 7, "--out", out, "--overwrite")
     assert run.code == 0, run.err
-    assert _names(store, out) == ["_report.json", "t/t-00000-of-00001.parquet"]
+    assert _names(store, out) == [*RUN_FILES, "t/t-00000-of-00001.parquet"]
     assert _rows(store, out) == 7 and json.loads(store[out + "/_report.json"])["total_rows"] == 7
 
 

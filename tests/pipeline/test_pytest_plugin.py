@@ -38,3 +38,19 @@ def test_a_dict_config_works_too(synthbeam_tables) -> None:
 def test_without_a_config_or_marker_the_fixture_says_what_to_do(synthbeam_tables) -> None:
     with pytest.raises(pytest.UsageError, match="needs a config"):
         synthbeam_tables()
+
+
+def test_a_loaded_database_holds_the_tables_with_their_keys(synthbeam_database, synthbeam_tables) -> None:
+    import sqlite3
+
+    url = synthbeam_database("data/shop_small.json", seed=11)
+    assert url.startswith("sqlite:///") and synthbeam_database("data/shop_small.json", seed=11) == url  # cached
+    expected = synthbeam_tables("data/shop_small.json", seed=11)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        for name, table in expected.items():
+            assert db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == table.num_rows
+        ids = [row[0] for row in db.execute("SELECT customer_id FROM customers ORDER BY customer_id")]
+        assert ids == sorted(expected["customers"].column("customer_id").to_pylist())
+        foreign = db.execute("PRAGMA foreign_key_list(orders)").fetchall()
+        assert [(row[2], row[3], row[4]) for row in foreign] == [("customers", "customer_id", "customer_id")]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -22,7 +22,9 @@ def _blocks() -> list[str]:
 
 def test_the_page_has_examples_of_every_function() -> None:
     text = "\n".join(_blocks())
-    for name in ("synthbeam.load(", "synthbeam.tables(", "synthbeam.generate(", "synthbeam_tables("):
+    functions = ("synthbeam.load(", "synthbeam.tables(", "synthbeam.generate(")
+    functions += ("synthbeam_tables(", "synthbeam_database(")
+    for name in functions:
         assert name in text, name
 
 
@@ -38,7 +40,7 @@ def test_python_blocks_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_pytest_examples_pass_under_pytest(tmp_path: Path) -> None:
     shutil.copytree(TEMPLATES, tmp_path / "templates")
     examples = [b for b in _blocks() if "def test_" in b]
-    assert len(examples) == 2
+    assert len(examples) == 3
     (tmp_path / "test_docs_examples.py").write_text("\n\n".join(examples), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_docs_examples.py"],
@@ -48,4 +50,4 @@ def test_pytest_examples_pass_under_pytest(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "3 passed" in done.stdout
