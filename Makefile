@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 TOOLS := .venv-tools
 LATEST := .venv-latest
 
-.PHONY: demo test lint typecheck bench fast-test lock test-latest clean
+.PHONY: demo test lint typecheck bench scale fast-test lock test-latest clean
 
 $(STAMP): setup.py pyproject.toml $(LOCK) tests/plugin/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Job-graph bytes, launcher seconds and memory at 1e6, 1e9 and 1e10 planned rows (the 1e6 plan also runs).
+scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale $(SCALE_ARGS)
 
 # Regenerate the locks from setup.py's ranges: the newest versions they allow today.
 # requirements.lock: every supported Python (3.10-3.12), runtime + dev + build tools.

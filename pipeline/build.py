@@ -43,10 +43,13 @@ def build(
     overwrite: bool = False,
     report: dict[str, Any] | None = None,
     run_id: str = "",
+    workers: int = 1,
     profile: bool = True,
 ) -> beam.PCollection:
     """Add every table and the commit to ``pipeline``; returns the commit's output (the report).
 
+    ``workers`` is the parallelism the run plans for: with fewer fixed shards than
+    workers, each shard's chunks are spread over the workers (``transforms/parts.py``).
     With ``profile`` every batch is also profiled (``transforms/profile.py``) and the
     commit writes ``_profile.json`` and ``_report.html`` next to ``_report.json``.
     """
@@ -64,8 +67,16 @@ def build(
     }
     profile_result = None
     if sinks:
+        split = 0 < num_shards < workers
         write = WriteTables(
-            plan, chunks, sinks, num_shards, run_id, replacements, ProfileSettings() if profile else None
+            plan,
+            chunks,
+            sinks,
+            num_shards,
+            run_id,
+            replacements,
+            profile=ProfileSettings() if profile else None,
+            split_shards=split,
         )
         written = pipeline | "Tables" >> write
         profile_result = write.profile_result

@@ -556,7 +556,7 @@ def _print_generate_summary(report: dict[str, Any], report_path: str) -> None:
         [
             name,
             f"{entry.get('rows_written', 0):,}",
-            len(entry.get("files", [])),
+            entry.get("files", 0),
             f"{entry.get('busy_seconds', 0):.2f}",
             f"{entry.get('seconds', 0):.2f}",
             ", ".join(f"{k}={v}" for k, v in entry.get("events", {}).items()) or "-",

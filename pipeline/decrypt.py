@@ -575,8 +575,8 @@ def _decrypted_report(
     tables = copied.get("tables")
     if isinstance(tables, dict):
         for name, entry in tables.items():
-            if isinstance(entry, dict) and isinstance(entry.get("files"), list):
-                entry["files"] = [str(dest / name / Path(str(f)).name) for f in entry["files"]]
+            if isinstance(entry, dict) and isinstance(entry.get("file_pattern"), str):
+                entry["file_pattern"] = str(dest / name / Path(entry["file_pattern"]).name)
     return copied
 
 

@@ -156,8 +156,12 @@ class Report(Mapping[str, Any]):
         return {name: int(entry.get("rows_written", 0)) for name, entry in self.data.get("tables", {}).items()}
 
     def files(self, table: str) -> list[str]:
-        """The shard files of ``table``."""
-        return list(self.data["tables"][table].get("files", []))
+        """The shard files of ``table``, from the report's pattern and count (the report does not list them)."""
+        entry = self.data["tables"][table]
+        pattern, count = entry.get("file_pattern"), int(entry.get("files") or 0)
+        if not pattern:
+            return []
+        return [pattern.replace("*", f"{number:05d}", 1) for number in range(count)]
 
 
 def generate(

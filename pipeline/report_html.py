@@ -54,6 +54,13 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 """
 
 
+
+def _file_count(files: object) -> int:
+    """A table's file count: a number in reports since issue 15, a list before."""
+    if isinstance(files, list):
+        return len(files)
+    return int(files) if isinstance(files, int) else 0
+
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -85,7 +92,7 @@ def _summary(report: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><a href=\"#table-{_e(name)}\">{_e(name)}</a></td>"
         f'<td class="num">{_count(entry.get("rows_written", entry.get("rows")))}</td>'
-        f'<td class="num">{len(entry.get("files") or [])}</td>'
+        f'<td class="num">{_file_count(entry.get("files"))}</td>'
         f'<td class="num">{_seconds(entry.get("busy_seconds"))}</td>'
         f'<td class="num">{_seconds(entry.get("seconds"))}</td></tr>'
         for name, entry in tables.items()

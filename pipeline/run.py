@@ -223,6 +223,7 @@ def _generate_claimed(
             overwrite=request.overwrite,
             report=report,
             run_id=run_id,
+            workers=setup.workers,
             profile=request.profile,
         )
     except BaseException:
@@ -235,6 +236,7 @@ def _generate_claimed(
     monitor = RunMonitor(
         run_id, {name: t.rows for name, t in plan.tables.items()}, live=live, log_every=log_every
     )
+    result = None
     try:
         with monitor, _quiet_embedded_workers(setup.local):
             result = pipeline.run()
@@ -245,9 +247,10 @@ def _generate_claimed(
                 raise RunFailed(f"the pipeline ended in state {state}")
     except BaseException as exc:
         STANDBY.close()  # standby workers a failed run never took
+        _stop(result)  # before the cleanup: a worker still writing would re-create staging after it
         _clean_up(layout, claimed)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+        if _interrupted(exc):
+            raise KeyboardInterrupt from None
         if isinstance(exc, UserError):
             raise
         removed = (
@@ -331,6 +334,44 @@ def _quiet_embedded_workers(local: bool) -> Iterator[None]:
         return
     with open(os.devnull, "w") as nowhere, contextlib.redirect_stderr(nowhere):
         yield
+
+
+# How long an interrupted or failed run waits for a submitted job to stop before cleaning up.
+STOP_SECONDS = 10.0
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C, also when Beam re-raised it from inside a bundle.
+
+    The in-process runner runs bundles on this thread, so SIGINT interrupts a
+    DoFn and Beam wraps it: ``RuntimeError: KeyboardInterrupt [while running ...]``.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt) or str(exc).startswith("KeyboardInterrupt"):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _stop(result: Any) -> None:
+    """Cancel a job that is still running (portable and remote runners) and wait, briefly, until it stops.
+
+    Its workers run apart from this thread (the embedded job service's threads, SDK
+    harness processes): left alone after Ctrl-C they kept generating, and one wrote
+    into the staging directory after the cleanup had removed it, re-creating it.
+    """
+    if result is None:
+        return
+    try:
+        state = result.state
+        if state in (PipelineState.DONE, PipelineState.FAILED, PipelineState.CANCELLED):
+            return
+        result.cancel()
+        result.wait_until_finish(duration=int(STOP_SECONDS * 1000))
+    except BaseException:  # a second Ctrl-C, or a runner that cannot cancel: clean up anyway
+        pass
 
 
 def _clean_up(layout: OutputLayout, claimed: ClaimedOutput) -> None:

@@ -628,6 +628,7 @@ def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, iss
 
 def _check_parent_weights(plan: Plan, issues: Issues) -> None:
     """``weights`` must name parent values that exist and leave some parent a chance."""
+    from .parent_lookup import SCAN_ROWS, invertible
     from .relations import weighted_parents
 
     for table in plan.tables.values():
@@ -637,7 +638,16 @@ def _check_parent_weights(plan: Plan, issues: Issues) -> None:
             listed, weights = weighted_parents(plan, fk)
             parent = plan.table(fk.parent_table)
             missing = len(fk.weights) - len(listed)
-            if missing:
+            searched = not invertible(parent.column(fk.parent_column)) and parent.rows > SCAN_ROWS
+            if missing and searched:
+                issues.warning(
+                    fk.place,
+                    f"{missing} of {len(fk.weights)} weights name no value among the first {SCAN_ROWS:,} rows of "
+                    f"{fk.parent_table}.{fk.parent_column}, the rows searched for them (its values cannot be "
+                    "turned back into rows, and searching all would take time in the rows); those weights are "
+                    "ignored: name values of its first rows, or weight an integer key",
+                )
+            elif missing:
                 issues.warning(
                     fk.place,
                     f"{missing} of {len(fk.weights)} weights name no {fk.parent_table}.{fk.parent_column} value "

@@ -9,7 +9,7 @@ the plan and a row index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -17,9 +17,6 @@ import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
-
-if TYPE_CHECKING:
-    from .relations import ChildrenLayout
 
 # Closed sets of values a plan field holds (the config schema admits no others).
 Distribution = Literal["random", "even", "weighted", "zipf"]
@@ -53,14 +50,15 @@ class ForeignKey:
     null_probability: float = 0.0
     children_per_parent: tuple[int, int] | None = None
     place: str = ""
-    # Filled on first use by rules/relations.py (the compiler fills them at plan time, so they travel
-    # with the pickled plan): the parent rows of the ``weights`` values, and the children layout.
-    weighted_rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
-    layout: ChildrenLayout | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_self_reference(self) -> bool:
         return False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Per-process caches (``_cache_layout``, ``_cache_weighted``) are rebuilt where they are
+        # used: pickled, they would put data that grows with the parent table into the job graph.
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_cache_")}
 
 
 @dataclass(frozen=True)

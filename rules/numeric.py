@@ -117,6 +117,18 @@ class Range(Rule):
         values = np.round(self.low + ordinal.astype(np.float64) / scale, self.precision)
         return pa.array(values, pa.float64())
 
+    def ordinal_of(self, text: str) -> int | None:
+        if not self.integral:
+            return None  # a float's text has several spellings; such keys are searched instead
+        try:
+            number = int(text.strip())
+        except ValueError:
+            return None
+        return number - int(self.low) if int(self.low) <= number <= int(self.high) else None
+
+    def invertible(self) -> bool:
+        return self.integral and self.enumerable()
+
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
         low = per_row(self.low, rows, numbers_of, float)
         high = per_row(self.high, rows, numbers_of, float)

@@ -358,6 +358,17 @@ class Rule:
         """The ``ordinal``-th value of the rule's value space (0 <= ordinal < cardinality)."""
         raise NotImplementedError
 
+    def ordinal_of(self, text: str) -> int | None:
+        """The ordinal whose :meth:`value_at` reads as ``text``, or None; only for :meth:`invertible` rules.
+
+        Lets a weighted foreign key find the parent row of a named value without
+        scanning the parent (``rules/parent_lookup.py``).
+        """
+        raise NotImplementedError
+
+    def invertible(self) -> bool:
+        return self.enumerable() and type(self).ordinal_of is not Rule.ordinal_of
+
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
         raise NotImplementedError
 

@@ -13,7 +13,9 @@ weigh 1). Self-references point at an earlier row of the same table, forming a
 forest (a random recursive tree), so they can never cycle.
 ``children_per_parent`` lays child rows out parent by parent: child rows of
 parent ``p`` occupy a contiguous range found by a prefix sum of per-parent
-counts, kept per block of parents so no array of the parent's size is built.
+counts within its block of parents; where a block starts is a closed form for
+large parent tables (:class:`StratifiedLayout`), so neither the launcher nor
+the job graph holds anything of the parent's size.
 """
 
 from __future__ import annotations
@@ -117,34 +119,26 @@ def skip_listed(ordinal: np.ndarray, listed_sorted: np.ndarray) -> np.ndarray:
 
 
 def weighted_parents(plan: Plan, fk: ForeignKey) -> tuple[np.ndarray, np.ndarray]:
-    """Parent row indices of the values named in ``weights``, found by scanning the parent key.
+    """Parent row indices of the values named in ``weights`` (sorted), and their weights.
 
-    The scan computes the parent column block by block (nothing is collected)
-    and runs once per process; the result is small (one entry per listed value).
+    Found by :func:`~.parent_lookup.locate_values`: computed from the parent key
+    where it can be inverted, else searched in the parent's first rows, so the
+    cost does not grow with the parent table. Made once per process.
     """
-    if fk.weighted_rows is not None:
-        return fk.weighted_rows
-    from .engine import generate_columns
+    cached = getattr(fk, "_cache_weighted", None)
+    if cached is not None:
+        return cached
+    from .parent_lookup import locate_values
 
     wanted = {str(k): float(w) for k, w in fk.weights.items()}
-    found: dict[str, int] = {}
     parent = plan.table(fk.parent_table)
-    for start in range(0, parent.rows, 1 << 18):
-        stop = min(parent.rows, start + (1 << 18))
-        block = np.arange(start, stop, dtype=np.uint64)
-        values = generate_columns(plan, parent.name, block, [fk.parent_column])[fk.parent_column]
-        texts = values.cast(pa.string()).to_numpy(zero_copy_only=False)
-        hits = np.flatnonzero(np.isin(texts, list(wanted)))
-        for position in hits:
-            found.setdefault(str(texts[position]), start + int(position))
-        if len(found) == len(wanted):
-            break
+    found = locate_values(plan, parent, parent.column(fk.parent_column), wanted)
     ordered = sorted(found.items(), key=lambda item: item[1])
     result = (
         np.array([i for _, i in ordered], dtype=np.int64),
         np.array([wanted[k] for k, _ in ordered], dtype=np.float64),
     )
-    fk.weighted_rows = result
+    object.__setattr__(fk, "_cache_weighted", result)
     return result
 
 
@@ -160,11 +154,61 @@ DISTRIBUTIONS: dict[str, Callable[..., np.ndarray]] = {
 class ChildrenLayout:
     """Where each parent's children sit when a FK sets ``children_per_parent``.
 
-    Parent ``p`` has ``count(p)`` children (drawn in [min, max], spread by the
-    distribution); children are laid out parent after parent. Block totals
-    (one number per ``PARENT_BLOCK`` parents) make the prefix sum; a block's
-    per-parent counts are recomputed on demand.
+    Children are laid out parent after parent, so a child's parent is found by
+    a search in the prefix sums of the per-parent counts. Knowing the table's
+    size (for the plan, the chunking and the report) and where a block of
+    parents starts must not cost work in the number of parents, or the launcher
+    spends minutes and the job graph grows with the rows (issue 15). Two
+    layouts share this interface:
+
+    * :class:`ExactLayout` (parent tables up to :data:`EXACT_LAYOUT_PARENTS`
+      rows): each parent's count is an independent draw, block totals summed
+      up front. Kept for small parents so configs written before the
+      stratified layout keep their rows.
+    * :class:`StratifiedLayout` (larger parents): every full block of
+      :data:`PARENT_BLOCK` parents holds the same multiset of counts (the
+      distribution's quantiles), dealt to the block's parents by a keyed
+      shuffle. Each parent's count still follows the distribution; every block
+      sums to the same number, so the total and a block's first child are
+      closed forms, and nothing is precomputed.
     """
+
+    total: int
+
+    def counts(self, start: int, stop: int) -> np.ndarray:
+        """Children of parents ``[start, stop)`` (within one block)."""
+        raise NotImplementedError
+
+    def block_start(self, block: int) -> int:
+        """The first child row of parent block ``block``."""
+        raise NotImplementedError
+
+    def block_of(self, child: np.ndarray) -> np.ndarray:
+        """The parent block holding each child row."""
+        raise NotImplementedError
+
+    def parent_of(self, index: np.ndarray) -> np.ndarray:
+        child = index.astype(np.int64)
+        block = self.block_of(child)
+        result = np.empty(len(child), dtype=np.int64)
+        for number in np.unique(block):
+            members = block == number
+            start = int(number) * PARENT_BLOCK
+            counts = self.counts(start, min(self.parent_rows, start + PARENT_BLOCK))
+            bounds = self.block_start(int(number)) + np.cumsum(counts)
+            result[members] = start + np.searchsorted(bounds, child[members], side="right")
+        return result
+
+
+def _extra_children(uniform: np.ndarray, spread: int, distribution: str, s: float) -> np.ndarray:
+    """Children above the minimum for uniform draws in [0, 1): in [0, spread]."""
+    if distribution == "zipf":
+        return zipf_rank(uniform, spread + 1, s)
+    return np.minimum(np.floor(uniform * (spread + 1)), spread).astype(np.int64)
+
+
+class ExactLayout(ChildrenLayout):
+    """Independent per-parent counts; block totals (one per ``PARENT_BLOCK`` parents) computed up front."""
 
     def __init__(self, plan: Plan, table: str, fk: ForeignKey) -> None:
         self.low, self.high = fk.children_per_parent
@@ -177,10 +221,7 @@ class ChildrenLayout:
             for start in range(0, self.parent_rows, PARENT_BLOCK)
         ]
         self.block_starts = np.concatenate([[0], np.cumsum(totals, dtype=np.int64)])
-
-    @property
-    def total(self) -> int:
-        return int(self.block_starts[-1])
+        self.total = int(self.block_starts[-1])
 
     def counts(self, start: int, stop: int) -> np.ndarray:
         parents = np.arange(start, stop, dtype=np.uint64)
@@ -193,23 +234,74 @@ class ChildrenLayout:
             extra = self.stream.integers(parents, 0, spread)
         return self.low + extra
 
-    def parent_of(self, index: np.ndarray) -> np.ndarray:
-        child = index.astype(np.int64)
-        block = np.searchsorted(self.block_starts, child, side="right") - 1
-        result = np.empty(len(child), dtype=np.int64)
-        for number in np.unique(block):
-            members = block == number
-            start = int(number) * PARENT_BLOCK
-            counts = self.counts(start, min(self.parent_rows, start + PARENT_BLOCK))
-            bounds = self.block_starts[number] + np.cumsum(counts)
-            result[members] = start + np.searchsorted(bounds, child[members], side="right")
-        return result
+    def block_start(self, block: int) -> int:
+        return int(self.block_starts[block])
+
+    def block_of(self, child: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.block_starts, child, side="right") - 1
+
+
+class StratifiedLayout(ChildrenLayout):
+    """Each block of parents deals out the distribution's quantiles: equal block sums, O(1) offsets.
+
+    A block of ``n`` parents holds the counts ``low + F^-1((j + 0.5) / n)``,
+    ``j < n`` (``F`` the distribution of the extra children), and parent ``p``
+    gets the one ranked by a keyed hash of ``p`` within its block. Every full
+    block therefore sums to the same ``block_total``; only the last, shorter
+    block differs. Costs one block's hashes and a sort per block a chunk
+    touches, as the exact layout's counts did.
+    """
+
+    def __init__(self, plan: Plan, table: str, fk: ForeignKey) -> None:
+        self.low, self.high = fk.children_per_parent
+        self.parent_rows = plan.table(fk.parent_table).rows
+        self.stream = fk_stream(plan, table, fk).child("children", "stratified")
+        self.distribution = fk.distribution
+        self.s = fk.s
+        self.full_blocks, last = divmod(self.parent_rows, PARENT_BLOCK)
+        self.block_total = int(self._quantile_counts(PARENT_BLOCK).sum())
+        self.total = self.full_blocks * self.block_total + int(self._quantile_counts(last).sum())
+
+    def _quantile_counts(self, size: int) -> np.ndarray:
+        spread = self.high - self.low
+        if spread == 0 or size == 0:
+            return np.full(size, self.low, dtype=np.int64)
+        quantiles = (np.arange(size, dtype=np.float64) + 0.5) / size
+        return self.low + _extra_children(quantiles, spread, self.distribution, self.s)
+
+    def counts(self, start: int, stop: int) -> np.ndarray:
+        block = start // PARENT_BLOCK
+        first = block * PARENT_BLOCK
+        size = min(self.parent_rows, first + PARENT_BLOCK) - first
+        parents = np.arange(first, first + size, dtype=np.uint64)
+        # A stable sort of keyed hashes: a parent's rank within its block, the same on every worker.
+        order = np.argsort(self.stream.bits(parents), kind="stable")
+        rank = np.empty(size, dtype=np.int64)
+        rank[order] = np.arange(size)
+        return self._quantile_counts(size)[rank[start - first : stop - first]]
+
+    def block_start(self, block: int) -> int:
+        return block * self.block_total
+
+    def block_of(self, child: np.ndarray) -> np.ndarray:
+        if self.block_total == 0:  # every full block is empty: children (if any) are the last block's
+            return np.full(len(child), self.full_blocks, dtype=np.int64)
+        return np.minimum(child // self.block_total, self.full_blocks)
+
+
+# Up to this many parents the exact layout costs the launcher at most ~0.1 s and each worker
+# process as much once; above it the stratified layout's cost does not depend on the parents.
+EXACT_LAYOUT_PARENTS = 1 << 22
 
 
 def children_layout(plan: Plan, table: str, fk: ForeignKey) -> ChildrenLayout:
-    if fk.layout is None:
-        fk.layout = ChildrenLayout(plan, table, fk)
-    return fk.layout
+    """The FK's layout, made once per process (it is not pickled with the plan: see ``ForeignKey``)."""
+    cached = getattr(fk, "_cache_layout", None)
+    if cached is None:
+        small = plan.table(fk.parent_table).rows <= EXACT_LAYOUT_PARENTS
+        cached = (ExactLayout if small else StratifiedLayout)(plan, table, fk)
+        object.__setattr__(fk, "_cache_layout", cached)
+    return cached
 
 
 def _values_at(

@@ -15,6 +15,7 @@ local runner runs them as one stage, not one per root).
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ class ChunkStats:
     started: float = 0.0  # epoch seconds
     seconds: float = 0.0
     worker_rss: int = 0  # bytes, sampled after the chunk
+    worker: str = ""  # host:pid of the process that generated it
+
+
+def _worker() -> str:
+    # At call time: forked workers inherit the launcher's module state, pid included.
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _process_rss() -> int:
@@ -98,7 +105,9 @@ class ChunkGenerator:
         record_chunk(chunk.table, batch.num_rows, events, int(seconds * 1000))
         if self.run_id:
             LOCAL_PROGRESS.add(self.run_id, chunk.table, batch.num_rows)
-        stats = ChunkStats(chunk.table, chunk.chunk_id, batch.num_rows, dict(events), started, seconds, _process_rss())
+        stats = ChunkStats(
+            chunk.table, chunk.chunk_id, batch.num_rows, dict(events), started, seconds, _process_rss(), _worker()
+        )
         return batch, stats
 
 

@@ -246,10 +246,6 @@ def _dedup_collisions(written: dict[str, TableWritten]) -> dict[str, int]:
     }
 
 
-def _base_name(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
 def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], layout: OutputLayout) -> dict[str, Any]:
     tables = {}
     for name in list(planned) + [n for n in written if n not in planned]:
@@ -261,9 +257,11 @@ def _report_tables(planned: dict[str, Any], written: dict[str, TableWritten], la
                 chunks=table.chunks,
                 seconds=table.seconds,
                 busy_seconds=table.busy_seconds,
-                files=[tree.join(layout.table_dir(name), _base_name(f)) for f in table.files],
+                files=table.file_count,
+                file_pattern=tree.join(layout.table_dir(name), table.file_pattern),
                 events=table.events,
                 peak_worker_rss_mb=round(table.peak_worker_rss / 2**20, 1),
+                workers=table.workers,
             )
         tables[name] = entry
     return tables

@@ -7,10 +7,11 @@ results), with three differences that matter here:
 
 * With a fixed shard count, Beam's ``WriteImpl`` groups the *records* by a
   random shard key, which on a local runner holds the whole table in memory.
-  We group the tiny chunk descriptors instead (chunk ``i`` -> shard
-  ``i % num_shards``) and generate inside the shard's writer, so memory stays
-  at one batch per worker and every shard file has the same content on every
-  runner.
+  Here chunk ``i`` belongs to shard ``i % num_shards``: any worker generates it
+  into a part file, and one step per shard joins the shard's parts in chunk
+  order (:mod:`.parts`), so the shard count bounds the files, not the
+  parallelism, memory stays at one batch per worker, and every shard file has
+  the same content on every runner.
 * Every writer reports rows and timings, and finalization checks that the
   files hold exactly each table's row count before they are renamed into
   place, so a runner that committed a chunk twice fails loudly instead of
@@ -50,8 +51,10 @@ from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input
+from .parts import JoinShard, WriteParts
 from .profile import PROFILE, ProfileFn, ProfileSettings
 from .sinks import BatchSink
+from .tallies import CombineShards, CombineStats, TableShards, TableStats
 
 __all__ = [
     "ShardWritten",
@@ -80,16 +83,22 @@ class ShardWritten:
 
 @dataclass(frozen=True)
 class TableWritten:
-    """A table's finalized files (staged paths) and statistics, for the commit and the report."""
+    """A table's finalized files (how many, their staged name pattern) and statistics, for commit and report.
+
+    The files are named ``<table>-SSSSS-of-NNNNN.<ext>``, so a pattern and a count
+    say which they are; listing them would grow the report with the rows.
+    """
 
     table: str
     rows: int
     chunks: int
-    files: list[str]
+    file_count: int
+    file_pattern: str  # base name, e.g. "orders-*-of-00004.parquet"
     events: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # first chunk started -> last shard closed
     busy_seconds: float = 0.0  # generation + writing, summed over workers
     peak_worker_rss: int = 0
+    workers: int = 0  # processes that generated its chunks
 
 
 def _initialize_writes(_: object, sinks: Mapping[str, BatchSink]) -> dict[str, str]:
@@ -192,14 +201,13 @@ def finalize_table(
     expected_rows: int,
     num_shards: int,
     init_result: str,
-    shards: list[ShardWritten],
-    stats: list[ChunkStats],
+    shards: TableShards,
+    stats: TableStats,
 ) -> Iterator[TableWritten]:
     """Check the row count, add empty shards if needed, rename temporary files into place."""
-    rows = sum(s.rows for s in shards)
-    if rows != expected_rows:
-        raise RuntimeError(f"{table}: writers hold {rows:,} rows, expected {expected_rows:,}; not committing")
-    temp_paths = [s.temp_path for s in shards]
+    if shards.rows != expected_rows:
+        raise RuntimeError(f"{table}: writers hold {shards.rows:,} rows, expected {expected_rows:,}; not committing")
+    temp_paths = list(shards.temp_paths)
     if num_shards > 0:
         present = {_shard_number(path) for path in temp_paths}
         missing = [n for n in range(num_shards) if n not in present]
@@ -207,23 +215,30 @@ def finalize_table(
         missing = [0] if not temp_paths else []  # an empty table still gets one (header-only) file
     for number in missing:
         temp_paths.append(sink.open_writer(init_result, f"shard-{number:05d}-{uuid.uuid4().hex}").close())
-    files = list(sink.finalize_write(init_result, temp_paths, None))
-    events: dict[str, int] = {}
-    for chunk in stats:
-        for event, count in chunk.events.items():
-            events[event] = events.get(event, 0) + count
-    started = min([s.started for s in stats] + [s.started for s in shards], default=0.0)
-    finished = max([s.finished for s in shards] + [s.started + s.seconds for s in stats], default=started)
+    files = sorted(sink.finalize_write(init_result, temp_paths, None))
+    started = min(stats.started, shards.started)
+    finished = max(shards.finished, stats.finished)
+    if started == float("inf"):  # no chunk and no writer: an empty table
+        started = finished
     yield TableWritten(
         table=table,
-        rows=rows,
-        chunks=len(stats),
-        files=sorted(files),
-        events=dict(sorted(events.items())),
+        rows=shards.rows,
+        chunks=stats.chunks,
+        file_count=len(files),
+        file_pattern=_file_pattern(files),
+        events=dict(sorted(stats.events.items())),
         seconds=round(max(0.0, finished - started), 3),
-        busy_seconds=round(sum(s.seconds for s in stats) + sum(s.write_seconds for s in shards), 3),
-        peak_worker_rss=max((s.worker_rss for s in stats), default=0),
+        busy_seconds=round(stats.seconds + shards.write_seconds, 3),
+        peak_worker_rss=stats.peak_worker_rss,
+        workers=len(stats.workers),
     )
+
+
+def _file_pattern(files: list[str]) -> str:
+    """``orders-*-of-00004.parquet`` for ``orders-00000-of-00004.parquet`` ...: the names the sink gave."""
+    name = files[0].replace("\\", "/").rsplit("/", 1)[-1]
+    head, number, tail = name.rpartition(f"-{0:05d}-of-")
+    return f"{head}-*-of-{tail}" if number else name
 
 
 def finalize_tables(
@@ -232,10 +247,10 @@ def finalize_tables(
     expected_rows: Mapping[str, int],
     num_shards: int,
     init_results: Mapping[str, str],
-    shards: list[ShardWritten],
-    stats: list[ChunkStats],
+    shards: Mapping[str, TableShards],
+    stats: Mapping[str, TableStats],
 ) -> list[TableWritten]:
-    """:func:`finalize_table` for every table, each with its own writers and chunk statistics."""
+    """:func:`finalize_table` for every table, each with its own writers' and chunks' tallies."""
     return [
         written
         for table, sink in sinks.items()
@@ -246,10 +261,14 @@ def finalize_tables(
             expected_rows[table],
             num_shards,
             init_results[table],
-            [s for s in shards if s.table == table],
-            [s for s in stats if s.table == table],
+            shards.get(table) or TableShards(table),
+            stats.get(table) or TableStats(table),
         )
     ]
+
+
+def _by_table(record: ShardWritten | ChunkStats) -> tuple[str, ShardWritten | ChunkStats]:
+    return record.table, record
 
 
 def _keyed_by_shard(chunk: Chunk) -> tuple[tuple[str, int], Chunk]:
@@ -266,7 +285,9 @@ class WriteTables(beam.PTransform):
 
     ``chunks`` and ``sinks`` map table -> its chunks / its sink. ``num_shards``
     > 0 fixes each table's file count (chunks must carry their shard); 0 lets
-    the runner decide (one file per bundle and table).
+    the runner decide (one file per bundle and table). ``split_shards`` spreads
+    a fixed shard's chunks over the workers (:mod:`.parts`): worth its cost
+    when there are fewer shards than workers.
     """
 
     def __init__(
@@ -278,10 +299,14 @@ class WriteTables(beam.PTransform):
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
         profile: ProfileSettings | None = None,
+        split_shards: bool = False,
     ) -> None:
         super().__init__()
         self.plan = plan
         self.sinks = dict(sinks)
+        # Fixed shards: generate each shard in one call (no extra cost; parallelism = shards), or
+        # split its chunks over every worker through part files (parts.py; costs a part write and read).
+        self.split_shards = split_shards
         self.profile = profile
         # After expand, with ``profile``: the one-element PCollection of the _profile.json document.
         self.profile_result: pvalue.PCollection | None = None
@@ -297,7 +322,7 @@ class WriteTables(beam.PTransform):
         pipeline = pbegin.pipeline if hasattr(pbegin, "pipeline") else pbegin
         once = pipeline | "Once" >> beam.Impulse()
         init = once | "InitializeWrite" >> beam.Map(_initialize_writes, self.sinks)
-        if self.num_shards > 0:
+        if self.num_shards > 0 and not self.split_shards:
             written = (
                 once
                 | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
@@ -311,6 +336,25 @@ class WriteTables(beam.PTransform):
                 ).with_outputs(STATS, PROFILE, main="shards")
             )
             shards, stats, partials = written.shards, written[STATS], written[PROFILE]
+        elif self.num_shards > 0:
+            # Chunks are generated anywhere into part files; each shard then joins its parts (parts.py).
+            generated = (
+                once
+                | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
+                | "Spread" >> beam.Reshuffle()
+                | "WriteParts"
+                >> beam.ParDo(
+                    WriteParts(self.plan, self.run_id, self.profile),
+                    pvalue.AsSingleton(init),
+                    *dedup_side_input(self.replacements),
+                ).with_outputs(STATS, PROFILE, main="parts")
+            )
+            shards = (
+                generated.parts
+                | "GroupByShard" >> beam.GroupByKey()
+                | "JoinShards" >> beam.ParDo(JoinShard(self.sinks), pvalue.AsSingleton(init))
+            )
+            stats, partials = generated[STATS], generated[PROFILE]
         else:
             generated = once | "Generate" >> GenerateTable(
                 self.plan, self.chunks, self.run_id, self.replacements, self.profile
@@ -321,14 +365,20 @@ class WriteTables(beam.PTransform):
             stats, partials = generated[STATS], generated[PROFILE]
         if self.profile is not None:
             self.profile_result = partials | "Profile" >> beam.CombineGlobally(ProfileFn(self.plan, self.profile))
+        shard_tallies = shards | "ShardsByTable" >> beam.Map(_by_table) | "TallyShards" >> beam.CombinePerKey(
+            CombineShards()
+        )
+        stats_tallies = stats | "StatsByTable" >> beam.Map(_by_table) | "TallyStats" >> beam.CombinePerKey(
+            CombineStats()
+        )
         return once | "Finalize" >> beam.Map(
             finalize_tables,
             self.sinks,
             {table: self.plan.table(table).rows for table in self.sinks},
             self.num_shards,
             pvalue.AsSingleton(init),
-            pvalue.AsList(shards),
-            pvalue.AsList(stats),
+            pvalue.AsDict(shard_tallies),
+            pvalue.AsDict(stats_tallies),
         )
 
 
@@ -344,9 +394,12 @@ class WriteTable(beam.PTransform):
         num_shards: int = 0,
         run_id: str = "",
         replacements: pvalue.PCollection | None = None,
+        split_shards: bool = False,
     ) -> None:
         super().__init__()
-        self.write = WriteTables(plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements)
+        self.write = WriteTables(
+            plan, {table: chunks}, {table: sink}, num_shards, run_id, replacements, split_shards=split_shards
+        )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         return pbegin | self.write

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import glob
 import io
 import json
 import stat
@@ -118,7 +119,8 @@ def build_output(
             files.append(str(path))
         report["tables"][name] = {
             "rows_written": table_plan.rows,
-            "files": files,
+            "files": len(files),
+            "file_pattern": str(folder / f"{name}-*-of-{len(shards):05d}.{fmt}"),
             "columns": [{"name": c.name, "type": c.type} for c in table_plan.columns],
         }
     report["security"] = report_section(security_plan)
@@ -244,7 +246,10 @@ def test_other_files_and_tables_are_copied_and_report_rewritten(tmp_path: Path, 
     assert copied["security"]["encrypted"] == {}
     assert copied["security"]["decrypted"] == report["security"]["encrypted"]
     assert copied["decrypted"]["from"] == str(out) and "plaintext" in copied["decrypted"]["note"]
-    assert all(f.startswith(str(dest / "t")) for f in copied["tables"]["t"]["files"])
+    assert copied["tables"]["t"]["file_pattern"] == str(dest / "t" / Path(report["tables"]["t"]["file_pattern"]).name)
+    assert sorted(glob.glob(copied["tables"]["t"]["file_pattern"])) == sorted(
+        str(p) for p in (dest / "t").iterdir()
+    )
     assert stat.S_IMODE(dest.stat().st_mode) == 0o700
     # the copy is not an encrypted output any more
     with pytest.raises(UserError, match="nothing to decrypt"):

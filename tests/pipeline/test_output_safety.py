@@ -73,7 +73,8 @@ def test_out_with_brackets_and_wildcards_is_written_literally(cli, ok_config, tm
     assert run.code == 0, run.err
     assert sorted(os.listdir(out)) == sorted([*RUN_FILES, "t"])
     assert _rows(out) == 5
-    assert read_report(out)["tables"]["t"]["files"] == [str(out / "t" / f"t-0000{n}-of-00002.parquet") for n in (0, 1)]
+    assert read_report(out)["tables"]["t"]["file_pattern"] == str(out / "t" / "t-*-of-00002.parquet")
+    assert sorted(os.listdir(out / "t")) == [f"t-0000{n}-of-00002.parquet" for n in (0, 1)]
     assert os.listdir(tmp_path / "run 1") == ["keep.txt"]
 
 

@@ -76,6 +76,9 @@ def test_tables_are_the_rows_generate_writes_deduplicated_masked_and_encrypted(c
     report = synthbeam.generate(plan, out=config_dir / "out", num_shards=3)
     assert report.rows == {"people": 2000, "visits": 500}
     assert isinstance(report, synthbeam.Report) and report["seed"] == 5
+    # The report names files by pattern and count; files() spells them out, exactly the files on disk.
+    assert report.files("people") == sorted(str(p) for p in (config_dir / "out" / "people").iterdir())
+    assert len(report.files("people")) == 3
     for name, key in (("people", "person_id"), ("visits", "visit_id")):
         written = _by_key(read_parquet_table(config_dir / "out", name), key)
         assert written.equals(_by_key(tables[name], key)), name

@@ -23,11 +23,12 @@ from synthbeam.transforms.write import TableWritten
 def _stage(layout: OutputLayout, table: str, names: list[str]) -> TableWritten:
     directory = Path(layout.staging) / table
     directory.mkdir(parents=True, exist_ok=True)
-    files = []
     for name in names:
         (directory / name).write_text(name)
-        files.append(str(directory / name))
-    return TableWritten(table=table, rows=len(names), chunks=len(names), files=files, events={"c:x": 1})
+    pattern = f"{table}-*-of-{len(names):05d}.csv"
+    return TableWritten(
+        table=table, rows=len(names), chunks=len(names), file_count=len(names), file_pattern=pattern, events={"c:x": 1}
+    )
 
 
 def test_commit_moves_tables_writes_report_and_drops_staging(tmp_path: Path) -> None:

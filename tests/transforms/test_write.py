@@ -15,6 +15,7 @@ from synthbeam.rules.engine import generate_batch
 from synthbeam.transforms.chunks import table_chunks
 from synthbeam.transforms.generate import ChunkStats
 from synthbeam.transforms.sinks import ParquetSink
+from synthbeam.transforms.tallies import tally_shards, tally_stats
 from synthbeam.transforms.write import ShardWritten, WriteTable, WriteTables, finalize_table, finalize_tables
 
 
@@ -23,20 +24,23 @@ def _sink(plan, table, tmp_path, num_shards):
     return ParquetSink(str(tmp_path / table / table), table_plan.schema, {}, table_name=table, num_shards=num_shards)
 
 
-def _run(runner, plan, table, chunks, sink, num_shards):
+def _run(runner, plan, table, chunks, sink, num_shards, split_shards=False):
     pipeline = BeamTestPipeline(runner=runner)
-    written = pipeline | WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test")
+    write = WriteTable(plan, table, chunks, sink, num_shards, run_id="write-test", split_shards=split_shards)
+    written = pipeline | write
     assert_that(
-        written | beam.Map(lambda tables: [(t.table, t.rows, t.chunks, len(t.files)) for t in tables]),
+        written | beam.Map(lambda tables: [(t.table, t.rows, t.chunks, t.file_count) for t in tables]),
         equal_to([[(table, plan.table(table).rows, len(chunks), num_shards or 1)]]),
     )
     pipeline.run().wait_until_finish()
     return sorted(os.listdir(os.path.dirname(sink.file_path_prefix.get())))
 
 
-def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_path) -> None:
+@pytest.mark.parametrize("split_shards", [False, True], ids=["shard-per-call", "parts-joined"])
+def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_path, split_shards) -> None:
     chunks = list(table_chunks("orders", 2500, 300, num_shards=3))
-    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 3), 3)
+    sink = _sink(all_types_plan, "orders", tmp_path, 3)
+    files = _run(runner, all_types_plan, "orders", chunks, sink, 3, split_shards)
     assert files == [f"orders-0000{i}-of-00003.parquet" for i in range(3)]
     for shard, name in enumerate(files):
         table = pq.read_table(tmp_path / "orders" / name)
@@ -45,10 +49,12 @@ def test_fixed_shards_hold_their_chunks_in_order(all_types_plan, runner, tmp_pat
         assert table.equals(expected), f"shard {shard} differs"
 
 
-def test_more_shards_than_chunks_gives_empty_shards(all_types_plan, runner, tmp_path) -> None:
+@pytest.mark.parametrize("split_shards", [False, True], ids=["shard-per-call", "parts-joined"])
+def test_more_shards_than_chunks_gives_empty_shards(all_types_plan, runner, tmp_path, split_shards) -> None:
     all_types_plan.table("orders").rows = 5
     chunks = list(table_chunks("orders", 5, 1, num_shards=8))
-    files = _run(runner, all_types_plan, "orders", chunks, _sink(all_types_plan, "orders", tmp_path, 8), 8)
+    sink = _sink(all_types_plan, "orders", tmp_path, 8)
+    files = _run(runner, all_types_plan, "orders", chunks, sink, 8, split_shards)
     assert len(files) == 8
     counts = [pq.read_metadata(tmp_path / "orders" / f).num_rows for f in files]
     assert counts == [1, 1, 1, 1, 1, 0, 0, 0]
@@ -77,11 +83,12 @@ def test_finalize_refuses_a_wrong_row_count(all_types_plan, tmp_path) -> None:
     writer.write(generate_batch(all_types_plan, "orders", 0, 10))
     shard = ShardWritten(writer.close(), 10, 1, 0.0, 1.0, 0.1)
     duplicate = ShardWritten(shard.temp_path, 10, 1, 0.0, 1.0, 0.1)
-    stats = [ChunkStats("orders", 0, 10)]
+    stats = tally_stats("orders", [ChunkStats("orders", 0, 10)])
+    twice = tally_shards("orders", [shard, duplicate])
     with pytest.raises(RuntimeError, match="20 rows, expected 10"):
-        list(finalize_table(None, sink, "orders", 10, 0, init, [shard, duplicate], stats))
-    (result,) = finalize_table(None, sink, "orders", 10, 0, init, [shard], stats)
-    assert result.rows == 10 and len(result.files) == 1
+        list(finalize_table(None, sink, "orders", 10, 0, init, twice, stats))
+    (result,) = finalize_table(None, sink, "orders", 10, 0, init, tally_shards("orders", [shard]), stats)
+    assert result.rows == 10 and result.file_count == 1 and result.file_pattern == "orders-*-of-00001.parquet"
     assert not os.path.exists(init), "the sink's temporary directory is removed"
 
 
@@ -95,7 +102,7 @@ def test_all_tables_share_one_write(all_types_plan, runner, tmp_path, num_shards
     pipeline = BeamTestPipeline(runner=runner)
     written = pipeline | WriteTables(all_types_plan, chunks, sinks, num_shards, run_id="write-tables-test")
     assert_that(
-        written | beam.Map(lambda written: [(t.table, t.rows, t.chunks, len(t.files)) for t in written]),
+        written | beam.Map(lambda written: [(t.table, t.rows, t.chunks, t.file_count) for t in written]),
         equal_to([[(name, all_types_plan.table(name).rows, len(chunks[name]), num_shards or 1) for name in tables]]),
     )
     pipeline.run().wait_until_finish()
@@ -117,5 +124,7 @@ def test_finalize_tables_keeps_each_tables_writers_apart(all_types_plan, tmp_pat
         writer.write(generate_batch(all_types_plan, name, 0, rows))
         shards.append(ShardWritten(writer.close(), rows, 1, 0.0, 1.0, 0.1, name))
         stats.append(ChunkStats(name, 0, rows))
-    results = list(finalize_tables(None, sinks, {"customers": 7, "orders": 10}, 0, inits, shards, stats))
-    assert [(r.table, r.rows, len(r.files)) for r in results] == [("customers", 7, 1), ("orders", 10, 1)]
+    tallies = {name: tally_shards(name, [s for s in shards if s.table == name]) for name in sinks}
+    chunk_tallies = {name: tally_stats(name, [s for s in stats if s.table == name]) for name in sinks}
+    results = list(finalize_tables(None, sinks, {"customers": 7, "orders": 10}, 0, inits, tallies, chunk_tallies))
+    assert [(r.table, r.rows, r.file_count) for r in results] == [("customers", 7, 1), ("orders", 10, 1)]
