@@ -9,7 +9,7 @@ the plan and a row index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +17,11 @@ import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
+
+# Closed sets of values a plan field holds (the config schema admits no others).
+Distribution = Literal["random", "even", "weighted", "zipf"]
+Sensitivity = Literal["PUBLIC", "INTERNAL", "CONFIDENTIAL", "PII", "SENSITIVE"]
+KeyStrategy = Literal["sequence", "permutation", "dedup", "group"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class ForeignKey:
     child_column: str
     parent_table: str
     parent_column: str
-    distribution: str = "random"
+    distribution: Distribution = "random"
     weights: dict[str, float] = field(default_factory=dict)
     s: float = 1.2
     null_probability: float = 0.0
@@ -86,10 +91,10 @@ class ColumnPlan:
     constraints: frozenset[str] = frozenset()
     max_length: int | None = None
     min_length: int | None = None
-    sensitivity: str = "PUBLIC"
+    sensitivity: Sensitivity = "PUBLIC"
     masking: dict[str, Any] | None = None
     foreign_key: ForeignKey | None = None
-    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | "group" | None
+    key_strategy: KeyStrategy | None = None
     key_group: KeyGroup | None = None  # set with key_strategy "group"
 
     @property
