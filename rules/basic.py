@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from .choice import checked_values, infer_type
 from .params import is_reference, read_number, read_param
-from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .values import fixed_width_strings, pool_empty
 
@@ -24,6 +24,17 @@ class Fixed(Rule):
     of the parent row): it is a reference like any rule parameter, so it orders
     the columns and inherits the protection of what it copies.
     """
+
+    parameters = (
+        Param(
+            "value",
+            "any JSON value",
+            "the value of every row (an object or list is written as JSON text)",
+            required=True,
+            reference=True,
+        ),
+    )
+    example = ("str", {"type": "fixed", "value": "EUR"})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -71,6 +82,8 @@ class Bool(Rule):
     """True or false with equal odds (``probability`` of true optional)."""
 
     output_type = "bool"
+    parameters = (Param("probability", "number from 0 to 1", "the chance of true", "0.5", json_types=("number",)),)
+    example = ("bool", {"type": "bool", "probability": 0.8})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -150,9 +163,14 @@ class Uuid4(Rule):
 
     output_type = "str"
     formatted = True
+    parameters = ()
+    example = ("str", {"type": "uuid"})
 
     def cardinality(self) -> int | None:
         return 1 << 122
+
+    def makes_uuids(self) -> bool:
+        return True
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         """Distinct ordinals (< 2**62) give distinct UUIDs: the ordinal fills the 62 free low bits."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,11 @@ import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
+
+# Closed sets of values a plan field holds (the config schema admits no others).
+Distribution = Literal["random", "even", "weighted", "zipf"]
+Sensitivity = Literal["PUBLIC", "INTERNAL", "CONFIDENTIAL", "PII", "SENSITIVE"]
+KeyStrategy = Literal["sequence", "permutation", "dedup", "group"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class ForeignKey:
     child_column: str
     parent_table: str
     parent_column: str
-    distribution: str = "random"
+    distribution: Distribution = "random"
     weights: dict[str, float] = field(default_factory=dict)
     s: float = 1.2
     null_probability: float = 0.0
@@ -87,10 +92,10 @@ class ColumnPlan:
     constraints: frozenset[str] = frozenset()
     max_length: int | None = None
     min_length: int | None = None
-    sensitivity: str = "PUBLIC"
+    sensitivity: Sensitivity = "PUBLIC"
     masking: dict[str, Any] | None = None
     foreign_key: ForeignKey | None = None
-    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | "group" | None
+    key_strategy: KeyStrategy | None = None
     key_group: KeyGroup | None = None  # set with key_strategy "group"
 
     @property

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +26,8 @@ EPOCH_TS = dt.datetime(1970, 1, 1)
 US_PER_SECOND = 1_000_000
 SECONDS_PER_DAY = 86_400
 
+
+Number = TypeVar("Number", int, float)
 
 REFERENCE_KEYS = frozenset({"column", "default"})
 
@@ -147,8 +149,8 @@ def read_number(
 
 
 def per_row(
-    value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], int]
-) -> np.ndarray | int:
+    value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], Number]
+) -> np.ndarray | Number:
     """A parameter as a number per row (references) or one number (constants).
 
     A referenced null stays missing (NaN or the minimum int64, as ``to_number``
