@@ -104,7 +104,9 @@ def dedup_levels(plan: Plan) -> list[list[tuple[str, str]]]:
     return levels
 
 
-def replacement_blocks(plan: Plan, lookup: Callable[[str, int], Replacements | None]) -> dict[str, ReplacementBlocks]:
+def replacement_blocks(
+    plan: Plan, lookup: Callable[[str, int], Replacements | None]
+) -> dict[str, Replacements | ReplacementBlocks]:
     """``plan.replacements`` for a worker: every dedup column's blocks, fetched through ``lookup(key, block)``."""
     return {
         f"{table}.{column}": ReplacementBlocks(functools.partial(lookup, f"{table}.{column}"), BLOCK_ROWS)

@@ -165,7 +165,7 @@ def _separated_by_tokens(a: Node, b: Node) -> bool:
     for x, y in zip(left, right):
         if isinstance(x, Const) != isinstance(y, Const):
             return True
-        if isinstance(x, Const) and x.text != y.text:  # type: ignore[union-attr]
+        if isinstance(x, Const) and isinstance(y, Const) and x.text != y.text:
             return True
     if len(left) != len(right):
         return True
@@ -236,7 +236,7 @@ class UniqueChoice:
             if not len(positions):
                 continue
             offset = ordinal[positions] - np.uint64(starts[number])
-            spread = unique_ordinals(Stream(self.salt).child("format", number), offset, node.cardinality())
+            spread = unique_ordinals(Stream(self.salt).child("format", number), offset, int(node.cardinality() or 0))
             pieces.append((positions, _value_at(node, spread)))
         if not pieces:
             return pa.array([], pa.string())
@@ -246,7 +246,7 @@ class UniqueChoice:
 def _value_at(node: Node, ordinal: np.ndarray) -> pa.Array:
     """``node.value_at``; a join of word lists as one Arrow take over its lists side by side (no element-wise join)."""
     tables = node._static if isinstance(node, Join) else None
-    if tables is None:
+    if tables is None or not isinstance(node, Join):
         return node.value_at(ordinal)
     remaining = ordinal.copy()
     digits: list[np.ndarray | int] = []

@@ -223,7 +223,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     default_rows: int = 1000  # rows of a table that sets none (config or --rows)
     scale: float = 1.0  # every table's rows multiplied by it (config or --scale)
-    replacements: dict[str, Replacements] = field(default_factory=dict)  # "table.column" -> dedup result
+    # "table.column" -> dedup result: the whole map in process, fetched by block on Beam workers
+    replacements: dict[str, Replacements | ReplacementBlocks] = field(default_factory=dict)
     protection: Any = None  # a rules.security.SecurityPlan when columns are masked, hashed or encrypted
 
     @property
