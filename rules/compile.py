@@ -448,14 +448,20 @@ def _key_strategy(
             issues.error(column.place, "a PK/unique column needs a rule that produces values")
         return None
     space = rule.cardinality()
-    if space is not None and space < rows:
+    bound = rule.max_cardinality()
+    if bound is not None and bound < rows:
+        counted = f"only {bound:,}" if space is not None else (
+            f"at most {bound:,} (counted from its word lists and formats)"
+        )
         issues.error(
             column.place,
-            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
+            f"is unique but its rule ({rule.describe()}) has {counted} distinct values for {rows:,} rows",
         )
         return None
     stored_as_made = arrow_type(rule.output_type) == arrow_type(column.type)
     if space is not None and rule.enumerable() and column.max_length is None and stored_as_made:
+        return "permutation"
+    if column.max_length is None and stored_as_made and rule.unique_values(rows) is not None:
         return "permutation"
     # Values cut to ``length`` may collide even when the rule's values are distinct, and so may
     # values cast to the column's type (the texts "05" and "5" are one int).

@@ -63,6 +63,7 @@ from .faker_pool import (
     unknown_locale,
     unknown_method_message,
 )
+from .faker_unique import UniqueChoice, space_bound, unique_choice
 from .faker_vector import Concatenation, Const, Node, Pick, mix
 from .registry import (
     Param,
@@ -319,6 +320,23 @@ class VectorisedFaker(FakerMethod):
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self._node().value_at(ordinal)
+
+    def max_cardinality(self) -> int | None:
+        exact = self.cardinality()
+        if exact is not None or not self.vectorised:
+            return exact
+        return space_bound(self._node())
+
+    def unique_values(self, rows: int) -> UniqueChoice | None:
+        """A choice of word-list formats made one-to-one (:mod:`faker_unique`), unless ``value_at`` serves."""
+        if not self.vectorised or self.enumerable():
+            return None
+        built = getattr(self, "_cache_unique", None)
+        if built is None or built[0] != rows:
+            salt = derive_key("faker-unique-choice", self.locale, self.method, params_key(self.params))
+            built = (rows, unique_choice(self._node(), rows, salt))
+            self._cache_unique = built
+        return built[1]
 
     def describe(self) -> str:
         if not self.vectorised:

@@ -358,6 +358,18 @@ class Rule:
         """The ``ordinal``-th value of the rule's value space (0 <= ordinal < cardinality)."""
         raise NotImplementedError
 
+    def max_cardinality(self) -> int | None:
+        """At most this many distinct values: ``cardinality`` when that is exact, else a bound (None: unknown)."""
+        return self.cardinality()
+
+    def unique_values(self, rows: int) -> Any:
+        """Distinct values for a unique column of ``rows`` rows when the rule cannot enumerate its whole space.
+
+        An object with ``space`` (>= rows) and ``value_at(ordinal)``, one-to-one on
+        ``[0, space)``; None when the rule has none (then ``value_at`` or a dedup pass).
+        """
+        return None
+
     def ordinal_of(self, text: str) -> int | None:
         """The ordinal whose :meth:`value_at` reads as ``text``, or None; only for :meth:`invertible` rules.
 
