@@ -12,13 +12,15 @@ UV_VERSION := 0.13.9
 TOOLS := .venv-tools
 LATEST := .venv-latest
 
-.PHONY: demo test lint bench scale fast-test lock test-latest clean
+.PHONY: demo test lint typecheck bench scale fast-test lock test-latest clean
 
-$(STAMP): setup.py pyproject.toml $(LOCK)
+$(STAMP): setup.py pyproject.toml $(LOCK) tests/plugin/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the locked dependencies into $(VENV) (about 45 s the first time)..."
 	$(BIN)/python -m pip install --quiet --progress-bar off -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@# The example rule plugin (tests/plugin): a third-party package registering a rule by entry point.
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e tests/plugin
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
@@ -27,7 +29,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(MAKE) typecheck
 	$(BIN)/python -m pytest
+
+# mypy over the three packages, named as installed (synthbeam.rules, ...): see [tool.mypy] in pyproject.toml.
+typecheck: $(STAMP)
+	@rm -rf .mypy-path && mkdir -p .mypy-path/synthbeam
+	@# the synthbeam package itself is pipeline/api/ (setup.py's package_dir): link its files too
+	@for file in pipeline/api/*.py pipeline/api/py.typed; do ln -sfn ../../$$file .mypy-path/synthbeam/; done
+	@for package in rules transforms pipeline; do ln -sfn ../../$$package .mypy-path/synthbeam/$$package; done
+	$(BIN)/mypy -p synthbeam.rules -p synthbeam.transforms -p synthbeam.pipeline
 
 # The rules and Beam layers without end-to-end CLI runs or multi-process runners: seconds, not minutes.
 fast-test: $(STAMP)

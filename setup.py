@@ -64,6 +64,7 @@ setup(
             "ruff>=0.6",
             "hypothesis>=6.100,<7",
             "packaging>=23",
+            "mypy>=1.10,<3",  # the type checker `make test` runs over rules/, transforms/, pipeline/
         ],
     },
     package_data={"synthbeam": ["py.typed"]},

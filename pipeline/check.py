@@ -69,17 +69,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.basic import Fixed
-from synthbeam.rules.choice import Choice
-from synthbeam.rules.compose import Finished
+from synthbeam.rules.conformance import StoredColumn
+from synthbeam.rules.conformance import bounds_offending as _bounds_offending
+from synthbeam.rules.conformance import regex_offending as _regex_offending
 from synthbeam.rules.engine import column_dependencies, generate_batch
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
-from synthbeam.rules.numeric import Range
-from synthbeam.rules.regex_rule import Regex
 from synthbeam.rules.registry import Rule
-from synthbeam.rules.temporal import DateRange, TimeRange, TimestampRange
 from synthbeam.rules.types import STRING_TYPES
-from synthbeam.rules.values import coerce
 from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
 
 from .check_rows import ParentColumns, RowChecks, children_count_breaches
@@ -94,8 +90,6 @@ EXAMPLES = 3
 NULL_SHARE_MIN_ROWS = 1000
 COMPACT_ROWS = 1 << 20  # key rows buffered before they are folded into distinct counts
 PROTECTED_SENSITIVITIES = frozenset({"PII", "SENSITIVE"})  # masked and/or encrypted by default
-
-_TEMPORAL_RULES = (DateRange, TimeRange, TimestampRange)
 
 
 # --- the result ----------------------------------------------------------------
@@ -492,136 +486,13 @@ def _mask_valid(values: pa.Array) -> np.ndarray:
 
 
 def _unwrap(rule: Rule) -> tuple[Rule, str, str, re.Pattern[str] | None]:
-    if isinstance(rule, Finished):
-        return rule.inner, rule.prefix, rule.suffix, rule.check
-    return rule, "", "", None
+    return rule.unwrapped()
 
 
 def _length_exempt(column: ColumnPlan) -> Callable[[str], bool]:
     """Values possibly cut to max_length or padded to min_length no longer match their pattern."""
     lengths = {n for n in (column.max_length, column.min_length) if n}
     return lambda text: len(text) in lengths
-
-
-def _affixed_regex_offending(
-    prefix: str, suffix: str, pattern: re.Pattern[str], exempt: Callable[[str], bool]
-) -> Callable[[pa.Array], np.ndarray]:
-    """Values that are not ``prefix`` + a full match of ``pattern`` + ``suffix``.
-
-    The pattern is matched on what lies between the affixes, not spliced between
-    them: a pattern's own anchors (``^[A-Z]{3}$``) hold for the generated part only.
-    """
-    if not (prefix or suffix):
-        return _regex_offending(pattern, exempt)
-    middle_offending = _regex_offending(pattern, lambda _: False)
-    frame = len(prefix) + len(suffix)
-
-    def offending(values: pa.Array) -> np.ndarray:
-        framed = pc.and_(
-            pc.and_(pc.starts_with(values, prefix), pc.ends_with(values, suffix)),
-            pc.greater_equal(pc.utf8_length(values), frame),
-        )
-        middles = pc.utf8_slice_codeunits(values, len(prefix), -len(suffix) if suffix else None)
-        bad = _mask(values.is_valid()) & (~_mask(framed) | middle_offending(middles))
-        positions = np.flatnonzero(bad)
-        if len(positions):
-            for position, text in zip(positions, values.take(pa.array(positions)).to_pylist()):
-                bad[position] = not exempt(text)
-        return bad
-
-    return offending
-
-
-def _regex_offending(pattern: re.Pattern[str], exempt: Callable[[str], bool]) -> Callable[[pa.Array], np.ndarray]:
-    """Values that do not fully match ``pattern`` (Python ``re`` semantics, as the rules use).
-
-    Arrow's RE2 screens the batch first where it accepts the pattern; only the
-    values it rejects are judged by Python's ``re``, so a difference between the
-    two engines can cost speed, never a false breach.
-    """
-    flags = "(?s)" if pattern.flags & re.DOTALL else ""
-    screen: str | None = f"{flags}^(?:{pattern.pattern})$"
-    try:
-        pc.match_substring_regex(pa.array(["x"]), screen)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        screen = None
-
-    def offending(values: pa.Array) -> np.ndarray:
-        if screen is None:
-            candidates = np.flatnonzero(_mask(values.is_valid()))
-        else:
-            candidates = np.flatnonzero(_mask(pc.invert(pc.match_substring_regex(values, screen))))
-        bad = np.zeros(len(values), dtype=bool)
-        if len(candidates):
-            texts = values.take(pa.array(candidates)).to_pylist()
-            for position, text in zip(candidates, texts):
-                bad[position] = pattern.fullmatch(text) is None and not exempt(text)
-        return bad
-
-    return offending
-
-
-def _bounds_offending(low: Any, high: Any) -> Callable[[pa.Array], np.ndarray]:
-    def offending(values: pa.Array) -> np.ndarray:
-        return _mask(pc.or_(pc.less(values, low), pc.greater(values, high)))
-
-    return offending
-
-
-def _choice_check(column: ColumnPlan, rule: Rule, inner: Choice) -> _ValueCheck | None:
-    # The rule's own distinct values, as the generator stores them: counting the config's values
-    # in a Python dict made 1 and true one choice, so "True" on a str column was a false breach.
-    distinct = inner.cardinality() or 0
-    allowed = coerce(rule.value_at(np.arange(distinct)), column.type).drop_null()
-    is_text = pa.types.is_string(allowed.type)
-    if is_text and column.max_length is not None:
-        allowed = pc.utf8_slice_codeunits(allowed, 0, column.max_length)
-    padded = [a for a in allowed.to_pylist() if column.min_length and len(a) < column.min_length] if is_text else []
-
-    def offending(values: pa.Array) -> np.ndarray:
-        bad = _mask(pc.invert(pc.is_in(values, value_set=allowed))) & _mask(pc.is_valid(values))
-        if padded and bad.any():
-            for position in np.flatnonzero(bad):
-                text = values[int(position)].as_py()
-                if len(text) == column.min_length and any(text.startswith(a) for a in padded):
-                    bad[position] = False
-        return bad
-
-    shown = _examples(allowed.to_pylist()) + (", ..." if distinct > EXAMPLES else "")
-    return _ValueCheck(
-        f"choice({column.name})", column.name, f"values not among the {distinct} choices ({shown})", offending
-    )
-
-
-def _range_check(column: ColumnPlan, inner: Range) -> _ValueCheck:
-    if inner.integral:
-        low, high = int(inner.low), int(inner.high)
-    else:
-        # floats are rounded to ``precision`` decimals, which may step just below min
-        low, high = float(inner.low) - 0.5 * 10.0**-inner.precision, float(inner.high)
-    scalar_type = pa.int64() if column.type == "int" else pa.float64()
-    return _ValueCheck(
-        f"range({column.name})",
-        column.name,
-        f"values outside range [{inner.low}, {inner.high}]",
-        _bounds_offending(pa.scalar(low, scalar_type), pa.scalar(high, scalar_type)),
-    )
-
-
-def _temporal_check(column: ColumnPlan, inner: Any) -> _ValueCheck | None:
-    numbers = np.array([inner.to_number(inner.start), inner.to_number(inner.end)], dtype=np.int64)
-    bounds = inner.to_arrow(numbers)
-    if bounds.type != column.arrow_type:
-        try:
-            bounds = bounds.cast(column.arrow_type, safe=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-    return _ValueCheck(
-        f"{inner.names[0]}({column.name})",
-        column.name,
-        f"values outside [{inner.start}, {inner.end}]",
-        _bounds_offending(bounds[0], bounds[1]),
-    )
 
 
 def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> list[_ValueCheck]:
@@ -666,7 +537,6 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
     if rule is None:
         return checks
     inner, prefix, suffix, pattern = _unwrap(rule)
-    affixed = bool(prefix or suffix)
     exempt = _length_exempt(column)
     if pattern is not None:
         if is_text:
@@ -682,64 +552,21 @@ def _rule_checks(table: TablePlan, column: ColumnPlan, skipped: list[str]) -> li
             skipped.append(f"{column.name}: regex check (values are stored as {column.type}, not text)")
     if inner.references():
         return checks  # bounds differ per row: pipeline/check_rows.py checks these
-    if isinstance(inner, Choice):
-        try:
-            check = _choice_check(column, rule, inner)
-        except Exception:  # choices the column type cannot hold failed at plan time already
-            check = None
-        if check is None:
-            skipped.append(f"{column.name}: choice values (choices cannot be stored as {column.type})")
-        else:
-            checks.append(check)
-    elif isinstance(inner, Fixed) and inner.single is not None:
-        try:
-            fixed = coerce(inner.single, column.type)
-        except Exception:  # a constant the column type cannot hold failed at plan time already
-            fixed = None
-        if affixed or fixed is None or (pa.types.is_string(fixed.type) and (column.max_length or column.min_length)):
-            skipped.append(f"{column.name}: fixed value (stored changed: prefix/suffix, type or length)")
-        else:
-            checks.append(
-                _ValueCheck(
-                    f"fixed({column.name})",
-                    column.name,
-                    f"values other than the fixed {_examples(fixed.to_pylist())}",
-                    lambda values, fixed=fixed: _mask(pc.invert(pc.is_in(values, value_set=fixed)))
-                    & _mask(pc.is_valid(values)),
-                )
-            )
-    elif isinstance(inner, Range):
-        if affixed:
-            skipped.append(f"{column.name}: range (prefix/suffix make the values text)")
-        elif column.type not in ("int", "float"):
-            skipped.append(f"{column.name}: range (values are stored as {column.type})")
-        else:
-            checks.append(_range_check(column, inner))
-    elif isinstance(inner, _TEMPORAL_RULES):
-        check = None if affixed or column.type not in ("date", "time", "timestamp") else _temporal_check(column, inner)
-        if check is None:
-            skipped.append(f"{column.name}: {inner.names[0]} (values are stored as {column.type})")
-        else:
-            checks.append(check)
-    elif isinstance(inner, Regex) and inner.pattern:
-        if is_text:
-            generated = re.compile(inner.pattern, re.DOTALL)
-            shown = (
-                f"values not of the form {prefix!r} + /{inner.pattern}/ + {suffix!r}"
-                if affixed
-                else f"values not fully matching /{inner.pattern}/"
-            )
-            checks.append(
-                _ValueCheck(
-                    f"regex({column.name})",
-                    column.name,
-                    shown,
-                    _affixed_regex_offending(prefix, suffix, generated, exempt),
-                )
-            )
-        else:
-            skipped.append(f"{column.name}: regex (values are stored as {column.type}, not text)")
+    stored = StoredColumn(
+        column.name, column.type, column.arrow_type, column.max_length, column.min_length, rule, prefix, suffix, exempt
+    )
+    found = inner.value_check(stored)
+    if found is None:
+        skipped.append(f"{column.name}: values ({_rule_name(inner)} has no conformance check)")
+    elif isinstance(found, str):
+        skipped.append(f"{column.name}: {found}")
+    else:
+        checks.append(_ValueCheck(f"{found.name}({column.name})", column.name, found.what, found.offending))
     return checks
+
+
+def _rule_name(rule: Rule) -> str:
+    return f"rule {rule.names[0]!r}" if rule.names else type(rule).__name__
 
 
 def _expected_null_share(plan: Plan, column: ColumnPlan) -> float | None:
@@ -761,7 +588,7 @@ def _expected_null_share(plan: Plan, column: ColumnPlan) -> float | None:
     if column.branches or rule is None or rule.references():
         return None
     inner, _, _, pattern = _unwrap(rule)
-    if pattern is not None or (isinstance(inner, Choice) and any(v is None for v in inner.choices)):
+    if pattern is not None or inner.makes_nulls():
         return None
     return own
 

@@ -39,22 +39,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.compose import Finished
 from synthbeam.rules.conditions import evaluate_conditions
+from synthbeam.rules.conformance import MISSING_INT, RowBounds
 from synthbeam.rules.model import Branch, ColumnPlan, ForeignKey, Plan, TablePlan
-from synthbeam.rules.numeric import Range
-from synthbeam.rules.params import per_row
-from synthbeam.rules.registry import ColumnRef, Rows, Rule
+from synthbeam.rules.registry import Rows, Rule
 from synthbeam.rules.seeding import Stream
-from synthbeam.rules.temporal import DateRange, TimeRange, TimestampRange
 from synthbeam.rules.values import coerce
 
 __all__ = ["ParentColumns", "RowBreach", "RowChecks", "children_count_breaches"]
 
 EXAMPLES = 3
-_TEMPORAL = (DateRange, TimeRange, TimestampRange)
-_TEMPORAL_TYPES = {DateRange: "date", TimeRange: "time", TimestampRange: "timestamp"}
-_MISSING_INT = np.iinfo(np.int64).min
+_MISSING_INT = MISSING_INT
 
 
 class DomainCheck(Protocol):
@@ -214,71 +209,7 @@ class ParentColumns:
 # --- the checks of one table -----------------------------------------------------------------
 
 
-@dataclass
-class _Bounds:
-    """A range rule's bounds, per row: parameters, how to read values, and the engine's rounding."""
-
-    low: Any
-    high: Any
-    numbers_of: Callable[[pa.Array], np.ndarray]
-    constant: Callable[[Any], Any]
-    kind: str  # "int" | "float" | "temporal"
-    tolerance: float = 0.0
-
-    @staticmethod
-    def of(inner: Rule, column_type: str) -> _Bounds | str:
-        """The bounds of ``inner`` for a column of ``column_type``, or why they cannot be checked."""
-        from synthbeam.rules.params import numbers_of
-
-        if isinstance(inner, Range):
-            if column_type not in ("int", "float"):
-                return f"range values are stored as {column_type}"
-            kind = "int" if inner.integral else "float"
-            tolerance = 0.0 if inner.integral else 0.5 * 10.0**-inner.precision + 1e-9
-            return _Bounds(inner.low, inner.high, numbers_of, float, kind, tolerance)
-        if isinstance(inner, _TEMPORAL):
-            if column_type != _TEMPORAL_TYPES[type(inner)]:
-                return f"{inner.names[0]} values are stored as {column_type}"
-            return _Bounds(inner.start, inner.end, inner.numbers_of, inner.to_number, "temporal")
-        return f"{type(inner).__name__} has no bounds to check"
-
-    def describe(self) -> str:
-        def name(bound: Any) -> str:
-            if not isinstance(bound, ColumnRef):
-                return str(bound)
-            return bound.name if bound.offset is None else f"{bound.name} {bound.offset!r}"
-
-        return f"[{name(self.low)}, {name(self.high)}]"
-
-    def offending(self, rows: Rows, values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(bad positions mask, low per row, high per row); rows with a missing start are not judged."""
-        count = len(values)
-        low = np.broadcast_to(np.asarray(per_row(self.low, rows, self.numbers_of, self.constant)), count)
-        high = np.broadcast_to(np.asarray(per_row(self.high, rows, self.numbers_of, self.constant)), count)
-        present = _mask(values.is_valid())
-        if self.kind == "temporal":
-            number = self.numbers_of(values)
-            low_known = low != _MISSING_INT
-            high_known = high != _MISSING_INT
-            top = np.maximum(high, low)
-            bad = present & low_known & ((number < low) | (high_known & (number > top)))
-        else:
-            number = np.asarray(values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
-            low = low.astype(np.float64)
-            high = high.astype(np.float64)
-            low_known, high_known = ~np.isnan(low), ~np.isnan(high)
-            if self.kind == "int":
-                bottom = np.ceil(low)
-                top = np.maximum(np.floor(high), bottom)
-                bad = present & low_known & ((number < bottom) | (high_known & (number > top)))
-            else:
-                bottom, top = np.fmin(low, high), np.fmax(low, high)
-                bad = (
-                    present
-                    & low_known
-                    & ((number < bottom - self.tolerance) | (high_known & (number > top + self.tolerance)))
-                )
-        return bad, low, high
+_Bounds = RowBounds  # the rule's per-row bounds (rules/conformance.py)
 
 
 class _ColumnRows:
@@ -300,17 +231,17 @@ class _ColumnRows:
                 # The column with this rule alone; its length checks already run on the whole column.
                 plain = replace(column, rule=rule, branches=[])
                 checks = [c for c in domain_checks(plain) if not c.name.startswith(("max_length(", "min_length("))]
-                inner = rule.inner if isinstance(rule, Finished) else rule
+                inner, prefix, suffix, check = rule.unwrapped()
                 if getattr(inner, "derived_from_row", False):
-                    if isinstance(rule, Finished) and rule.check is not None:
+                    if check is not None:
                         self.problems.append(f"{label}: recomputed values (a regex check may have nulled some)")
                     else:
                         self.recomputed.add(len(self.outcomes))
                 elif rule.references():
-                    if isinstance(rule, Finished) and (rule.prefix or rule.suffix):
+                    if prefix or suffix:
                         self.problems.append(f"{label}: bounds (prefix/suffix make the values text)")
                     else:
-                        found = _Bounds.of(inner, column.type)
+                        found = inner.row_bounds(column.type)
                         if isinstance(found, str):
                             self.problems.append(f"{label}: bounds ({found})")
                         else:
@@ -376,7 +307,7 @@ class _ColumnRows:
 def _check_label(column: ColumnPlan) -> str:
     if column.branches:
         return "conditional"
-    inner = column.rule.inner if isinstance(column.rule, Finished) else column.rule
+    inner = column.rule.unwrapped()[0]
     return "computed" if getattr(inner, "derived_from_row", False) else "row_bounds"
 
 

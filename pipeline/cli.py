@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
@@ -656,6 +657,14 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
 # --- entry point ---------------------------------------------------------------
 
 
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    """A background thread's exception, logged (shown with --debug) rather than printed over the CLI's line."""
+    thread = args.thread.name if args.thread is not None else "a thread"
+    logging.getLogger("synthbeam.threads").error(
+        "exception in %s", thread, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+    )
+
+
 @contextlib.contextmanager
 def _runtime(debug: bool) -> Iterator[None]:
     """Quiet Beam unless --debug: its INFO/WARNING chatter is not for users (failures are raised)."""
@@ -671,6 +680,11 @@ def _runtime(debug: bool) -> Iterator[None]:
     # A failed bundle's error reaches this process, which prints it as one line; what the workers
     # print of it is the same failure as tracebacks (58 lines for one dedup error with 2 workers).
     os.environ[QUIET_SWITCH] = "0" if debug else "1"
+    # Beam's background threads (the portable runner's message reader) print their own traceback when
+    # a run is interrupted or fails under them; the main thread reports that run in one line. Their
+    # exceptions go to the log instead, which --debug shows.
+    saved_hook = threading.excepthook
+    threading.excepthook = _log_thread_exception
     try:
         with warnings.catch_warnings():
             if not debug:
@@ -679,6 +693,7 @@ def _runtime(debug: bool) -> Iterator[None]:
     finally:
         from .logconfig import reset_logging
 
+        threading.excepthook = saved_hook
         reset_logging()
         root.removeHandler(handler)
         root.setLevel(saved_level)

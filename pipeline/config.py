@@ -169,8 +169,7 @@ def _data_files(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             if not isinstance(column, Mapping):
                 continue
             place = column_place(str(table.get("table_name")), position, str(column.get("name")))
-            for spec in _choice_from_file_specs(column):
-                file_path = spec.get("file_path")
+            for file_path in _file_parameters(column):
                 if _relative_local(file_path):
                     yield place, file_path
 
@@ -182,16 +181,22 @@ def _relative_local(file_path: Any) -> bool:
     )
 
 
-def _choice_from_file_specs(node: Any) -> Iterator[Mapping[str, Any]]:
-    """Every ``choice_from_file`` rule in a column, however deeply its rules nest."""
+def _file_parameters(node: Any) -> Iterator[Any]:
+    """The value of every rule key declared as a file to read (``Param.file``), however deeply rules nest."""
+    from synthbeam.rules import catalog  # noqa: F401  (registers every rule family)
+    from synthbeam.rules.registry import lookup_registered
+
     if isinstance(node, Mapping):
-        if node.get("type") == "choice_from_file":
-            yield node
+        rule_type = node.get("type")
+        rule_class = lookup_registered(rule_type) if isinstance(rule_type, str) else None
+        for param in (rule_class.parameters or ()) if rule_class is not None else ():
+            if param.file:
+                yield from (node[key] for key in param.keys if key in node)
         for value in node.values():
-            yield from _choice_from_file_specs(value)
+            yield from _file_parameters(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _choice_from_file_specs(item)
+            yield from _file_parameters(item)
 
 
 def _first_line(exc: BaseException) -> str:

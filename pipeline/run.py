@@ -8,8 +8,8 @@ Order of events, so a user error never leaves a trace:
    a previous synthbeam output; nothing is touched otherwise); then the run
    claims ``OUT`` (one run at a time) and tidies what dead runs left there;
 2. the pipeline runs: unique columns that need a dedup pass get it first,
-   distributed (``transforms/dedup.py``), and its small map of replaced rows
-   reaches generation as a side input; its new output is built under
+   as keyed shuffles (``transforms/dedup.py``), and its replaced rows reach
+   generation block by block through a multimap side input; its new output is built under
    ``OUT/.synthbeam-tmp-<run id>/`` and its last step switches it with the
    previous output by renames (``transforms/output.py``);
 3. on success the launcher adds wall time, rows/s and peak memory to the

@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .choice import checked_values, infer_type
+from .conformance import StoredColumn, ValueCheck, examples, mask
 from .params import read_number, read_param, referenced
-from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
 from .types import storage_kind
 from .values import fixed_width_strings, pool_empty
@@ -25,6 +27,17 @@ class Fixed(Rule):
     of the parent row): it is a reference like any rule parameter, so it orders
     the columns and inherits the protection of what it copies.
     """
+
+    parameters = (
+        Param(
+            "value",
+            "any JSON value",
+            "the value of every row (an object or list is written as JSON text)",
+            required=True,
+            reference=True,
+        ),
+    )
+    example = ("str", {"type": "fixed", "value": "EUR"})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -79,6 +92,27 @@ class Fixed(Rule):
             return f"copy of {self.copy_of.name}"
         return f"fixed {json.dumps(self.value, default=str)}"
 
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        """Every value is the constant as stored (a copy of a column is recomputed row by row instead)."""
+        from .values import coerce
+
+        if self.single is None:
+            return "fixed value (a copy of another column: check recomputes it row by row)"
+        try:
+            fixed = coerce(self.single, column.type)
+        except Exception:  # a constant the column type cannot hold failed at plan time already
+            return f"fixed value (cannot be stored as {column.type})"
+        affixed = bool(column.prefix or column.suffix)
+        if affixed or (pa.types.is_string(fixed.type) and (column.max_length or column.min_length)):
+            return "fixed value (stored changed: prefix/suffix, type or length)"
+
+        def offending(values: pa.Array) -> np.ndarray:
+            return mask(pc.invert(pc.is_in(values, value_set=fixed))) & mask(pc.is_valid(values))
+
+        return ValueCheck("fixed", f"values other than the fixed {examples(fixed.to_pylist())}", offending)
+
 
 def _copy_fits(source: str, column_type: str) -> bool:
     """Whether a ``source`` column's values are stored as they are in a ``column_type`` column."""
@@ -91,6 +125,8 @@ class Bool(Rule):
     """True or false with equal odds (``probability`` of true optional)."""
 
     output_type = "bool"
+    parameters = (Param("probability", "number from 0 to 1", "the chance of true", "0.5", json_types=("number",)),)
+    example = ("bool", {"type": "bool", "probability": 0.8})
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -170,9 +206,14 @@ class Uuid4(Rule):
 
     output_type = "str"
     formatted = True
+    parameters = ()
+    example = ("str", {"type": "uuid"})
 
     def cardinality(self) -> int | None:
         return 1 << 122
+
+    def makes_uuids(self) -> bool:
+        return True
 
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         """Distinct ordinals (< 2**62) give distinct UUIDs: the ordinal fills the 62 free low bits."""

@@ -14,13 +14,14 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .registry import Domain, Rows, Rule, RuleContext, register_rule
+from .conformance import EXAMPLES, StoredColumn, ValueCheck, examples, mask
+from .registry import Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .types import arrow_type
 
@@ -102,6 +103,19 @@ def _shares_message(keys: list[str], shares: np.ndarray, unlisted: int) -> str:
 class Choice(Rule):
     """One of ``value``, uniformly or by ``probabilities``."""
 
+    example = ("str", {"type": "choice", "value": ["gold", "silver", "bronze"], "probabilities": {"gold": 0.1}})
+    parameters: ClassVar[tuple[Param, ...] | None] = (
+        Param("value", "list", "the choices", required=True, aliases=("values",), json_types=("array",)),
+        Param(
+            "probabilities",
+            "object {choice as text: probability}",
+            "unlisted choices share what the listed ones leave",
+            "uniform",
+            json_types=("object",),
+            mistaken_for=("weights", "weight", "probability", "probs", "distribution"),
+        ),
+    )
+
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
         values = spec.get("value", spec.get("values"))
@@ -152,6 +166,37 @@ class Choice(Rule):
 
     def makes_nulls(self) -> bool:
         return self._distinct().null_count > 0
+
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        """Every value is one of the choices as written (affixed, coerced, cut to ``length``)."""
+        from .values import coerce
+
+        # The rule's own distinct values, as the generator stores them: counting the config's values
+        # in a Python dict made 1 and true one choice, so "True" on a str column was a false breach.
+        distinct = self.cardinality() or 0
+        try:
+            allowed = coerce(column.rule.value_at(np.arange(distinct)), column.type).drop_null()
+        except Exception:  # choices the column type cannot hold failed at plan time already
+            return f"choice values (choices cannot be stored as {column.type})"
+        is_text = pa.types.is_string(allowed.type)
+        if is_text and column.max_length is not None:
+            allowed = pc.utf8_slice_codeunits(allowed, 0, column.max_length)
+        minimum = column.min_length
+        padded = [a for a in allowed.to_pylist() if minimum and len(a) < minimum] if is_text else []
+
+        def offending(values: pa.Array) -> np.ndarray:
+            bad = mask(pc.invert(pc.is_in(values, value_set=allowed))) & mask(pc.is_valid(values))
+            if padded and bad.any():
+                for position in np.flatnonzero(bad):
+                    text = values[int(position)].as_py()
+                    if len(text) == minimum and any(text.startswith(a) for a in padded):
+                        bad[position] = False
+            return bad
+
+        shown = examples(allowed.to_pylist()) + (", ..." if distinct > EXAMPLES else "")
+        return ValueCheck("choice", f"values not among the {distinct} choices ({shown})", offending)
 
     def _distinct(self) -> pa.Array:
         """The values rows can get, once each, as typed (``1`` and ``1.0`` are one float)."""
@@ -227,9 +272,24 @@ def _xlsx_rows(path: Path) -> list[list[Any]]:
 class ChoiceFromFile(Choice):
     """Distinct values of a file column, optionally weighted by another column."""
 
+    example = ("str", {"type": "choice_from_file", "file_path": "data/categories.csv", "column": "category"})
+    parameters = (
+        Param(
+            "file_path",
+            "path",
+            "a CSV or XLSX file, relative to the config",
+            required=True,
+            file=True,
+            json_types=("string",),
+        ),
+        Param("column", "column name", "the file column the values come from", "the first", json_types=("string",)),
+        Param("weight_column", "column name", "a file column of weights (numbers >= 0)", json_types=("string",)),
+    )
+
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         file_path = spec.get("file_path")
-        values, probabilities = [None], {}
+        values: list[Any] = [None]
+        probabilities: dict[str, float] = {}
         if not file_path:
             ctx.error("choice_from_file needs 'file_path'")
         elif not isinstance(file_path, str):
@@ -273,7 +333,7 @@ class ChoiceFromFile(Choice):
             if weight_position is not None:
                 raw = line[weight_position] if weight_position < len(line) else None
                 try:
-                    weight = float(raw)
+                    weight = float(raw)  # type: ignore[arg-type]  # None is caught below as a TypeError
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"row {row_number}: weight {raw!r} for {value!r} is not a number") from exc
                 if not math.isfinite(weight):  # NaN would make every share NaN, read as equal weights

@@ -18,21 +18,32 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from . import (
     catalog,  # noqa: F401  (registers every rule family)
     compile_cache,
 )
-from .basic import Uuid4
 from .compose import Finished
 from .condition_checks import check_table_conditions
 from .conditions import OPERATORS
+from .declared import check_keys
 from .dedup import check_dedup_feasible
 from .errors import ConfigError, GenerationError, Issues
 from .length_checks import check_length_cuts
 from .loader import LoadedConfig, load_config
-from .model import Branch, ColumnPlan, Condition, ForeignKey, KeyGroup, Plan, TablePlan
+from .model import (
+    Branch,
+    ColumnPlan,
+    Condition,
+    Distribution,
+    ForeignKey,
+    KeyGroup,
+    KeyStrategy,
+    Plan,
+    Sensitivity,
+    TablePlan,
+)
 from .nullable import check_nullable_references
 from .registry import Rule, RuleContext, Settings, lookup_rule, registered_names
 from .types import DEFAULT_RULES, NUMERIC_TYPES, arrow_type, cannot_store, canonical_type
@@ -222,7 +233,7 @@ def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKe
         child_column=raw["child_column"],
         parent_table=raw["parent_table"],
         parent_column=raw["parent_column"],
-        distribution=raw.get("distribution", "random"),
+        distribution=cast(Distribution, raw.get("distribution", "random")),  # the schema admits only these
         weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
         s=float(raw.get("s", 1.2)),
         null_probability=float(raw.get("null_probability", 0.0)),
@@ -270,7 +281,7 @@ def _compile_column(
         constraints -= {"PK"}
         constraints |= {"not_null"}
     rule_spec = _rule_spec(raw, column_type, fk)
-    column_type = _auto_correct(rule_spec, column_type, place, issues)
+    column_type = _auto_correct(rule_spec, column_type, place, issues, settings.locale)
     types[name] = column_type
     context = RuleContext(place, table, name, column_type, settings, issues, types, parent_types or {})
     rule = None if fk is not None else compile_rule(rule_spec, context, constraints)
@@ -307,7 +318,7 @@ def _compile_column(
         constraints=constraints,
         max_length=int(length) if length is not None else None,
         min_length=int(min_length) if min_length is not None else None,
-        sensitivity=str(raw.get("sensitivity", "PUBLIC")).upper(),
+        sensitivity=cast(Sensitivity, str(raw.get("sensitivity", "PUBLIC")).upper()),  # checked by the schema
         masking=dict(raw["masking"]) if raw.get("masking") else None,
         foreign_key=fk,
     )
@@ -373,29 +384,20 @@ def _check_storable(
             )
 
 
-TEXT_TYPES = frozenset({"str", "uuid", "email", "phone"})
+def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues, locale: str) -> str:
+    """The seed's type corrections, applied and reported (never silently): the rule class says which.
 
-
-def _auto_correct(spec: Mapping[str, Any] | None, column_type: str, place: str, issues: Issues) -> str:
-    """The seed's type corrections, applied and reported (never silently).
-
-    A text column (str, uuid, email, phone) with a range rule takes the type the range makes: int for
-    integer bounds, float for decimal ones (a uuid column once wrote `2.53`, corrected to str).
+    (A text column with a range rule takes the type the range makes: ``Range.corrected_type``.)
     """
-    text = column_type in TEXT_TYPES
-    if not spec or not text or spec.get("type") != "range" or spec.get("prefix") or spec.get("suffix"):
+    if not spec or not isinstance(spec.get("type"), str):
         return column_type
-    bounds = [spec.get("min"), spec.get("max")]
-    numbers = [b for b in bounds if b is not None]
-    if not numbers and column_type != "str":
-        numbers = [0]  # the default bounds, 0..10000, are integers (a str column keeps its text, as it always did)
-    if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, f"type {column_type} -> int: a range rule with integer bounds makes an int column")
-        return "int"
-    if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
-        issues.correction(place, f"type {column_type} -> float: a range rule with decimal bounds makes a float column")
-        return "float"
-    return column_type
+    rule_class = lookup_rule(spec["type"], locale)
+    corrected = rule_class.corrected_type(column_type, spec) if rule_class is not None else None
+    if corrected is None:
+        return column_type
+    new_type, why = corrected
+    issues.correction(place, f"type {column_type} -> {new_type}: {why}")
+    return new_type
 
 
 def compile_rule(
@@ -412,9 +414,9 @@ def compile_rule(
     if rule_class is None:
         ctx.error(_unknown_rule_message(rule_type, ctx.settings.locale))
         return None
-    params = {k: v for k, v in spec.items() if k != "_default"}
+    params = check_keys(rule_class, spec, ctx)
     inner = rule_class(params, ctx)
-    if rule_class.__name__ == "Regex":
+    if rule_class.regex_is_pattern:
         affixes = {k: v for k, v in params.items() if k in ("prefix", "suffix")}
         return Finished(inner, affixes, ctx, check=False) if affixes else inner
     if any(params.get(key) is not None for key in AFFIX_KEYS):
@@ -464,7 +466,9 @@ def _compile_branch(
     return Branch(conditions, compile_rule(spec, branch_ctx, constraints))
 
 
-def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues) -> str | None:
+def _key_strategy(
+    column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int, issues: Issues
+) -> KeyStrategy | None:
     """How a unique column stays unique: a sequence, a permutation, or a dedup pass."""
     if not column.is_unique or column.foreign_key is not None:
         return None
@@ -479,14 +483,20 @@ def _key_strategy(column: ColumnPlan, spec: Mapping[str, Any] | None, rows: int,
             issues.error(column.place, "a PK/unique column needs a rule that produces values")
         return None
     space = rule.cardinality()
-    if space is not None and space < rows:
+    bound = rule.max_cardinality()
+    if bound is not None and bound < rows:
+        counted = f"only {bound:,}" if space is not None else (
+            f"at most {bound:,} (counted from its word lists and formats)"
+        )
         issues.error(
             column.place,
-            f"is unique but its rule ({rule.describe()}) has only {space:,} distinct values for {rows:,} rows",
+            f"is unique but its rule ({rule.describe()}) has {counted} distinct values for {rows:,} rows",
         )
         return None
     stored_as_made = arrow_type(rule.output_type) == arrow_type(column.type)
     if space is not None and rule.enumerable() and column.max_length is None and stored_as_made:
+        return "permutation"
+    if column.max_length is None and stored_as_made and rule.unique_values(rows) is not None:
         return "permutation"
     # Values cut to ``length`` may collide even when the rule's values are distinct, and so may
     # values cast to the column's type (the texts "05" and "5" are one int).
@@ -608,7 +618,7 @@ def _makes_uuids(column: ColumnPlan, tables: Mapping[str, TablePlan]) -> bool:
     if column.foreign_key is not None:
         fk = column.foreign_key
         return tables[fk.parent_table].column(fk.parent_column).type == "uuid"
-    return not column.branches and isinstance(column.rule, Uuid4)
+    return not column.branches and column.rule is not None and column.rule.makes_uuids()
 
 
 def _correct_uuid_columns(tables: Mapping[str, TablePlan], issues: Issues) -> None:

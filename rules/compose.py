@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from .errors import Issues
 from .regex_rule import Regex
-from .registry import ColumnRef, Domain, Rows, Rule, RuleContext
+from .registry import ColumnRef, Domain, MaskingKind, Rows, Rule, RuleContext
 from .seeding import Stream
 from .values import coerce
 
@@ -73,6 +73,16 @@ class Finished(Rule):
 
     def references(self) -> set[str]:
         return self.inner.references()
+
+    def unwrapped(self) -> tuple[Rule, str, str, re.Pattern[str] | None]:
+        return self.inner, self.prefix, self.suffix, self.check
+
+    @property
+    def masking_kind(self) -> MaskingKind:  # type: ignore[override]
+        return self.inner.masking_kind
+
+    def makes_uuids(self) -> bool:
+        return False  # a prefix, suffix or check makes text that is not certainly a UUID
 
     def column_refs(self) -> list[ColumnRef]:
         return self.inner.column_refs()

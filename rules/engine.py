@@ -144,8 +144,12 @@ def _present_values(plan: Plan, table: TablePlan, column: ColumnPlan, rows: Rows
     elif column.key_strategy == "sequence":
         values = pa.array(rows.index.astype(np.int64) + 1, pa.int64())
     elif column.key_strategy == "permutation":
-        space = min(column.rule.cardinality(), KEY_SPACE_LIMIT)
-        values = column.rule.value_at(unique_ordinals(stream.child("key"), rows.index, space))
+        made = column.rule.unique_values(table.rows)
+        if made is not None:
+            values = made.value_at(unique_ordinals(stream.child("key"), rows.index, made.space))
+        else:
+            space = min(column.rule.cardinality(), KEY_SPACE_LIMIT)
+            values = column.rule.value_at(unique_ordinals(stream.child("key"), rows.index, space))
     elif column.branches:
         values = _conditional_values(column, rows, stream)
     elif column.rule is None:

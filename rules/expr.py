@@ -26,8 +26,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from .params import check_keys
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .types import arrow_type
 
@@ -202,13 +201,22 @@ def type_problem(result: str, column_type: str) -> str | None:
 class Expr(Rule):
     """A SQL expression of the row (and its parents' columns), evaluated column-wise by DuckDB."""
 
-    params: ClassVar[dict[str, str]] = {"expr": "a SQL expression of the row and its parent rows"}
-    derived_from_row: ClassVar[bool] = True
+    parameters = (
+        Param(
+            "expr",
+            "SQL expression",
+            "a DuckDB expression of the row's columns and its parents' (parent.column)",
+            required=True,
+            aliases=("expression",),
+            json_types=("string",),
+        ),
+    )
+    example = ("int", {"type": "expr", "expr": "id * 2 + 1"})
+    derived_from_row = True
     handles_nulls: ClassVar[bool] = True  # null inputs follow SQL; coalesce or CASE give them a value
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
-        check_keys({k: v for k, v in spec.items() if k != "expression"}, self.params, ctx)
         self.output_type = ctx.column_type
         text = spec.get("expr", spec.get("expression"))
         self.expression = text.strip() if isinstance(text, str) else ""
@@ -245,9 +253,9 @@ class Expr(Rule):
         except Exception as exc:  # DuckDB's binder: wrong argument types, unknown functions
             ctx.error(f"expr {self.expression!r}: {str(exc).splitlines()[0]}")
             return
-        problem = type_problem(result, ctx.column_type)
-        if problem:
-            ctx.error(f"expr {self.expression!r} {problem}")
+        wrong_type = type_problem(result, ctx.column_type)
+        if wrong_type:
+            ctx.error(f"expr {self.expression!r} {wrong_type}")
         self.result_type = result
 
     @staticmethod

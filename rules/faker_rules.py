@@ -37,6 +37,8 @@ picks, and ``email``/``user_name`` through a ``first.last<tag>`` scheme) offer
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -50,6 +52,7 @@ from .faker_compile import MethodCompiler, NotVectorisable, as_node, compiler_fo
 from .faker_pool import (
     DEFAULT_POOL_SIZE,
     Pool,
+    faker_arguments,
     faker_method_name,
     infer_kind,
     params_key,
@@ -60,8 +63,18 @@ from .faker_pool import (
     unknown_locale,
     unknown_method_message,
 )
+from .faker_unique import UniqueChoice, space_bound, unique_choice
 from .faker_vector import Concatenation, Const, Node, Pick, mix
-from .registry import Rows, Rule, RuleContext, normalise_name, register_fallback, register_rule
+from .registry import (
+    Param,
+    Rows,
+    Rule,
+    RuleContext,
+    iter_rule_classes,
+    normalise_name,
+    register_fallback,
+    register_rule,
+)
 from .seeding import Stream, derive_key
 
 __all__ = [
@@ -98,6 +111,37 @@ def _read_pool_size(spec: Mapping[str, Any], ctx: RuleContext) -> int:
 class FakerMethod(Rule):
     """Any Faker method: rows pick from a pool of Faker's values seeded by the column."""
 
+    parameters = (
+        Param(
+            "params",
+            "object of keyword arguments",
+            "arguments of the Faker method, checked against its signature",
+            json_types=("object",),
+        ),
+        Param(
+            "pool_size",
+            "whole number >= 1",
+            "Faker values drawn into the pool",
+            f"{DEFAULT_POOL_SIZE:,}",
+            json_types=("integer",),
+        ),
+    )
+    # Rule names (normalised) that stand for another Faker method: the seed's shortcuts.
+    aliases: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def unknown_key_hint(cls, key: str, spec: Mapping[str, Any], locale: str) -> str | None:
+        """A Faker argument written beside ``type`` instead of inside ``params`` (it used to be ignored)."""
+        written = str(spec.get("type") or "")
+        method = faker_method_name(cls.aliases.get(normalise_name(written), written), locale)
+        if method is None:
+            return None
+        arguments = faker_arguments(locale, method)
+        if arguments is None or key not in arguments:
+            return None
+        shown = json.dumps({"type": written, "params": {key: spec.get(key)}}, default=str)
+        return f"it is an argument of Faker {method}: put it in params, {shown}"
+
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
         self.locale = ctx.settings.locale
@@ -127,6 +171,18 @@ class FakerMethod(Rule):
 
     def check_call(self, ctx: RuleContext) -> None:
         """Call the method (a few times, fixed seed): report failures, infer the value type."""
+        method = self.method
+        if method is None:
+            return
+        accepted = faker_arguments(self.locale, method) if self.params else None
+        unknown = [key for key in self.params if accepted is not None and key not in accepted]
+        for key in unknown:
+            close = difflib.get_close_matches(key, sorted(accepted or ()), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(accepted or ()) or 'none'}"
+            ctx.error(f"params: {key!r} is not an argument of Faker {method}: {fix}")
+        if unknown:
+            self.method = None
+            return
         try:
             samples = sample_values(self.locale, self.method, self.params)
         except Exception as exc:  # Faker raises anything; the user needs its message
@@ -183,8 +239,6 @@ register_fallback(_resolve_faker_rule)
 class VectorisedFaker(FakerMethod):
     """A Faker method computed column-wise from the locale's provider data (pool when it cannot be)."""
 
-    # Rule names (normalised) that stand for another Faker method: the seed's shortcuts.
-    aliases: ClassVar[dict[str, str]] = {}
     # Methods a locale may lack, with the method used instead (and reported as a correction).
     stand_ins: ClassVar[dict[str, str]] = {}
 
@@ -267,6 +321,23 @@ class VectorisedFaker(FakerMethod):
     def value_at(self, ordinal: np.ndarray) -> pa.Array:
         return self._node().value_at(ordinal)
 
+    def max_cardinality(self) -> int | None:
+        exact = self.cardinality()
+        if exact is not None or not self.vectorised:
+            return exact
+        return space_bound(self._node())
+
+    def unique_values(self, rows: int) -> UniqueChoice | None:
+        """A choice of word-list formats made one-to-one (:mod:`faker_unique`), unless ``value_at`` serves."""
+        if not self.vectorised or self.enumerable():
+            return None
+        built = getattr(self, "_cache_unique", None)
+        if built is None or built[0] != rows:
+            salt = derive_key("faker-unique-choice", self.locale, self.method, params_key(self.params))
+            built = (rows, unique_choice(self._node(), rows, salt))
+            self._cache_unique = built
+        return built[1]
+
     def describe(self) -> str:
         if not self.vectorised:
             reason = f"; not vectorised: {self.fallback_reason}" if self.fallback_reason else ""
@@ -303,6 +374,8 @@ class VectorisedFaker(FakerMethod):
 class FakerNames(VectorisedFaker):
     """Person names from the locale's name lists, weights and name formats."""
 
+    example = ("str", {"type": "first_name"})
+
 
 @register_rule(
     "address",
@@ -322,6 +395,8 @@ class FakerNames(VectorisedFaker):
 class FakerAddress(VectorisedFaker):
     """Addresses and their parts from the locale's address formats and place lists."""
 
+    example = ("str", {"type": "city"})
+
     stand_ins: ClassVar[dict[str, str]] = {"zipcode": "postcode", "state": "administrative_unit"}
 
 
@@ -329,7 +404,10 @@ class FakerAddress(VectorisedFaker):
 class FakerPhone(VectorisedFaker):
     """Phone numbers from the locale's (weighted) number formats."""
 
+    example = ("str", {"type": "phone_number"})
+
     formatted = True
+    masking_kind = "phone"
 
     aliases: ClassVar[dict[str, str]] = {"phone": "phone_number"}
     regex_retries_from_pattern = True
@@ -339,10 +417,14 @@ class FakerPhone(VectorisedFaker):
 class FakerCompany(VectorisedFaker):
     """Company names (from name formats) and job titles."""
 
+    example = ("str", {"type": "company"})
+
 
 @register_rule("ssn")
 class FakerSsn(VectorisedFaker):
     """National identity numbers: en_US ranges, fr_FR NIR with its key, format patterns elsewhere."""
+
+    example = ("str", {"type": "ssn"})
 
     formatted = True
 
@@ -351,12 +433,16 @@ class FakerSsn(VectorisedFaker):
 class FakerNetwork(VectorisedFaker):
     """IP addresses (IPv4 from Faker's networks minus reserved ones, IPv6 uniform) and domain names."""
 
+    example = ("str", {"type": "ipv4"})
+
     formatted = True
 
 
 @register_rule("word", "sentence", "paragraph", "text")
 class FakerLorem(VectorisedFaker):
     """Lorem words, sentences, paragraphs and texts from the locale's word list."""
+
+    example = ("str", {"type": "sentence"})
 
 
 @register_rule(
@@ -369,6 +455,8 @@ class FakerLorem(VectorisedFaker):
 )
 class FakerCreditCard(VectorisedFaker):
     """Card numbers with Luhn check digits, security codes, MM/YY expiry dates."""
+
+    example = ("str", {"type": "credit_card_number"})
 
     formatted = True
 
@@ -396,6 +484,8 @@ class FakerCreditCard(VectorisedFaker):
 @register_rule("iban", "bban")
 class FakerBank(VectorisedFaker):
     """Bank account numbers: the locale's BBAN format, IBAN check digits by ISO 13616."""
+
+    example = ("str", {"type": "iban"})
 
     formatted = True
 
@@ -536,12 +626,17 @@ def _tokens(template: str) -> list[str]:
 class FakerUserName(_EmailLike):
     """User names from the locale's formats; unique columns use ``first.last<tag>``."""
 
+    example = ("str", {"type": "user_name"})
+
 
 @register_rule("email", "free_email", "company_email", "safe_email")
 class FakerEmail(_EmailLike):
     """Emails as Faker writes them (``user_name@domain``); unique columns use ``first.last<tag>@domain``."""
 
+    example = ("str", {"type": "email"})
+
     formatted = True
+    masking_kind = "email"
 
     def domain_node(self, compiler: MethodCompiler) -> Node | None:
         lower = str.lower
@@ -559,23 +654,21 @@ class FakerEmail(_EmailLike):
         return compiler.node(method).map_text(lower)
 
 
-VECTORISED_METHODS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        name
-        for family in (
-            FakerNames,
-            FakerAddress,
-            FakerPhone,
-            FakerCompany,
-            FakerSsn,
-            FakerUserName,
-            FakerEmail,
-            FakerNetwork,
-            FakerLorem,
-            FakerCreditCard,
-            FakerBank,
+def vectorised_methods(*, plugins: bool = True) -> tuple[str, ...]:
+    """Every Faker method a registered class computes column-wise (shortcut aliases left out).
+
+    Read from the registry, so a family added (here or by a plugin) is listed without editing a list.
+    """
+    return tuple(
+        dict.fromkeys(
+            name
+            for family in iter_rule_classes(plugins=plugins)
+            if issubclass(family, VectorisedFaker)
+            for name in family.names
+            if normalise_name(name) not in {normalise_name(alias) for alias in family.aliases}
         )
-        for name in family.names
-        if normalise_name(name) not in {normalise_name(a) for a in family.aliases}
     )
-)
+
+
+# The built-in families' methods (plugins load later, on the first lookup).
+VECTORISED_METHODS: tuple[str, ...] = vectorised_methods(plugins=False)

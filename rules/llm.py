@@ -55,7 +55,7 @@ from .llm_client import (
     one_line,
     save_pool,
 )
-from .registry import Rows, Rule, RuleContext, Settings, lookup_rule, register_rule
+from .registry import Param, Rows, Rule, RuleContext, Settings, lookup_rule, register_rule
 from .seeding import Stream
 from .types import DEFAULT_RULES
 
@@ -153,6 +153,21 @@ class OpenAIGenerated(Rule):
     """Rows drawn uniformly from a pool of LLM-made values fetched (or cached) at plan time."""
 
     output_type = "str"
+    example = ("str", {"type": "openai_generated", "prompt": "a product review headline", "pool_size": 20})
+    parameters = (
+        Param("prompt", "text", "what one value should be", required=True, json_types=("string",)),
+        Param(
+            "pool_size",
+            f"whole number from 1 to {MAX_POOL_SIZE:,}",
+            "distinct values to fetch",
+            f"{DEFAULT_POOL_SIZE:,}",
+            json_types=("integer",),
+        ),
+        Param("model", "text", "the model to ask", "openai.model", json_types=("string",)),
+        Param("temperature", "number from 0 to 2", "sampling temperature", json_types=("number",)),
+        Param("system", "text", "a system message", json_types=("string",)),
+        Param("max_tokens", "whole number >= 16", "the answer's token limit", json_types=("integer",)),
+    )
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)

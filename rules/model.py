@@ -8,8 +8,9 @@ the plan and a row index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,11 @@ import pyarrow.compute as pc
 
 from .registry import Rule, Settings
 from .types import arrow_type
+
+# Closed sets of values a plan field holds (the config schema admits no others).
+Distribution = Literal["random", "even", "weighted", "zipf"]
+Sensitivity = Literal["PUBLIC", "INTERNAL", "CONFIDENTIAL", "PII", "SENSITIVE"]
+KeyStrategy = Literal["sequence", "permutation", "dedup", "group"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class ForeignKey:
     child_column: str
     parent_table: str
     parent_column: str
-    distribution: str = "random"
+    distribution: Distribution = "random"
     weights: dict[str, float] = field(default_factory=dict)
     s: float = 1.2
     null_probability: float = 0.0
@@ -101,10 +107,10 @@ class ColumnPlan:
     constraints: frozenset[str] = frozenset()
     max_length: int | None = None
     min_length: int | None = None
-    sensitivity: str = "PUBLIC"
+    sensitivity: Sensitivity = "PUBLIC"
     masking: dict[str, Any] | None = None
     foreign_key: ForeignKey | None = None
-    key_strategy: str | None = None  # "sequence" | "permutation" | "dedup" | "group" | None
+    key_strategy: KeyStrategy | None = None
     key_group: KeyGroup | None = None  # set with key_strategy "group"
 
     @property
@@ -144,10 +150,10 @@ class TablePlan:
 
 @dataclass
 class Replacements:
-    """A dedup pass's result for one column: new values for the rows that collided.
+    """A dedup pass's result for one column, or for one block of its rows: new values for the rows that collided.
 
-    Small by design (one entry per collision), so it travels to workers as a
-    side input while the column itself is never collected.
+    In Beam each block of ``rules.dedup.BLOCK_ROWS`` rows has its own, and a
+    worker fetches the blocks it needs (:class:`ReplacementBlocks`).
     """
 
     row_index: np.ndarray  # sorted uint64
@@ -174,6 +180,48 @@ class Replacements:
         return len(self.row_index)
 
 
+class ReplacementBlocks:
+    """One column's dedup result, fetched block by block (``row // block_rows``) as rows need it.
+
+    ``fetch(block)`` gives the :class:`Replacements` of that block's rows (None or
+    empty when it has none). A worker generating a chunk asks for the chunk's
+    blocks, a foreign key for the parent rows' blocks; the whole column's
+    replacements are never in one place. The last ``keep`` blocks stay cached.
+    """
+
+    def __init__(self, fetch: Callable[[int], Replacements | None], block_rows: int, keep: int = 64) -> None:
+        self.fetch = fetch
+        self.block_rows = block_rows
+        self.keep = keep
+        self._pieces: dict[int, Replacements | None] = {}
+
+    def _piece(self, block: int) -> Replacements | None:
+        if block not in self._pieces:
+            if len(self._pieces) >= self.keep:
+                self._pieces.pop(next(iter(self._pieces)))
+            piece = self.fetch(block)
+            self._pieces[block] = piece if piece is not None and len(piece) else None
+        return self._pieces[block]
+
+    def covering(self, index: np.ndarray) -> Replacements:
+        """The replacements of every block ``index`` touches, as one (sorted) map."""
+        blocks = np.unique(np.asarray(index, dtype=np.uint64) // np.uint64(self.block_rows)).tolist()
+        pieces = [piece for piece in map(self._piece, blocks) if piece is not None]
+        if not pieces:
+            return Replacements(np.empty(0, dtype=np.uint64), pa.array([], pa.null()))
+        if len(pieces) == 1:
+            return pieces[0]
+        return Replacements(
+            np.concatenate([p.row_index for p in pieces]), pa.concat_arrays([p.values for p in pieces])
+        )
+
+    def apply(self, index: np.ndarray, values: pa.Array) -> pa.Array:
+        return self.covering(index).apply(index, values)
+
+    def count_in(self, index: np.ndarray) -> int:
+        return self.covering(index).count_in(index)
+
+
 @dataclass
 class Plan:
     tables: dict[str, TablePlan]  # in dependency order: parents before children
@@ -190,7 +238,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     default_rows: int = 1000  # rows of a table that sets none (config or --rows)
     scale: float = 1.0  # every table's rows multiplied by it (config or --scale)
-    replacements: dict[str, Replacements] = field(default_factory=dict)  # "table.column" -> dedup result
+    # "table.column" -> dedup result: the whole map in process, fetched by block on Beam workers
+    replacements: dict[str, Replacements | ReplacementBlocks] = field(default_factory=dict)
     protection: Any = None  # a rules.security.SecurityPlan when columns are masked, hashed or encrypted
 
     @property

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .conformance import RowBounds, StoredColumn, ValueCheck, bounds_offending
 from .params import numbers_of, per_row, read_number, read_param
-from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
+TEXT_TYPES = frozenset({"str", "uuid", "email", "phone"})
 DEFAULT_MIN = 0
 DEFAULT_MAX = 10_000
 DEFAULT_PRECISION = 2
@@ -36,6 +38,35 @@ def _number(value: Any) -> float | int:
 @register_rule("range")
 class Range(Rule):
     """Uniform numbers in [min, max]; integers for int columns, rounded floats otherwise."""
+
+    example = ("int", {"type": "range", "min": 1, "max": 500})
+    parameters = (
+        Param(
+            "min",
+            "number",
+            "the lowest value",
+            str(DEFAULT_MIN),
+            reference=True,
+            json_types=("number",),
+            mistaken_for=("minimum", "low", "from", "min_value", "start"),
+        ),
+        Param(
+            "max",
+            "number",
+            "the highest value",
+            str(DEFAULT_MAX),
+            reference=True,
+            json_types=("number",),
+            mistaken_for=("maximum", "high", "to", "max_value", "end"),
+        ),
+        Param(
+            "precision",
+            f"whole number from 0 to {MAX_PRECISION}",
+            "decimals of a float range",
+            str(DEFAULT_PRECISION),
+            json_types=("integer",),
+        ),
+    )
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -115,6 +146,52 @@ class Range(Rule):
 
     def describe(self) -> str:
         return f"range [{self.low}, {self.high}]"
+
+    # -- what check and the compiler ask ---------------------------------------------------------
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        if column.affixed:
+            return "range (prefix/suffix make the values text)"
+        if column.type not in ("int", "float"):
+            return f"range (values are stored as {column.type})"
+        low: float
+        high: float
+        if self.integral:
+            low, high = int(self.low), int(self.high)
+        else:
+            # floats are rounded to ``precision`` decimals, which may step just below min
+            low, high = float(self.low) - 0.5 * 10.0**-self.precision, float(self.high)
+        scalar_type = pa.int64() if column.type == "int" else pa.float64()
+        return ValueCheck(
+            "range",
+            f"values outside range [{self.low}, {self.high}]",
+            bounds_offending(pa.scalar(low, scalar_type), pa.scalar(high, scalar_type)),
+        )
+
+    def row_bounds(self, column_type: str) -> RowBounds | str:
+        if column_type not in ("int", "float"):
+            return f"range values are stored as {column_type}"
+        tolerance = 0.0 if self.integral else 0.5 * 10.0**-self.precision + 1e-9
+        return RowBounds(self.low, self.high, numbers_of, float, "int" if self.integral else "float", tolerance)
+
+    @classmethod
+    def corrected_type(cls, column_type: str, spec: Mapping[str, Any]) -> tuple[str, str] | None:
+        """A text column (str, uuid, email, phone) takes the type the range makes: int or float.
+
+        A uuid column once wrote ``2.53``; a prefix or suffix keeps the values text.
+        """
+        if column_type not in TEXT_TYPES or spec.get("prefix") or spec.get("suffix"):
+            return None
+        bounds = [spec.get("min"), spec.get("max")]
+        numbers = [b for b in bounds if b is not None]
+        if not numbers and column_type != "str":
+            numbers = [0]  # the default bounds, 0..10000, are integers (a str column keeps its text, as it always did)
+        if numbers and all(isinstance(b, int) and not isinstance(b, bool) for b in numbers):
+            return "int", "a range rule with integer bounds makes an int column"
+        if numbers and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in numbers):
+            return "float", "a range rule with decimal bounds makes a float column"
+        return None
 
 
 def _both_int(low: Any, high: Any) -> bool:

@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +32,8 @@ EPOCH_TS = dt.datetime(1970, 1, 1)
 US_PER_SECOND = 1_000_000
 SECONDS_PER_DAY = 86_400
 
+
+Number = TypeVar("Number", int, float)
 
 REFERENCE_KEYS = frozenset({"column", "default", "offset"})
 # Spellings people reach for, and the one to write instead.
@@ -58,23 +60,6 @@ def is_reference(value: Any) -> bool:
     )
 
 
-COMMON_KEYS = ("type", "prefix", "suffix", "regex")  # what every object rule takes (rules/compose.py)
-
-
-def check_keys(spec: Mapping[str, Any], declared: Mapping[str, str], ctx: RuleContext) -> None:
-    """Report keys a rule does not declare (``declared``: name -> what it is), with the closest one."""
-    import difflib
-
-    rule = spec.get("type", "rule")
-    for key in spec:
-        if key in declared or key in COMMON_KEYS:
-            continue
-        close = difflib.get_close_matches(str(key), list(declared), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        takes = ", ".join(f"{name} ({what})" for name, what in declared.items())
-        ctx.error(f"{rule} has no parameter {key!r}{hint} It takes {takes}, and prefix, suffix, regex")
-
-
 def parse_offset(value: Any) -> Offset:
     """``"30 days"`` -> a duration in seconds; a JSON number -> a plain number (raises ValueError)."""
     if isinstance(value, bool):
@@ -85,9 +70,18 @@ def parse_offset(value: Any) -> Offset:
         return Offset(value, None)
     match = _DURATION.match(str(value).lower())
     unit = _UNIT_SECONDS.get(match.group(2)) if match else None
-    if unit is None:
+    if match is None or unit is None:
         raise ValueError(value)
     return Offset(int(match.group(1)) * unit, "seconds")
+
+
+def offset_alias_fix(value: Mapping[str, Any], key: str) -> str | None:
+    """The fix for ``key``, a spelling of ``offset`` people reach for, in a column reference; else None."""
+    if key not in _OFFSET_ALIASES:
+        return None
+    amount = value[key]
+    unit = key.split("_", 1)[1] if key.startswith("offset_") else "days"
+    return f'write {{"column": "{value.get("column")}", "offset": "{amount} {unit}"}}'
 
 
 def reference_problem(value: Mapping[str, Any]) -> str | None:
@@ -95,15 +89,9 @@ def reference_problem(value: Mapping[str, Any]) -> str | None:
     extra = sorted(set(value) - REFERENCE_KEYS)
     if not extra:
         return None
-    name = value.get("column")
     alias = next((key for key in extra if key in _OFFSET_ALIASES), None)
     if alias is not None:
-        amount = value[alias]
-        unit = alias.split("_", 1)[1] if alias.startswith("offset_") else "days"
-        return (
-            f"a column reference has no {alias!r}: write "
-            f'{{"column": "{name}", "offset": "{amount} {unit}"}}'
-        )
+        return f"a column reference has no {alias!r}: {offset_alias_fix(value, alias)}"
     return f"a column reference takes column, default and offset, not {', '.join(map(repr, extra))}"
 
 
@@ -247,8 +235,8 @@ def read_number(
 
 
 def per_row(
-    value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], int]
-) -> np.ndarray | int:
+    value: Any, rows: Rows, to_number: Callable[[pa.Array], np.ndarray], constant: Callable[[Any], Number]
+) -> np.ndarray | Number:
     """A parameter as a number per row (references) or one number (constants).
 
     A referenced null stays missing (NaN or the minimum int64, as ``to_number``

@@ -8,15 +8,18 @@ against the row count and built by permutation, not by retries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from .conformance import StoredColumn, ValueCheck, affixed_regex_offending
 from .regex_gen import RegexUnsupported, compile_regex
-from .registry import Domain, Rows, Rule, RuleContext, register_rule
+from .registry import Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
+from .types import STRING_TYPES
 
 LISTED_DOMAIN = 4096  # a pattern with at most this many values lists them, so conditions can be checked
 
@@ -27,6 +30,18 @@ class Regex(Rule):
 
     output_type = "str"
     formatted = True
+    regex_is_pattern = True
+    example = ("str", {"type": "regex", "regex": "^[A-Z]{3}-[0-9]{6}$"})
+    parameters = (
+        Param(
+            "regex",
+            "pattern",
+            "the pattern values are generated from (before prefix and suffix)",
+            required=True,
+            aliases=("pattern",),
+            json_types=("string",),
+        ),
+    )
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -57,3 +72,20 @@ class Regex(Rule):
 
     def describe(self) -> str:
         return f"regex /{self.pattern}/"
+
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        """Values are prefix + a full match of the pattern + suffix (cut or padded ones excepted)."""
+        if not self.pattern:
+            return None
+        if column.type not in STRING_TYPES:
+            return f"regex (values are stored as {column.type}, not text)"
+        generated = re.compile(self.pattern, re.DOTALL)
+        shown = (
+            f"values not of the form {column.prefix!r} + /{self.pattern}/ + {column.suffix!r}"
+            if column.affixed
+            else f"values not fully matching /{self.pattern}/"
+        )
+        offending = affixed_regex_offending(column.prefix, column.suffix, generated, column.exempt)
+        return ValueCheck("regex", shown, offending)

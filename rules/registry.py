@@ -4,6 +4,12 @@ A rule class is built once per column at plan time from its config object
 (``__init__`` parses and reports problems into the context), then asked for
 values of any set of rows at generation time. Adding a rule type means writing
 one class with ``@register_rule("name", ...)``; nothing else dispatches on names.
+The class declares its keys (:class:`Param`): the unknown-key check, the JSON
+Schema's rule descriptions and docs/rules.md are made from those declarations.
+
+Rule classes in other installed packages register through the entry point group
+``synthbeam.rules`` (see docs/plugins.md). They are loaded lazily, on the first
+lookup in a process, so a Beam worker unpickling a plan finds them too.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -22,9 +28,15 @@ import pyarrow as pa
 from .errors import Issues
 from .seeding import Stream
 
+if TYPE_CHECKING:
+    from .conformance import RowBounds, StoredColumn, ValueCheck
+
 _RULES: dict[str, type[Rule]] = {}
 _NORMALISED: dict[str, str] = {}
 _FALLBACKS: list[Callable[[str, str], type[Rule] | None]] = []
+ENTRY_POINT_GROUP = "synthbeam.rules"
+MaskingKind = Literal["text", "email", "phone"]
+_PLUGINS_LOADED = False
 
 
 def normalise_name(name: str) -> str:
@@ -41,7 +53,8 @@ def register_rule(*names: str) -> Callable[[type[Rule]], type[Rule]]:
                 raise RuntimeError(f"rule name {name!r} registered twice: {_RULES[name].__name__} and {cls.__name__}")
             _RULES[name] = cls
             _NORMALISED.setdefault(normalise_name(name), name)
-        cls.names = tuple(dict.fromkeys((*getattr(cls, "names", ()), *names)))
+        # Only the class's own names: a subclass (choice_from_file of choice) is not its parent's rule.
+        cls.names = tuple(dict.fromkeys((*cls.__dict__.get("names", ()), *names)))
         return cls
 
     return decorate
@@ -57,8 +70,40 @@ def register_fallback(resolver: Callable[[str, str], type[Rule] | None]) -> None
         _FALLBACKS.append(resolver)
 
 
+def load_plugins() -> None:
+    """Import every module the ``synthbeam.rules`` entry points name (once per process).
+
+    Importing the module registers its classes (``@register_rule``); an entry
+    point naming a class that was not decorated registers it under its
+    ``names``. A plugin that fails to import is an error naming it, not a
+    silently missing rule. The flag is set first, so a plugin that looks a
+    rule up while it is imported does not load the plugins again.
+    """
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # a broken plugin must name itself, whatever it raised
+            raise RuntimeError(f"rule plugin {entry.name!r} ({entry.value}) failed to load: {exc}") from exc
+        if isinstance(loaded, type) and issubclass(loaded, Rule) and loaded.names:
+            register_rule(*loaded.names)(loaded)
+
+
+def lookup_registered(name: str) -> type[Rule] | None:
+    """The registered class for ``name`` (exact, then ignoring case/spaces/underscores); no fallbacks."""
+    load_plugins()
+    canonical = name if name in _RULES else _NORMALISED.get(normalise_name(name))
+    return _RULES[canonical] if canonical else None
+
+
 def lookup_rule(name: str, locale: str = "en_US") -> type[Rule] | None:
     """The class for ``name``: registered (exact, then ignoring case/spaces/underscores), then fallbacks."""
+    load_plugins()
     if name in _RULES:
         return _RULES[name]
     canonical = _NORMALISED.get(normalise_name(name))
@@ -72,7 +117,51 @@ def lookup_rule(name: str, locale: str = "en_US") -> type[Rule] | None:
 
 
 def registered_names() -> dict[str, type[Rule]]:
+    load_plugins()
     return dict(_RULES)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One key a rule object takes, declared on the rule class.
+
+    ``kind`` is what the value holds, in words (docs, schema); ``json_types``
+    the JSON types it may have (empty: any). ``reference``: the key also takes
+    ``{"column": ...}`` (a same-row column, or ``parent.column`` through the
+    table's foreign key, with an optional ``default``). ``aliases`` are older
+    spellings still read. ``default`` is shown as written in the docs.
+    """
+
+    name: str
+    kind: str
+    doc: str = ""
+    default: str = ""
+    required: bool = False
+    reference: bool = False
+    aliases: tuple[str, ...] = ()
+    json_types: tuple[str, ...] = ()
+    # Keys people write meaning this one (not accepted: they only steer the "did you mean").
+    mistaken_for: tuple[str, ...] = ()
+    # A path to a file the rule reads at plan time (relative to the config): fetched next to a remote config.
+    file: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+# The keys every object rule takes (compose.Finished applies prefix, suffix and the regex check).
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("type", "rule name", "the rule type, or a Faker method name", required=True, json_types=("string",)),
+    Param("prefix", "text", "put before every value", json_types=("string",)),
+    Param("suffix", "text", "put after every value", json_types=("string",)),
+    Param(
+        "regex",
+        "pattern",
+        "a check the finished value (prefix and suffix included) must fully match",
+        json_types=("string",),
+    ),
+)
 
 
 @dataclass
@@ -275,6 +364,14 @@ class Rule:
 
     names: ClassVar[tuple[str, ...]] = ()
     output_type: str = "str"
+    # The keys this rule takes beyond COMMON_PARAMS; None: not declared, so keys go unchecked
+    # (a plugin may leave it out; the rule contract test lists such classes).
+    parameters: ClassVar[tuple[Param, ...] | None] = None
+    # (column type, rule object): a config that uses the rule, shown in docs/rules.md and run by the
+    # rule contract test (tests/rules/test_rule_contract.py) for every registered class.
+    example: ClassVar[tuple[str, Mapping[str, Any]] | None] = None
+    # Whether ``regex`` is the pattern values are made from (the regex rule), not a check.
+    regex_is_pattern: ClassVar[bool] = False
     # Rows failing a ``regex`` check are retried with values generated from the pattern itself
     # rather than with this rule again (the design's phone numbers: a pattern such as
     # ``^\+1-[0-9]{3}-[0-9]{3}-[0-9]{4}$`` is a format, not a filter).
@@ -284,10 +381,23 @@ class Rule:
     formatted: ClassVar[bool] = False
     # Values that are a pure function of the columns the rule reads (a template, an expression, a
     # copy): no draw of their own, so ``check`` recomputes each row from its written inputs.
-    derived_from_row: ClassVar[bool] = False
+    derived_from_row: bool = False  # a class default; fixed sets it on an instance that copies a column
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         self.spec = dict(spec)
+
+    @classmethod
+    def declared(cls) -> tuple[Param, ...] | None:
+        """Every key a rule object of this class takes (common ones first), or None when undeclared."""
+        if cls.parameters is None:
+            return None
+        own = {param.name for param in cls.parameters}
+        return (*(p for p in COMMON_PARAMS if p.name not in own), *cls.parameters)
+
+    @classmethod
+    def unknown_key_hint(cls, key: str, spec: Mapping[str, Any], locale: str) -> str | None:
+        """A rule-specific hint for an unknown key (Faker rules: "put it in params"), or None."""
+        return None
 
     def references(self) -> set[str]:
         """Names of columns (same table, or ``parent.column``) this rule reads."""
@@ -315,6 +425,18 @@ class Rule:
         """The ``ordinal``-th value of the rule's value space (0 <= ordinal < cardinality)."""
         raise NotImplementedError
 
+    def max_cardinality(self) -> int | None:
+        """At most this many distinct values: ``cardinality`` when that is exact, else a bound (None: unknown)."""
+        return self.cardinality()
+
+    def unique_values(self, rows: int) -> Any:
+        """Distinct values for a unique column of ``rows`` rows when the rule cannot enumerate its whole space.
+
+        An object with ``space`` (>= rows) and ``value_at(ordinal)``, one-to-one on
+        ``[0, space)``; None when the rule has none (then ``value_at`` or a dedup pass).
+        """
+        return None
+
     def ordinal_of(self, text: str) -> int | None:
         """The ordinal whose :meth:`value_at` reads as ``text``, or None; only for :meth:`invertible` rules.
 
@@ -334,6 +456,42 @@ class Rule:
         names = getattr(type(self), "names", ())
         return str(names[0]).replace("_", " ") if names else type(self).__name__
 
+    # -- what ``check`` asks (rules/conformance.py) ------------------------------------------------
+    # Whether the class can tell a conforming value from another at all; False: ``check --verbose``
+    # lists its columns as having no conformance check.
+    has_value_check: ClassVar[bool] = False
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        """The test every stored value of ``column`` must pass; a reason when it cannot be tested here.
+
+        None: this rule has no conformance check (any value passes).
+        """
+        return None
+
+    def row_bounds(self, column_type: str) -> RowBounds | str:
+        """Bounds read per row (column references), or why this rule has none to check."""
+        return f"{type(self).__name__} has no bounds to check"
+
+    def unwrapped(self) -> tuple[Rule, str, str, re.Pattern[str] | None]:
+        """(the rule that makes values, prefix, suffix, regex check): what a wrapper adds, taken apart."""
+        return self, "", "", None
+
+    # -- what the compiler and security ask ------------------------------------------------------
+    @classmethod
+    def corrected_type(cls, column_type: str, spec: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(new column type, why) when a rule object ``spec`` of this class makes ``column_type`` wrong.
+
+        Asked before the rule is compiled, since the rule is then compiled for the corrected type.
+        """
+        return None
+
+    # How partial masking treats this rule's values: "email" keeps the domain, "phone" the last digits.
+    masking_kind: ClassVar[MaskingKind] = "text"
+
+    def makes_uuids(self) -> bool:
+        """Whether every value is a canonical UUID (a ``uuid`` column keeps Avro's ``uuid`` type)."""
+        return False
+
     def __getstate__(self) -> dict[str, Any]:
         # Process-local caches (Faker instances, pools) are rebuilt on the worker.
         return {k: v for k, v in vars(self).items() if not k.startswith("_cache")}
@@ -342,5 +500,8 @@ class Rule:
         vars(self).update(state)
 
 
-def iter_rule_classes() -> Iterable[type[Rule]]:
-    return dict.fromkeys(_RULES.values()).keys()
+def iter_rule_classes(*, plugins: bool = True) -> Iterable[type[Rule]]:
+    """Every registered class once, in registration order (plugins included unless ``plugins=False``)."""
+    if plugins:
+        load_plugins()
+    return list(dict.fromkeys(_RULES.values()))

@@ -248,6 +248,7 @@ class ExactLayout(ChildrenLayout):
         from .engine import generate_columns
 
         column = self.fk.children_column
+        assert column is not None  # a counts-from-parent layout is built only with its column
         values = generate_columns(self.plan, self.fk.parent_table, parents, [column])[column]
         numbers = values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
         counts = np.floor(numbers * self.fk.children_scale + 0.5)  # half up, the same on every platform

@@ -95,11 +95,8 @@ _RULE_VALUE = {
 _DEFS: dict[str, Any] = {
     "rule_object": {
         "title": "Rule object",
-        "description": (
-            "A rule with parameters. 'type' names the rule (choice, choice_from_file, range, date_range, "
-            "time_range, timestamp_range, fixed, email, phone_number, uuid, regex, openai_generated, or any "
-            "Faker method); the other keys depend on the rule type and are checked when rules are compiled."
-        ),
+        # The list of rule types and their keys comes from the registry: see config_schema().
+        "description": "A rule with parameters. 'type' names the rule; the other keys depend on the rule type.",
         "type": "object",
         "required": ["type"],
         "properties": {
@@ -456,7 +453,9 @@ _DEFS: dict[str, Any] = {
                 pattern=case_insensitive_pattern(LOG_LEVELS),
             ),
             "file": _prop(
-                "File", "Also append the messages to this file (relative to the config's folder).", type="string",
+                "File",
+                "Also append the messages to this file (relative to the config's folder).",
+                type="string",
                 minLength=1,
             ),
             "format": _prop("Format", "A Python logging format string.", type="string", minLength=1),
@@ -519,8 +518,17 @@ CONFIG_SCHEMA: dict[str, Any] = {
 
 
 def config_schema() -> dict[str, Any]:
-    """The config's JSON Schema (a copy: callers may change it)."""
-    return copy.deepcopy(CONFIG_SCHEMA)
+    """The config's JSON Schema (a copy: callers may change it).
+
+    The rule object's description lists every registered rule type with the keys
+    its class declares (plugins included), so it cannot drift from the registry.
+    """
+    from . import catalog  # noqa: F401  (registers every rule family)
+    from .declared import schema_description
+
+    schema = copy.deepcopy(CONFIG_SCHEMA)
+    schema["$defs"]["rule_object"]["description"] = schema_description()
+    return schema
 
 
 def setting_schema(dotted: str) -> dict[str, Any] | None:

@@ -89,8 +89,6 @@ REPORT_SECTION_VERSION = 1
 FIELD_METADATA_PROTECTION = b"synthbeam.protection"
 FIELD_METADATA_ORIGINAL_TYPE = b"synthbeam.original_type"
 
-_PHONE_RULES = frozenset({"phone_number", "phone", "msisdn"})
-
 
 class Secret:
     """Key bytes that never print: ``repr``/``str`` show only the fingerprint.
@@ -387,10 +385,11 @@ def _explicit_strategy(column: ColumnPlan, issues: Issues) -> str | None:
 
 
 def _partial_kind(column: ColumnPlan) -> str:
-    names = {str(name).lower() for name in getattr(column.rule, "names", ()) or ()}
-    if column.type == "email" or any("email" in name for name in names):
+    """How partial masking keeps a little of each value: the column type's, else what its rule says."""
+    kind = column.rule.masking_kind if column.rule is not None else "text"
+    if column.type == "email" or kind == "email":
         return "email"
-    if column.type == "phone" or names & _PHONE_RULES:
+    if column.type == "phone" or kind == "phone":
         return "phone"
     return "text"
 

@@ -22,8 +22,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .params import check_keys
-from .registry import ColumnRef, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 from .values import coerce
 
@@ -146,6 +145,7 @@ def _formatted(values: pa.Array, spec: str) -> pa.Array:
         text = digits.cast(pa.string())
     else:
         match = _FLOAT_SPEC.match(spec)
+        assert match is not None  # _check_spec accepted the spec at plan time
         zero, width, decimals = match.group(1), match.group(2), int(match.group(3))
         scaled = pc.round(pc.multiply(values.cast(pa.float64()), 10.0**decimals)).cast(pa.int64())
         sign_of = scaled
@@ -215,18 +215,24 @@ def parse_template(text: str) -> tuple[list[str | Field], list[str]]:
 class Template(Rule):
     """Text from a template over the row's columns and its parents' (pure in those values)."""
 
-    params: ClassVar[dict[str, str]] = {
-        "template": "text with {column} and {parent.column} fields",
-        "filters": 'a list applied to the whole text, e.g. ["lower"]',
-    }
+    parameters = (
+        Param(
+            "template",
+            "text",
+            "text with {column} and {parent.column} fields ({n:,} formats a number, {name|lower} filters one)",
+            required=True,
+            json_types=("string",),
+        ),
+        Param("filters", "list", 'filters applied to the whole text, e.g. ["lower"]', json_types=("array", "string")),
+    )
+    example = ("str", {"type": "template", "template": "user-{id}"})
     output_type = "str"
     formatted: ClassVar[bool] = True  # a length cut breaks "first.last@domain"
-    derived_from_row: ClassVar[bool] = True
+    derived_from_row = True
     null_fix: ClassVar[str] = "compute the text with an expr rule instead, e.g. coalesce(name, '') || '@x.com'"
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
-        check_keys(spec, self.params, ctx)
         text = spec.get("template")
         self.template = text if isinstance(text, str) else ""
         if not isinstance(text, str) or not text:

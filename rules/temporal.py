@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
+from .conformance import RowBounds, StoredColumn, ValueCheck, bounds_offending
 from .params import (
     EPOCH,
     SECONDS_PER_DAY,
@@ -33,17 +34,18 @@ from .params import (
     time_seconds,
     timestamp_seconds,
 )
-from .registry import ColumnRef, Domain, Rows, Rule, RuleContext, register_rule
+from .registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream
 
 DEFAULT_START = dt.date(1950, 1, 1)
+_START_WORDS = ("start_date", "from", "min", "begin", "since", "start_time", "start_timestamp")
+_END_WORDS = ("end_date", "to", "max", "until", "end_time", "end_timestamp", "stop")
 
 
 class _TemporalRange(Rule):
     """Uniform integers (days or seconds) between two bounds, typed on the way out."""
 
     unit_name: ClassVar[str]
-    output_type: ClassVar[str]
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         super().__init__(spec, ctx)
@@ -128,6 +130,29 @@ class _TemporalRange(Rule):
     def describe(self) -> str:
         return f"{self.names[0]} [{self.start}, {self.end}]"
 
+    # -- what check asks ------------------------------------------------------------------------
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        skipped = f"{self.names[0]} (values are stored as {column.type})"
+        if column.affixed or column.type not in ("date", "time", "timestamp"):
+            return skipped
+        numbers = np.array([self.to_number(self.start), self.to_number(self.end)], dtype=np.int64)
+        bounds = self.to_arrow(numbers)
+        if bounds.type != column.arrow_type:
+            try:
+                bounds = bounds.cast(column.arrow_type, safe=False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return skipped
+        return ValueCheck(
+            self.names[0], f"values outside [{self.start}, {self.end}]", bounds_offending(bounds[0], bounds[1])
+        )
+
+    def row_bounds(self, column_type: str) -> RowBounds | str:
+        if column_type != self.output_type:
+            return f"{self.names[0]} values are stored as {column_type}"
+        return RowBounds(self.start, self.end, self.numbers_of, self.to_number, "temporal")
+
 
 @register_rule("date_range", "date")
 class DateRange(_TemporalRange):
@@ -135,6 +160,18 @@ class DateRange(_TemporalRange):
 
     unit_name = "date (YYYY-MM-DD)"
     output_type = "date"
+    example = ("date", {"type": "date_range", "start": "2020-01-01", "end": "2025-12-31"})
+    parameters = (
+        Param(
+            "start",
+            'date (YYYY-MM-DD) or "today"',
+            "the first date",
+            "1950-01-01",
+            reference=True,
+            mistaken_for=_START_WORDS,
+        ),
+        Param("end", 'date (YYYY-MM-DD) or "today"', "the last date", "as_of", reference=True, mistaken_for=_END_WORDS),
+    )
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
         return DEFAULT_START, ctx.settings.as_of
@@ -161,6 +198,11 @@ class TimeRange(_TemporalRange):
 
     unit_name = "time (HH:MM:SS)"
     output_type = "time"
+    example = ("time", {"type": "time_range", "start": "07:00:00", "end": "10:00:00"})
+    parameters = (
+        Param("start", "time (HH:MM:SS)", "the first time", "00:00:00", reference=True, mistaken_for=_START_WORDS),
+        Param("end", "time (HH:MM:SS)", "the last time", "23:59:59", reference=True, mistaken_for=_END_WORDS),
+    )
     bound_types = frozenset({"time", "str"})
     depends_on_today = False
 
@@ -190,6 +232,25 @@ class TimestampRange(_TemporalRange):
 
     unit_name = "timestamp (YYYY-MM-DD HH:MM:SS)"
     output_type = "timestamp"
+    example = ("timestamp", {"type": "timestamp_range", "start": "2025-01-01 00:00:00", "end": "2025-12-31 23:59:59"})
+    parameters = (
+        Param(
+            "start",
+            'timestamp (YYYY-MM-DD HH:MM:SS) or "today"',
+            "the first instant",
+            "1950-01-01 00:00:00",
+            reference=True,
+            mistaken_for=_START_WORDS,
+        ),
+        Param(
+            "end",
+            'timestamp (YYYY-MM-DD HH:MM:SS) or "today"',
+            "the last instant",
+            "as_of 23:59:59",
+            reference=True,
+            mistaken_for=_END_WORDS,
+        ),
+    )
 
     def defaults(self, ctx: RuleContext) -> tuple[Any, Any]:
         start = dt.datetime.combine(DEFAULT_START, dt.time())

@@ -19,6 +19,9 @@ LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)\s*(?:;(.*))?$")
 # The project itself is installed from the tree, not from the lock.
 _SELF = "synthbeam"
+# Packages of this repository installed into the test venv besides synthbeam: the example rule
+# plugin (tests/plugin, `make` installs it) is part of the repo, not a locked dependency.
+_REPO_PACKAGES = ("synthbeam-dice",)
 
 
 def locked_versions(lock: Path = LOCK) -> dict[str, str]:
@@ -39,6 +42,8 @@ def installed_versions() -> dict[str, str]:
     """Package -> version of every distribution this interpreter's environment holds, the project aside."""
     found = {canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
     found.pop(_SELF, None)
+    for name in _REPO_PACKAGES:
+        found.pop(name, None)
     return found
 
 

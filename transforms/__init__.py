@@ -7,7 +7,8 @@
   :mod:`.avro_container` encodes Avro column-wise.
 - :mod:`.write`: ``WriteTables`` (every table in one generation stage, as ``build`` uses it) and
   ``WriteTable`` (one table): chunks generated into shard files through a sink.
-- :mod:`.dedup`: ``DedupPlan``: the distributed dedup rounds; its replacements reach generation as a side input.
+- :mod:`.dedup`: ``DedupPlan``: the dedup rounds as keyed shuffles; its replacements reach generation in
+  blocks of rows, through a multimap side input read key by key.
 - :mod:`.output`: staging, the all-or-nothing ``CommitOutput`` step, ``_report.json``.
 - :mod:`.metrics`: Beam counters in the ``synthbeam`` namespace and the in-process progress tally.
 """

@@ -1,198 +1,281 @@
-"""The dedup pass in Beam: unique columns that cannot be enumerated, made unique at any scale.
+"""The dedup pass in Beam: keyed stages with bounded state, shared by every dedup column of a run.
 
-Runs the rounds of :mod:`synthbeam.rules.dedup` (same candidates, same
-resolution, so ``preview`` and every runner agree) without collecting the
-column anywhere:
+Runs the algorithm of :mod:`synthbeam.rules.dedup` (same per-value and per-row
+steps, so ``preview`` and every runner agree) as shuffles, never gathering a
+column, its losers or its replacements into one element:
 
-* round 0 keys every drawn value by itself and combines per value, keeping
-  the lowest row index (:class:`LowestRowWins`); the other rows are losers;
-* each later round draws the losers' candidates on one worker (losers are
-  few), then re-generates the column chunk by chunk to find which candidates
-  some row already drew (a scan against a small side input, not a shuffle),
-  and settles the round with :func:`~synthbeam.rules.dedup.resolve_round`;
-* the result, one :class:`~synthbeam.rules.model.Replacements` per column,
-  is the only thing that travels on, as a side input of generation.
+* **Draw**: every chunk yields ``((column, value), row)`` for each dedup column
+  of its table; **FirstDraws** groups by value: the lowest row keeps it, the
+  others become losers (keyed by column and block of rows), and each value
+  drawn becomes a *taken* marker for round 1;
+* **Candidates**: the losers of one block are generated together, each loser
+  becoming ``((column, row), candidates)``;
+* each **Round** groups proposals by value with that round's taken markers
+  (round 1: every value drawn; later rounds: the values accepted the round
+  before, as earlier ones were already dropped from every list), decides each
+  value (:func:`~synthbeam.rules.dedup.resolve_value`), then groups the outcome
+  by loser (:func:`~synthbeam.rules.dedup.settle_row`);
+* the accepted values are grouped by (column, block) into one
+  :class:`~synthbeam.rules.model.Replacements` per block: the output,
+  ``(("table.column", block), Replacements)``, which generation reads as a
+  multimap side input, fetching only the blocks of the rows it makes.
 
-Rounds that have nothing left to settle cost nothing: the scan skips chunks
-when the candidate set is empty. Losers left after the last round fail the
-pipeline with the column's name and the count.
+Losers left after the last round fail the pipeline, per column with the count,
+before any block is released to generation.
+
+Columns are numbered, and the number is part of every key, so all columns of a
+level (:func:`~synthbeam.rules.dedup.dedup_levels`: columns whose values do not
+depend on one another) share one set of stages; a column that reads another
+dedup column waits for that column's level, whose blocks it reads like
+generation does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 from apache_beam import pvalue
 
 from synthbeam.rules.dedup import (
     ROUNDS,
+    Candidate,
+    block_of,
     candidate_values,
     collision_error,
     dedup_columns,
-    resolve_round,
-    round_candidates,
+    dedup_levels,
+    loser_candidates,
+    replacement_blocks,
+    resolve_value,
+    settle_row,
     to_replacements,
 )
 from synthbeam.rules.model import Plan, Replacements
 
-from .chunks import Chunk, reiterable
-from .generate import EmitChunks
+from .chunks import ChainedChunks, Chunk, reiterable
+from .generate import EmitChunks, multimap_lookup
 from .versions import launcher_versions, verify_worker
 
-__all__ = ["DedupColumn", "DedupPlan", "LowestRowWins"]
+__all__ = ["DedupPlan"]
+
+_LOSERS, _FAILED = "losers", "failed"
 
 
-@dataclass
-class RoundState:
-    """Where a column's dedup stands between rounds (one element, small)."""
+class _PlanStep(beam.DoFn):
+    """A step that generates values: checks the worker's versions, sees earlier levels' replacements."""
 
-    pending: list[int]
-    accepted: dict[int, Hashable] = field(default_factory=dict)
-
-
-class LowestRowWins(beam.CombineFn):
-    """Per value: the lowest row index keeps it; every other row holding it is a loser."""
-
-    def create_accumulator(self) -> tuple[int, list[int]]:
-        return (-1, [])
-
-    def add_input(self, accumulator: tuple[int, list[int]], row: int) -> tuple[int, list[int]]:
-        return self.merge_accumulators([accumulator, (row, [])])
-
-    def merge_accumulators(self, accumulators: Iterable[tuple[int, list[int]]]) -> tuple[int, list[int]]:
-        rows: list[int] = []
-        for lowest, others in accumulators:
-            if lowest >= 0:
-                rows.append(lowest)
-            rows.extend(others)
-        if not rows:
-            return (-1, [])
-        lowest = min(rows)
-        rows.remove(lowest)
-        return (lowest, rows)
-
-    def extract_output(self, accumulator: tuple[int, list[int]]) -> list[int]:
-        return accumulator[1]
-
-
-def _with(plan: Plan, replacements: Mapping[str, Replacements]) -> Plan:
-    """The plan as workers see it: with the dedup results of columns settled earlier."""
-    if replacements:
-        plan.replacements = {**plan.replacements, **dict(replacements)}
-    return plan
-
-
-class _DrawnValues(beam.DoFn):
-    """Chunk -> ``(value, row)`` for every non-null first draw of the column."""
-
-    def __init__(self, plan: Plan, table: str, column: str) -> None:
+    def __init__(self, plan: Plan, columns: Sequence[tuple[str, str]]) -> None:
         super().__init__()
-        self.plan, self.table, self.column = plan, table, column
+        self.plan = plan
+        self.columns = list(columns)  # every dedup column of the plan; a key's number indexes it
         self.versions = launcher_versions()
 
     def setup(self) -> None:
         verify_worker(self.versions)
 
-    def process(self, chunk: Chunk, earlier: Mapping[str, Replacements]) -> Iterator[tuple[Any, int]]:
-        plan = _with(self.plan, earlier)
+    def with_earlier(self, earlier: Any) -> Plan:
+        self.plan.replacements = replacement_blocks(self.plan, multimap_lookup(earlier))
+        return self.plan
+
+
+class _Draw(_PlanStep):
+    """Chunk -> ``((column, value), row)`` for every non-null first draw of the level's columns."""
+
+    def __init__(self, plan: Plan, columns: Sequence[tuple[str, str]], level: Sequence[tuple[str, str]]) -> None:
+        super().__init__(plan, columns)
+        self.level = [self.columns.index(pair) for pair in level]
+
+    def process(self, chunk: Chunk, earlier: Any) -> Iterator[tuple[tuple[int, Hashable], int]]:
+        plan = self.with_earlier(earlier)
         index = np.arange(chunk.start, chunk.stop, dtype=np.uint64)
-        values = candidate_values(plan, self.table, self.column, index, 0).to_pylist()
-        for row, value in zip(index.tolist(), values):
-            if value is not None:
-                yield value, row
+        for number in self.level:
+            table, column = self.columns[number]
+            if table != chunk.table:
+                continue
+            values = candidate_values(plan, table, column, index, 0).to_pylist()
+            for row, value in zip(index.tolist(), values):
+                if value is not None:
+                    yield (number, value), row
 
 
-class _BlockedValues(beam.DoFn):
-    """Chunk -> the round's candidate values that some row of the chunk drew first."""
+def _first_draws(element: tuple[tuple[int, Hashable], Iterable[int]]) -> Iterator[Any]:
+    """A value's rows: the lowest keeps it, the rest lose; the value is taken for round 1."""
+    key, rows = element
+    number = key[0]
+    ordered = sorted(rows)
+    for row in ordered[1:]:
+        yield pvalue.TaggedOutput(_LOSERS, ((number, block_of(row)), row))
+    yield key, None
 
-    def __init__(self, plan: Plan, table: str, column: str) -> None:
+
+class _Candidates(_PlanStep):
+    """``((column, block), losers)`` -> ``((column, row), candidates)`` per loser."""
+
+    def process(self, element: tuple[tuple[int, int], Iterable[int]], earlier: Any) -> Iterator[Any]:
+        (number, _), losers = element
+        table, column = self.columns[number]
+        drawn = loser_candidates(self.with_earlier(earlier), table, column, list(losers))
+        for row, candidates in drawn.items():
+            yield (number, row), candidates
+
+
+def _proposals(element: tuple[tuple[int, int], list[Candidate]]) -> Iterator[tuple[tuple[int, Hashable], Any]]:
+    (number, row), candidates = element
+    for attempt, value in candidates:
+        yield (number, value), (row, attempt)
+
+
+def _resolve(element: tuple[tuple[int, Hashable], Iterable[Any]]) -> Iterator[tuple[tuple[int, int], Any]]:
+    """One value: taken -> dropped from every proposer; else its lowest proposer wins it."""
+    (number, value), entries = element
+    proposals: list[tuple[int, int]] = []
+    taken = False
+    for entry in entries:
+        if entry is None:
+            taken = True
+        else:
+            proposals.append(entry)
+    winner = resolve_value(taken, proposals)
+    if winner is not None:
+        yield (number, winner[0]), ("won", winner[1], value)
+    elif taken:
+        for row, _ in proposals:
+            yield (number, row), ("dropped", value)
+
+
+def _settle(element: tuple[tuple[int, int], Iterable[Any]]) -> Iterator[Any]:
+    """One loser: takes its lowest-attempt win, or goes on with what is left (fails with nothing left)."""
+    key, entries = element
+    candidates: list[Candidate] = []
+    wins: list[Candidate] = []
+    dropped: list[Hashable] = []
+    for entry in entries:
+        if entry[0] == "state":
+            candidates = entry[1]
+        elif entry[0] == "won":
+            wins.append((entry[1], entry[2]))
+        else:
+            dropped.append(entry[1])
+    value, rest = settle_row(candidates, wins, dropped)
+    if value is not None:
+        yield key, value
+    elif rest:
+        yield pvalue.TaggedOutput(_LOSERS, (key, rest))
+    else:
+        yield pvalue.TaggedOutput(_FAILED, key[0])
+
+
+_CHECKED = (("", -1), None)  # a block no lookup asks for: generation waits for it, so for the check
+
+
+@dataclass(frozen=True)
+class _Column:
+    """What the steps that do not generate need to know of a dedup column (not the whole plan)."""
+
+    key: str  # "table.column"
+    place: str
+    rows: int
+    arrow_type: pa.DataType
+
+
+def _described(plan: Plan) -> list[_Column]:
+    return [
+        _Column(f"{table}.{column}", plan.table(table).column(column).place, plan.table(table).rows,
+                plan.table(table).column(column).arrow_type)
+        for table, column in dedup_columns(plan)
+    ]
+
+
+def _check(_: bytes, failed: Mapping[int, int], columns: Sequence[_Column]) -> Any:
+    """Fail the run, naming the first column (in plan order) whose losers are left."""
+    for number in sorted(failed):
+        raise collision_error(columns[number].place, failed[number], columns[number].rows)
+    return _CHECKED
+
+
+def _to_block(
+    element: tuple[tuple[int, int], Iterable[tuple[int, Hashable]]], columns: Sequence[_Column]
+) -> tuple[tuple[str, int], Replacements]:
+    (number, block), accepted = element
+    column = columns[number]
+    return (column.key, block), to_replacements(dict(accepted), column.arrow_type)
+
+
+class _DedupLevel(beam.PTransform):
+    """PBegin -> replacement blocks of one level's columns (see the module docstring)."""
+
+    def __init__(self, plan: Plan, level: Sequence[tuple[str, str]], chunks: Iterable[Chunk], earlier: Any) -> None:
         super().__init__()
-        self.plan, self.table, self.column = plan, table, column
-
-    def process(
-        self, chunk: Chunk, candidates: Mapping[int, Sequence[Hashable]], earlier: Mapping[str, Replacements]
-    ) -> Iterator[Hashable]:
-        wanted = {value for values in candidates.values() for value in values if value is not None}
-        if not wanted:
-            return
-        plan = _with(self.plan, earlier)
-        index = np.arange(chunk.start, chunk.stop, dtype=np.uint64)
-        for value in candidate_values(plan, self.table, self.column, index, 0).to_pylist():
-            if value in wanted:
-                yield value
-
-
-def _candidates(
-    state: RoundState, plan: Plan, table: str, column: str, round_number: int, earlier: Mapping[str, Replacements]
-) -> dict[int, list[Hashable]]:
-    if not state.pending:
-        return {}
-    return round_candidates(_with(plan, earlier), table, column, state.pending, round_number)
-
-
-def _settle(state: RoundState, candidates: Mapping[int, Sequence[Hashable]], blocked: Iterable[Hashable]) -> RoundState:
-    if not state.pending:
-        return state
-    accepted, pending = resolve_round(candidates, set(blocked) | set(state.accepted.values()))
-    return RoundState(pending, {**state.accepted, **accepted})
-
-
-def _finish(state: RoundState, plan: Plan, table: str, column: str) -> tuple[str, Replacements]:
-    column_plan = plan.table(table).column(column)
-    if state.pending:
-        raise collision_error(column_plan.place, len(state.pending), plan.table(table).rows)
-    return f"{table}.{column}", to_replacements(state.accepted, column_plan.arrow_type)
-
-
-class DedupColumn(beam.PTransform):
-    """PBegin -> one ``("table.column", Replacements)`` element for one column."""
-
-    def __init__(self, plan: Plan, table: str, column: str, chunks: Iterable[Chunk], earlier: pvalue.PCollection):
-        super().__init__()
-        self.plan, self.table, self.column = plan, table, column
-        self.chunks = reiterable(chunks)
-        self.earlier = earlier
+        self.plan, self.level, self.chunks, self.earlier = plan, list(level), chunks, earlier
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        plan, table, column = self.plan, self.table, self.column
-        earlier = pvalue.AsDict(self.earlier)
-        chunks = (
+        plan, columns = self.plan, dedup_columns(self.plan)
+        earlier = pvalue.AsMultiMap(self.earlier)
+        first = (
             pbegin
             | "Once" >> beam.Impulse()
             | "Chunks" >> beam.ParDo(EmitChunks(self.chunks))
             | "Spread" >> beam.Reshuffle()
+            | "Draw" >> beam.ParDo(_Draw(plan, columns, self.level), earlier)
+            | "ByValue" >> beam.GroupByKey()
+            | "FirstDraws" >> beam.FlatMap(_first_draws).with_outputs(_LOSERS, main="taken")
         )
-        losers = (
-            chunks
-            | "Draw" >> beam.ParDo(_DrawnValues(plan, table, column), earlier)
-            | "LowestRowWins" >> beam.CombinePerKey(LowestRowWins())
-            | "Losers" >> beam.FlatMap(lambda keyed: keyed[1])
-            | "AllLosers" >> beam.combiners.ToList()
+        state = (
+            first[_LOSERS]
+            | "ByBlock" >> beam.GroupByKey()
+            | "Candidates" >> beam.ParDo(_Candidates(plan, columns), earlier)
         )
-        state = losers | "Round0" >> beam.Map(lambda rows: RoundState(sorted(rows)))
+        taken = first.taken
+        accepted: list[beam.PCollection] = []
+        failed: list[beam.PCollection] = []
         for number in range(1, ROUNDS + 1):
-            candidates = state | f"Candidates{number}" >> beam.Map(_candidates, plan, table, column, number, earlier)
-            blocked = (
-                chunks
-                | f"Blocked{number}"
-                >> beam.ParDo(_BlockedValues(plan, table, column), pvalue.AsSingleton(candidates), earlier)
-                | f"AllBlocked{number}" >> beam.combiners.ToSet()
+            proposals = state | f"Propose{number}" >> beam.FlatMap(_proposals)
+            outcomes = (
+                (taken, proposals)
+                | f"Meet{number}" >> beam.Flatten()
+                | f"ByCandidate{number}" >> beam.GroupByKey()
+                | f"Resolve{number}" >> beam.FlatMap(_resolve)
             )
-            state = state | f"Settle{number}" >> beam.Map(
-                _settle, pvalue.AsSingleton(candidates), pvalue.AsSingleton(blocked)
+            marked = state | f"State{number}" >> beam.Map(lambda kv: (kv[0], ("state", kv[1])))
+            settled = (
+                (marked, outcomes)
+                | f"Join{number}" >> beam.Flatten()
+                | f"ByLoser{number}" >> beam.GroupByKey()
+                | f"Settle{number}" >> beam.FlatMap(_settle).with_outputs(_LOSERS, _FAILED, main="accepted")
             )
-        return state | "Finish" >> beam.Map(_finish, plan, table, column)
+            accepted.append(settled.accepted)
+            failed.append(settled[_FAILED])
+            state = settled[_LOSERS]
+            taken = settled.accepted | f"Taken{number}" >> beam.Map(lambda kv: ((kv[0][0], kv[1]), None))
+        failed.append(state | "Left" >> beam.Map(lambda kv: kv[0][0]))
+        counts = (
+            failed
+            | "AllFailed" >> beam.Flatten()
+            | "FailedPerColumn" >> beam.combiners.Count.PerElement()
+        )
+        checked = pbegin | "CheckOnce" >> beam.Impulse() | "Check" >> beam.Map(
+            _check, pvalue.AsDict(counts), _described(plan)
+        )
+        blocks = (
+            accepted
+            | "Accepted" >> beam.Flatten()
+            | "KeyByBlock" >> beam.Map(lambda kv: ((kv[0][0], block_of(kv[0][1])), (kv[0][1], kv[1])))
+            | "Blocks" >> beam.GroupByKey()
+            | "Replacements" >> beam.Map(_to_block, _described(plan))
+        )
+        return (blocks, checked) | "WithCheck" >> beam.Flatten()
 
 
 class DedupPlan(beam.PTransform):
-    """PBegin -> ``("table.column", Replacements)`` for every column of the plan that needs a dedup pass.
+    """PBegin -> ``(("table.column", block), Replacements)`` for every dedup column of the plan.
 
-    Columns are settled in table order, each seeing the results of the ones
-    before it (a child's values may depend on a parent's deduplicated key).
+    One set of stages per level of columns (:func:`~synthbeam.rules.dedup.dedup_levels`),
+    however many columns a level holds; each level sees the blocks of the levels before it.
     """
 
     def __init__(self, plan: Plan, chunks: Mapping[str, Iterable[Chunk]]) -> None:
@@ -202,9 +285,9 @@ class DedupPlan(beam.PTransform):
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         settled = pbegin | "None" >> beam.Create([])
-        for table, column in dedup_columns(self.plan):
-            result = pbegin | f"Dedup[{table}.{column}]" >> DedupColumn(
-                self.plan, table, column, self.chunks[table], settled
-            )
-            settled = (settled, result) | f"Settled[{table}.{column}]" >> beam.Flatten()
+        for number, level in enumerate(dedup_levels(self.plan)):
+            tables = list(dict.fromkeys(table for table, _ in level))
+            chunks = ChainedChunks(tuple(reiterable(self.chunks.get(table, ())) for table in tables))
+            blocks = pbegin | f"Level{number}" >> _DedupLevel(self.plan, level, chunks, settled)
+            settled = (settled, blocks) | f"Settled{number}" >> beam.Flatten()
         return settled

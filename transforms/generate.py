@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam import pvalue, typehints
 
+from synthbeam.rules.dedup import replacement_blocks
 from synthbeam.rules.engine import generate_batch_counted
 from synthbeam.rules.model import Plan, Replacements
 from synthbeam.rules.security import protect
@@ -91,8 +92,8 @@ class ChunkGenerator:
         self, chunk: Chunk, replacements: Mapping[str, Replacements] | None = None
     ) -> tuple[pa.RecordBatch, ChunkStats]:
         verify_worker(self.versions)
-        if replacements:
-            self.plan.replacements = dict(replacements)
+        if replacements is not None:
+            self.plan.replacements = replacement_blocks(self.plan, multimap_lookup(replacements))
         started = time.time()
         clock = time.perf_counter()
         batch, events = generate_batch_counted(self.plan, chunk.table, chunk.start, chunk.stop)
@@ -112,8 +113,25 @@ class ChunkGenerator:
 
 
 def dedup_side_input(replacements: pvalue.PCollection | None) -> list[pvalue.AsSideInput]:
-    """The dedup results as a ``{"table.column": Replacements}`` side input, if the plan has any."""
-    return [pvalue.AsDict(replacements)] if replacements is not None else []
+    """The dedup results, ``("table.column", block) -> Replacements``, as a multimap side input.
+
+    A multimap is read key by key: a worker fetches the blocks of the rows it
+    generates, never the whole map (``rules.model.ReplacementBlocks``).
+    """
+    return [pvalue.AsMultiMap(replacements)] if replacements is not None else []
+
+
+def multimap_lookup(blocks: Any) -> Callable[[str, int], Replacements | None]:
+    """``(key, block) -> Replacements | None`` over a multimap side input of replacement blocks."""
+
+    def lookup(key: str, block: int) -> Replacements | None:
+        try:
+            pieces = list(blocks[(key, block)])
+        except KeyError:
+            return None
+        return pieces[0] if pieces else None
+
+    return lookup
 
 
 class GenerateChunks(beam.DoFn):

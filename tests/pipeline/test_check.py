@@ -85,7 +85,7 @@ CONFIG: dict[str, Any] = {
                     "length": 6,
                 },
                 {"name": "email", "type": "email", "constraint": ["unique"]},
-                {"name": "company", "type": "str", "rule": "company", "constraint": ["unique"]},  # dedup pass
+                {"name": "slogan", "type": "str", "rule": "catch_phrase", "constraint": ["unique"]},  # dedup pass
                 {"name": "address", "type": "str", "rule": "address"},  # has newlines: CSV quoting
                 {"name": "active", "type": "bool"},
             ],
@@ -284,7 +284,7 @@ def test_clean_output_passes(plan: Plan, pristine: dict[str, Path], fmt: str) ->
 
 def test_dedup_columns_are_left_out_of_determinism(plan: Plan, pristine: dict[str, Path]) -> None:
     skipped = check_output(plan, pristine["parquet"]).checked["customers"]["skipped"]
-    assert any("determinism of company" in reason for reason in skipped)
+    assert any("determinism of slogan" in reason for reason in skipped)
 
 
 def test_format_from_extensions_without_report(plan: Plan, output: Callable[[str], Path]) -> None:

@@ -128,3 +128,64 @@ def test_rows_that_hang_together_match_on_every_runner(cli, tmp_path, args) -> N
     tables = _saas(cli, tmp_path / "other", *args)
     for name, table in baseline.items():
         assert tables[name].equals(table), f"{name} differs with {args}"
+
+
+def _dedup_config() -> dict:
+    """Two dedup columns in one table, a third cut column, and a child whose foreign key reads a dedup column."""
+    return {
+        "seed": 11,
+        "as_of": "2026-01-01",
+        "tables": [
+            {
+                "table_name": "brands",
+                "rows": 3000,
+                "columns": [
+                    {"name": "brand_id", "type": "int", "constraint": ["PK"]},
+                    {"name": "slogan", "type": "str", "rule": {"type": "catch_phrase", "pool_size": 500},
+                     "constraint": ["unique"]},
+                    {"name": "motto", "type": "str", "rule": {"type": "bs", "pool_size": 700},
+                     "constraint": ["unique"]},
+                    {"name": "short", "type": "str", "rule": "company", "length": 9, "constraint": ["unique"]},
+                ],
+            },
+            {
+                "table_name": "ads",
+                "rows": 5000,
+                "columns": [
+                    {"name": "ad_id", "type": "int", "constraint": ["PK"]},
+                    {"name": "slogan", "type": "str"},
+                ],
+                "foreign_keys": [{"child_column": "slogan", "parent_table": "brands", "parent_column": "slogan"}],
+            },
+        ],
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--direct_running_mode=multi_processing", "--direct_num_workers=2"], id="multi-process"),
+        pytest.param(["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"],
+                     id="portable"),
+    ],
+)
+def test_dedup_columns_are_the_same_on_every_runner(cli, write_config, make_plan, tmp_path, args) -> None:
+    from synthbeam.rules.dedup import apply_dedup, dedup_columns
+    from synthbeam.rules.engine import generate_batch
+
+    config_path = write_config(_dedup_config(), "dedup.json")
+    plan = make_plan(_dedup_config())
+    assert dedup_columns(plan) == [("brands", "slogan"), ("brands", "motto"), ("brands", "short")]
+    collisions = apply_dedup(plan)  # what preview computes in this process
+    assert all(count > 0 for count in collisions.values()), collisions
+    expected = {table: generate_batch(plan, table, 0, plan.table(table).rows) for table in ("brands", "ads")}
+    for where, extra in (("local", []), ("other", args)):
+        out = tmp_path / where
+        run = cli("generate", config_path, "--out", out, *extra)
+        assert run.code == 0, run.err
+        for table, key in (("brands", "brand_id"), ("ads", "ad_id")):
+            written = read_parquet_table(out, table).sort_by(key)
+            for name in expected[table].schema.names:
+                assert written.column(name).to_pylist() == expected[table].column(name).to_pylist(), (where, name)
+        assert len(set(read_parquet_table(out, "brands").column("short").to_pylist())) == 3000

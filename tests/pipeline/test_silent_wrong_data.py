@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "rules" / "fixtures" / "sile
         ("c51_condtypes", "t.columns[3] (x).conditional_rules[0].when[0]: value 50 is a number but score is a str"),
         ("c05b", "t.columns[0] (b): range [1, 5] makes int values, but a bool column would store every number"),
         ("email_len", "users.columns[4] (email): is unique, but length 10 cuts "),
-        ("c07_uniq", "t.columns[4] (un): is unique, but its rule, cut to length 6, cannot produce enough"),
+        ("c07_uniq", "t.columns[4] (un): is unique, but its rule, cut to length 5, cannot produce enough"),
         ("c30_fknonuniq", "b.foreign_keys[1]: a weighted foreign key needs a PK or unique parent column"),
     ],
 )

@@ -41,7 +41,10 @@ def test_offset_days_is_a_clear_error_naming_offset(make_plan) -> None:
     with pytest.raises(ConfigError) as caught:
         make_plan(fixture("offset_days.json"))
     text = str(caught.value)
-    assert "invoices.columns[3] (due_on): start: a column reference has no 'offset_days': write " in text
+    assert (
+        "invoices.columns[3] (due_on): start: unknown key 'offset_days' in the column reference to 'issued_on': "
+        "write " in text
+    )
     assert '{"column": "issued_on", "offset": "30 days"}' in text
     assert "not a valid date" not in text
 
@@ -112,8 +115,8 @@ def test_offsets_on_dates_timestamps_times_and_numbers(make_plan) -> None:
         ({"column": "d", "offset": 3}, 'a date column takes a duration offset, such as "3 days"'),
         ({"column": "d", "offset": "soon"}, "offset 'soon' is not an offset"),
         ({"column": "d", "offset_days": 3}, '{"column": "d", "offset": "3 days"}'),
-        ({"column": "d", "plus": 1}, "has no 'plus'"),
-        ({"column": "d", "shift": 1}, "a column reference takes column, default and offset, not 'shift'"),
+        ({"column": "d", "plus": 1}, "unknown key 'plus' in the column reference to 'd': write "),
+        ({"column": "d", "shift": 1}, "unknown key 'shift' in the column reference to 'd': a column reference takes "),
     ],
 )
 def test_offset_mistakes_are_placed_errors(make_plan, reference, message) -> None:

@@ -19,8 +19,8 @@ def test_a_cut_unique_user_name_with_too_few_values_is_refused_up_front() -> Non
     with pytest.raises(ConfigError) as caught:
         build_plan(str(FIXTURES / "c07_uniq.json"))
     assert [str(issue) for issue in caught.value.issues] == [
-        "t.columns[4] (un): is unique, but its rule, cut to length 6, cannot produce enough distinct values: "
-        "6 of 20,000 values still collide after 8 dedup rounds (32 re-draws each: generate's pass, run now); "
+        "t.columns[4] (un): is unique, but its rule, cut to length 5, cannot produce enough distinct values: "
+        "267 of 20,000 values still collide after 8 dedup rounds (32 re-draws each: generate's pass, run now); "
         "raise length, lower the rows, or drop unique"
     ]
 

@@ -11,8 +11,11 @@ import pytest
 
 from synthbeam.rules.engine import generate_batch, generate_columns
 from tests.conftest import TEMPLATES, one_table
+from tests.rule_examples import example_columns
 
-EVERY_RULE = [
+# Cases whose values the tests below assert, then one column per registered rule class (from the
+# classes' examples: tests/rule_examples.py), so the table-wide promises cover every rule there is.
+SPECIFIC_CASES = [
     {"name": "pk", "type": "int", "constraint": ["PK"]},
     {"name": "int_range", "type": "int", "rule": {"type": "range", "min": -5, "max": 5}},
     {
@@ -118,6 +121,7 @@ EVERY_RULE = [
     {"name": "padded", "type": "str", "rule": {"type": "fixed", "value": "ab"}, "min_length": 5},
     {"name": "untyped_default", "type": "date"},
 ]
+EVERY_RULE = [*SPECIFIC_CASES, *example_columns()]
 
 
 @pytest.fixture

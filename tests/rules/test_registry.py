@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from synthbeam.rules import catalog  # noqa: F401
 from synthbeam.rules.registry import Rule, lookup_rule, normalise_name, register_rule, registered_names
 
-CONTRACT_RULE_TYPES = [
-    "choice",
-    "choice_from_file",
-    "range",
-    "date",
-    "date_range",
-    "time",
-    "time_range",
-    "timestamp",
-    "timestamp_range",
-    "fixed",
-    "default",
-    "email",
-    "phone_number",
-    "uuid",
-    "regex",
-    "openai_generated",
-]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _documented_rule_types() -> list[str]:
+    """The object rule types docs/config.md promises (its table's first column), not a list kept here."""
+    text = (DOCS / "config.md").read_text(encoding="utf-8")
+    section = text[text.index("### Object rules") :]
+    table = section[section.index("| type |") :].split("\n\n", 1)[0]
+    names: list[str] = []
+    for line in table.splitlines()[2:]:
+        first = line.split("|")[1]
+        names += re.findall(r"`([a-z_]+)`", first)
+    return names
+
+
+CONTRACT_RULE_TYPES = _documented_rule_types()
 CONTRACT_SHORTCUTS = [
     "bool",
     "uuid",
@@ -50,6 +50,20 @@ def test_every_contract_rule_has_one_implementation(name: str) -> None:
     wanted = normalise_name(name)
     owners = {cls for registered, cls in registered_names().items() if normalise_name(registered) == wanted}
     assert owners <= {rule_class}
+
+
+def test_the_documented_types_are_read() -> None:
+    assert {"choice", "choice_from_file", "range", "date_range", "regex", "openai_generated"} <= set(
+        CONTRACT_RULE_TYPES
+    )
+
+
+def test_every_registered_class_is_in_docs_rules_md() -> None:
+    from synthbeam.rules.declared import documented_classes
+
+    text = (DOCS / "rules.md").read_text(encoding="utf-8")
+    for cls in documented_classes(builtin_only=True):
+        assert f"`{cls.names[0]}`" in text, cls
 
 
 def test_registering_a_name_twice_fails() -> None:

@@ -181,6 +181,9 @@ def test_unknown_parameters_name_the_declared_ones(make_plan) -> None:
     rule = {"type": "template", "template": "{first_name}", "filter": ["lower"]}
     with pytest.raises(ConfigError) as caught:
         make_plan(people(rule))
-    assert "users.columns[4] (email): template has no parameter 'filter'; did you mean 'filters'?" in str(caught.value)
-    with pytest.raises(ConfigError, match="expr has no parameter 'exp'; did you mean 'expr'"):
+    assert (
+        "users.columns[4] (email): unknown key 'filter' in the template rule: did you mean 'filters'?"
+        in str(caught.value)
+    )
+    with pytest.raises(ConfigError, match="unknown key 'exp' in the expr rule: did you mean 'expr'"):
         make_plan(people({"type": "expr", "exp": "first_name"}))
