@@ -49,6 +49,8 @@ setup(
         # `synthbeam import ddl` parses CREATE TABLE / ALTER TABLE in six dialects with a real SQL parser
         # (pure Python, no compiled parts needed); 26 is the oldest release whose AST the importer reads.
         "sqlglot>=26,<31",
+        # The expr rule: DuckDB parses and evaluates SQL expressions over each Arrow block.
+        "duckdb>=1.1,<3",
     ],
     extras_require={
         "gcp": ["apache-beam[gcp]>=2.60,<3"],

@@ -6,6 +6,9 @@ row range:
 
 * ``generate``: ``generate_columns`` for that column alone (its dependencies,
   if any, are generated too and included);
+* ``own``: ``generate`` less the time of its same-table dependencies alone: what a
+  column computed from others (a template, an expression) costs itself, to set
+  against a Faker column of the same width (``benchmarks/coherent.json``);
 * ``write``: a one-column Parquet file written the way the sink writes it
   (the dictionary encoding and compression the sink would choose), into memory.
 
@@ -28,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch, generate_columns
+from synthbeam.rules.engine import column_dependencies, generate_batch, generate_columns
 from synthbeam.rules.model import ColumnPlan
 from synthbeam.transforms.sinks import compression_by_column, dictionary_columns
 
@@ -80,12 +83,18 @@ def profile(config: Path, rows: int, repeat: int) -> list[dict[str, object]]:
                 compression=compression[column.name],
             )
             generated, written = fastest(repeat, generate), fastest(repeat, write)
+            inputs = sorted(name for name in column_dependencies(column) if "." not in name)
+            own = generated
+            if inputs:
+                alone = functools.partial(generate_columns, plan, table.name, index, wanted=inputs)
+                own = max(generated - fastest(repeat, alone), 0.0)
             entries.append(
                 {
                     "table": table.name,
                     "column": column.name,
                     "rule": _describe(column),
                     "generate_ms": generated * per_100k,
+                    "own_ms": own * per_100k,
                     "write_ms": written * per_100k,
                 }
             )
@@ -103,16 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     for entry in entries:
         totals[entry["table"]] = totals.get(entry["table"], 0.0) + entry["generate_ms"] + entry["write_ms"]
     print(f"ms per 100k rows, fastest of {args.repeat}; share = of the table's generate + write")
-    print(f"  {'table.column':<28} {'generate':>9} {'write':>8} {'share':>6}  rule")
+    print(f"  {'table.column':<28} {'generate':>9} {'own':>8} {'write':>8} {'share':>6}  rule")
     ordered = sorted(entries, key=lambda e: (e["table"], -(e["generate_ms"] + e["write_ms"])))
     for entry in ordered:
         total = entry["generate_ms"] + entry["write_ms"]
         print(
-            f"  {entry['table'] + '.' + entry['column']:<28} {entry['generate_ms']:>9.1f} {entry['write_ms']:>8.1f}"
+            f"  {entry['table'] + '.' + entry['column']:<28} {entry['generate_ms']:>9.1f} {entry['own_ms']:>8.1f}"
+            f" {entry['write_ms']:>8.1f}"
             f" {total / totals[entry['table']]:>6.0%}  {entry['rule']}"
         )
     for table, total in totals.items():
-        print(f"  {table + ' (all columns)':<28} {total:>18.1f}")
+        print(f"  {table + ' (all columns)':<28} {total:>27.1f}")
     return 0
 
 

@@ -78,7 +78,7 @@ from synthbeam.rules.registry import Rule
 from synthbeam.rules.types import STRING_TYPES
 from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
 
-from .check_rows import ParentColumns, RowChecks
+from .check_rows import ParentColumns, RowChecks, children_count_breaches
 
 __all__ = ["FORMATS", "CheckResult", "check_output", "format_result"]
 
@@ -772,6 +772,8 @@ class _TableCheck:
                 fk = column.foreign_key
                 self.fk_children[name] = _DistinctCounter(1)
                 self.checks.append(f"fk({name} -> {fk.parent_table}.{fk.parent_column})")
+                if _children_counted(self.plan, fk):
+                    self.checks.append(f"children_per_parent({name})")
         groups: list[tuple[str, ...]] = [(c.name,) for c in table.columns if c.is_unique]
         if len(table.primary_key) > 1:
             groups.append(tuple(table.primary_key))
@@ -1174,6 +1176,14 @@ def _read_table(run: _TableCheck, table_dir: Path, fmt: str) -> None:
             run.issues.unreadable.append((shard.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
 
 
+def _children_counted(plan: Plan, fk: Any) -> bool:
+    """Whether each parent's number of children can be counted in the output (one key, no null links)."""
+    if fk.children_per_parent is None or fk.null_probability > 0 or fk.parent_table not in plan.tables:
+        return False
+    parent = plan.table(fk.parent_table).column(fk.parent_column)
+    return parent.is_unique or parent.key_strategy == "sequence"
+
+
 def _foreign_key_breaches(run: _TableCheck, runs: dict[str, _TableCheck]) -> None:
     for name, counter in run.fk_children.items():
         fk = run.table.column(name).foreign_key
@@ -1195,6 +1205,11 @@ def _foreign_key_breaches(run: _TableCheck, runs: dict[str, _TableCheck]) -> Non
         if parents.type != child_keys.type:
             parents = parents.cast(child_keys.type) if len(parents) else pa.array([], child_keys.type)
         orphans = children.filter(pc.invert(pc.is_in(child_keys, value_set=parents)))
+        if _children_counted(run.plan, fk) and run.row_checks is not None:
+            texts, why = children_count_breaches(run.table, fk, children, parents, run.row_checks.parents)
+            run.breaches += [_Breach(text, (name,)) for text in texts]
+            if why:
+                run.skipped.append(f"children_per_parent({name}): {why}")
         if orphans.num_rows:
             rows = pc.sum(orphans["n"]).as_py()
             run.breaches.append(

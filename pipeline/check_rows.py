@@ -11,6 +11,9 @@ So each row is judged on its own values, as the engine made it:
   conditions hold, else the column's rule. The value must then fit that rule: null
   for a ``null`` rule, otherwise the domain checks ``check`` runs for a plain column
   with that rule (choices, ranges, regexes...), and the bounds below;
+* **values computed from the row** (``template``, ``expr``, a ``fixed`` copy, with any
+  reference offset): recomputed by the rule itself from the row's written values (and its
+  parent row's), and the written value must be exactly that (null where that is null);
 * **ranges with references** (``range``, ``date_range``, ``time_range``,
   ``timestamp_range``): ``start <= value <= end`` with each bound read from the
   row, or from its parent row through the foreign key. As in the engine, a start
@@ -38,10 +41,12 @@ import pyarrow.compute as pc
 
 from synthbeam.rules.conditions import evaluate_conditions
 from synthbeam.rules.conformance import MISSING_INT, RowBounds
-from synthbeam.rules.model import Branch, ColumnPlan, Plan, TablePlan
+from synthbeam.rules.model import Branch, ColumnPlan, ForeignKey, Plan, TablePlan
 from synthbeam.rules.registry import Rows, Rule
+from synthbeam.rules.seeding import Stream
+from synthbeam.rules.values import coerce
 
-__all__ = ["ParentColumns", "RowBreach", "RowChecks"]
+__all__ = ["ParentColumns", "RowBreach", "RowChecks", "children_count_breaches"]
 
 EXAMPLES = 3
 _MISSING_INT = MISSING_INT
@@ -150,6 +155,9 @@ class ParentColumns:
                         self.problems[name] = f"{parent}.{fk.parent_column} is not unique, so a child names no one row"
                         continue
                     self.wanted.setdefault(parent, (fk.parent_column, set()))[1].add(parent_column)
+            for fk in table.foreign_keys:  # children counts that follow a parent column
+                if fk.children_column is not None and fk.parent_table in plan.tables and fk.parent_table != table.name:
+                    self.wanted.setdefault(fk.parent_table, (fk.parent_column, set()))[1].add(fk.children_column)
         self.kept: dict[str, list[pa.RecordBatch]] = {}
         self._tables: dict[str, pa.Table] = {}
 
@@ -161,6 +169,16 @@ class ParentColumns:
         names = [key, *sorted(columns)]
         if all(name in arrays for name in names):
             self.kept.setdefault(table, []).append(pa.record_batch([arrays[n] for n in names], names=names))
+
+    def table(self, parent: str) -> pa.Table:
+        """The kept columns of ``parent`` (its key first); raises _Unknown when it was not read."""
+        table = self._tables.get(parent)
+        if table is None:
+            batches = self.kept.get(parent)
+            if not batches:
+                raise _Unknown(f"the parent table {parent} could not be read")
+            table = self._tables[parent] = pa.Table.from_batches(batches).combine_chunks()
+        return table
 
     def found(self, child: TablePlan, parent: str, child_arrays: Mapping[str, pa.Array]) -> np.ndarray:
         """Child rows whose foreign key to ``parent`` is set and names a parent row of the output."""
@@ -179,12 +197,7 @@ class ParentColumns:
                 raise _Unknown(f"{parent}.{name} is masked, encrypted or unreadable")
         if not self.usable(child.name, fk.child_column) or fk.child_column not in child_arrays:
             raise _Unknown(f"{child.name}.{fk.child_column} is masked, encrypted or unreadable")
-        table = self._tables.get(parent)
-        if table is None:
-            batches = self.kept.get(parent)
-            if not batches:
-                raise _Unknown(f"the parent table {parent} could not be read")
-            table = self._tables[parent] = pa.Table.from_batches(batches).combine_chunks()
+        table = self.table(parent)
         children = child_arrays[fk.child_column]
         keys = table.column(key).combine_chunks()
         if keys.type != children.type:
@@ -207,6 +220,7 @@ class _ColumnRows:
         self.problems: list[str] = []
         self.tallies: dict[str, _Tally] = {}
         self.outcomes: list[tuple[str, Branch | None, Rule | None, list[DomainCheck], _Bounds | None]] = []
+        self.recomputed: set[int] = set()  # positions in outcomes whose rule is recomputed row by row
         rules = [(f"conditional_rules[{n}]", branch, branch.rule) for n, branch in enumerate(column.branches)]
         default = "the column's rule (no condition held)" if column.branches else "its rule"
         rules.append((default, None, column.rule))
@@ -217,8 +231,13 @@ class _ColumnRows:
                 # The column with this rule alone; its length checks already run on the whole column.
                 plain = replace(column, rule=rule, branches=[])
                 checks = [c for c in domain_checks(plain) if not c.name.startswith(("max_length(", "min_length("))]
-                inner, prefix, suffix, _ = rule.unwrapped()
-                if rule.references():
+                inner, prefix, suffix, check = rule.unwrapped()
+                if getattr(inner, "derived_from_row", False):
+                    if check is not None:
+                        self.problems.append(f"{label}: recomputed values (a regex check may have nulled some)")
+                    else:
+                        self.recomputed.add(len(self.outcomes))
+                elif rule.references():
                     if prefix or suffix:
                         self.problems.append(f"{label}: bounds (prefix/suffix make the values text)")
                     else:
@@ -231,7 +250,7 @@ class _ColumnRows:
 
     def consume(self, rows: Rows, values: pa.Array, known: np.ndarray) -> None:
         undecided = known.copy()
-        for label, branch, rule, checks, bounds in self.outcomes:
+        for number, (label, branch, rule, checks, bounds) in enumerate(self.outcomes):
             if branch is not None:
                 taken = evaluate_conditions(branch.conditions, rows) & undecided
                 undecided &= ~taken
@@ -249,6 +268,8 @@ class _ColumnRows:
             for check in checks:
                 bad = check.offending(chosen) & _mask(chosen.is_valid())
                 self._tally(f"{label}: {check.what}", chosen, bad)
+            if number in self.recomputed:
+                self._recompute(label, rule, subset, chosen)
             if bounds is not None:
                 bad, low, high = bounds.offending(subset, chosen)
                 if bad.any():
@@ -262,11 +283,32 @@ class _ColumnRows:
                         shown, len(where)
                     )
 
+    def _recompute(self, label: str, rule: Rule, rows: Rows, written: pa.Array) -> None:
+        """The rule's value computed again from the row's written inputs must be the written value."""
+        expected = coerce(rule.generate(rows, Stream(0)), self.column.type).cast(written.type)
+        same = pc.fill_null(pc.equal(written, expected), False)
+        both_null = pc.and_(written.is_null(), expected.is_null())
+        bad = ~_mask(pc.or_(same, both_null))
+        if bad.any():
+            where = np.flatnonzero(bad)
+            shown = [
+                f"{_show(written[int(i)].as_py())} where the row gives {_show(expected[int(i)].as_py())}"
+                for i in where[:EXAMPLES]
+            ]
+            self.tallies.setdefault(f"{label}: values not computed from their row", _Tally()).add(shown, len(where))
+
     def _tally(self, what: str, values: pa.Array, bad: np.ndarray) -> None:
         if bad.any():
             where = np.flatnonzero(bad)
             shown = [_show(v) for v in values.take(pa.array(where[:EXAMPLES])).to_pylist()]
             self.tallies.setdefault(what, _Tally()).add(shown, len(where))
+
+
+def _check_label(column: ColumnPlan) -> str:
+    if column.branches:
+        return "conditional"
+    inner = column.rule.unwrapped()[0]
+    return "computed" if getattr(inner, "derived_from_row", False) else "row_bounds"
 
 
 def _bound_text(bounds: _Bounds, number: Any, value_type: pa.DataType) -> str:
@@ -308,7 +350,7 @@ class RowChecks:
             checked = _ColumnRows(column, domain_checks)
             self.skipped += [f"{column.name}: {problem}" for problem in checked.problems]
             self.columns.append(checked)
-            self.checks.append(f"{'conditional' if column.branches else 'row_bounds'}({column.name})")
+            self.checks.append(f"{_check_label(column)}({column.name})")
 
     def _unavailable(self, column: ColumnPlan) -> str | None:
         for name in sorted(_branch_inputs(column)):
@@ -354,7 +396,7 @@ class RowChecks:
             except (_Unknown, pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError) as exc:
                 # Not a verdict on the rows: the column leaves the checks, and --verbose says why.
                 self.columns.remove(checked)
-                label = "conditional" if checked.column.branches else "row_bounds"
+                label = _check_label(checked.column)
                 self.checks.remove(f"{label}({checked.column.name})")
                 reason = str(exc) if isinstance(exc, _Unknown) else f"{type(exc).__name__}: {exc}"
                 self.skipped.append(f"{checked.column.name}: row-by-row rule check ({reason})")
@@ -378,3 +420,55 @@ class RowChecks:
                     )
                 )
         return found
+
+
+# --- children per parent ---------------------------------------------------------------------
+
+
+def children_count_breaches(
+    child: TablePlan, fk: ForeignKey, counts: pa.Table, parent_keys: pa.Array, parents: ParentColumns
+) -> tuple[list[str], str | None]:
+    """Parents whose number of children in the output is not what ``children_per_parent`` says.
+
+    ``counts`` holds each child key value (``k0``) and its rows (``n``); ``parent_keys`` every
+    parent key written. With a count column the number must be exactly ``round(value x scale)``
+    within [min, max] (null: min), from the parent row's written value; otherwise it must lie in
+    [min, max]. Returns (breach texts, why the check was skipped or None).
+    """
+    low, high = fk.children_per_parent
+    keys = counts["k0"]
+    if parent_keys.type != keys.type:
+        parent_keys = parent_keys.cast(keys.type)
+    position = pc.index_in(parent_keys, value_set=keys)
+    found = pc.fill_null(counts["n"].take(position), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    label = f"{child.name}.{fk.child_column}"
+    if fk.children_column is None:
+        bad = (found < low) | (found > high)
+        wanted = f"between {low} and {high}"
+        expected = None
+    else:
+        try:
+            kept = parents.table(fk.parent_table)
+        except _Unknown as exc:
+            return [], str(exc)
+        source = f"{fk.parent_table}.{fk.children_column}"
+        if fk.children_column not in kept.column_names:
+            return [], f"{source} is masked, encrypted or unreadable"
+        where = pc.index_in(parent_keys, value_set=kept.column(fk.parent_column).combine_chunks())
+        values = kept.column(fk.children_column).combine_chunks().take(where)
+        numbers = values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        expected = np.floor(numbers * fk.children_scale + 0.5)
+        expected = np.where(np.isnan(expected), low, expected)
+        expected = np.clip(expected, low, high if high is not None else np.inf).astype(np.int64)
+        bad = found != expected
+        wanted = f"{source} x {fk.children_scale:g} within [{low}, {high if high is not None else 'no max'}]"
+    if not bad.any():
+        return [], None
+    where_bad = np.flatnonzero(bad)
+    shown = []
+    for i in where_bad[:EXAMPLES]:
+        text = f"{_show(parent_keys[int(i)].as_py())}: {found[i]}"
+        shown.append(text if expected is None else f"{text} (expected {expected[i]})")
+    return [
+        f"{label}: {len(where_bad):,} parents with a number of children not {wanted}, e.g. {', '.join(shown)}"
+    ], None

@@ -33,8 +33,7 @@ def describe_column(column: ColumnPlan) -> str:
     if fk is not None:
         text = f"foreign key -> {fk.parent_table}.{fk.parent_column} ({fk.distribution})"
         if fk.children_per_parent is not None:
-            low, high = fk.children_per_parent
-            text += f", {low}..{high} children per parent"
+            text += f", {fk.describe_children()}"
         if fk.null_probability:
             text += f", null {fk.null_probability:.0%}"
         return text

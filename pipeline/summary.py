@@ -183,7 +183,7 @@ def plan_lines(plan: Plan, output_format: str, num_shards: int = 0, workers: int
 def describe_fk(fk: Any, table_name: str) -> str:
     parts = [fk.distribution]
     if fk.children_per_parent is not None:
-        parts.append(f"{fk.children_per_parent[0]}..{fk.children_per_parent[1]} children per parent")
+        parts.append(fk.describe_children())
     if fk.null_probability:
         parts.append(f"null {fk.null_probability:.0%}")
     if fk.parent_table == table_name:

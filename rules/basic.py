@@ -8,11 +8,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .choice import checked_values, infer_type
-from .params import is_reference, read_number, read_param
+from .conformance import StoredColumn, ValueCheck, examples, mask
+from .params import read_number, read_param, referenced
 from .registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
 from .seeding import Stream, mix64
+from .types import storage_kind
 from .values import fixed_width_strings, pool_empty
 
 
@@ -42,12 +45,22 @@ class Fixed(Rule):
             ctx.error(f"{spec.get('type', 'fixed')} needs 'value'")
         self.value = spec.get("value")
         self.copy_of: ColumnRef | None = None
-        if is_reference(self.value):
+        if isinstance(self.value, Mapping) and isinstance(self.value.get("column"), str):
             self.copy_of = read_param(spec, "value", ctx, lambda v: v, None, "column reference")
             self.value = None
-            name = self.copy_of.name
-            self.output_type = ctx.columns.get(name, ctx.column_type) if "." not in name else ctx.column_type
             self.single = None
+            if self.copy_of is None:  # reported by read_param
+                return
+            name = self.copy_of.name
+            self.derived_from_row = True
+            source = ctx.columns.get(name) if "." not in name else ctx.parent_columns.get(name)
+            self.output_type = source or ctx.column_type
+            if source is not None and not _copy_fits(source, ctx.column_type):
+                ctx.error(
+                    f"fixed copies {name}, a {source} column, into this {ctx.column_type} column: a copy keeps its "
+                    f"type, so give the column type {source}, or compute the value with an expr rule "
+                    f'(CAST({name} AS ...)) or conditional_rules'
+                )
             return
         self.output_type = infer_type([self.value]) if self.value is not None else ctx.column_type
         self.single = checked_values([self.value], self.output_type, ctx) if self.value is not None else None
@@ -66,7 +79,10 @@ class Fixed(Rule):
 
     def generate(self, rows: Rows, stream: Stream) -> pa.Array:
         if self.copy_of is not None:
-            return rows.ref(self.copy_of.name)
+            values = referenced(self.copy_of, rows)
+            if self.copy_of.default is not None and values.null_count:
+                values = values.fill_null(pa.scalar(self.copy_of.default).cast(values.type))
+            return values
         if self.single is None:
             return pa.nulls(len(rows))
         return self.single.take(pa.array(np.zeros(len(rows), dtype=np.int64)))
@@ -75,6 +91,33 @@ class Fixed(Rule):
         if self.copy_of is not None:
             return f"copy of {self.copy_of.name}"
         return f"fixed {json.dumps(self.value, default=str)}"
+
+    has_value_check = True
+
+    def value_check(self, column: StoredColumn) -> ValueCheck | str | None:
+        """Every value is the constant as stored (a copy of a column is recomputed row by row instead)."""
+        from .values import coerce
+
+        if self.single is None:
+            return "fixed value (a copy of another column: check recomputes it row by row)"
+        try:
+            fixed = coerce(self.single, column.type)
+        except Exception:  # a constant the column type cannot hold failed at plan time already
+            return f"fixed value (cannot be stored as {column.type})"
+        affixed = bool(column.prefix or column.suffix)
+        if affixed or (pa.types.is_string(fixed.type) and (column.max_length or column.min_length)):
+            return "fixed value (stored changed: prefix/suffix, type or length)"
+
+        def offending(values: pa.Array) -> np.ndarray:
+            return mask(pc.invert(pc.is_in(values, value_set=fixed))) & mask(pc.is_valid(values))
+
+        return ValueCheck("fixed", f"values other than the fixed {examples(fixed.to_pylist())}", offending)
+
+
+def _copy_fits(source: str, column_type: str) -> bool:
+    """Whether a ``source`` column's values are stored as they are in a ``column_type`` column."""
+    made, stored = storage_kind(source), storage_kind(column_type)
+    return made == stored or stored == "str" or (made, stored) in {("int", "float"), ("date", "timestamp")}
 
 
 @register_rule("bool", "boolean")

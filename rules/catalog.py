@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from . import basic, choice, faker_rules, llm, numeric, regex_rule, temporal  # noqa: F401
+from . import basic, choice, expr, faker_rules, llm, numeric, regex_rule, template, temporal  # noqa: F401

@@ -167,6 +167,7 @@ def _compile_table(
         fk_by_column[fk.child_column] = fk
     raw_columns = list(raw.get("columns") or [])
     types = {c["name"]: canonical_type(c.get("type", "str")) or "str" for c in raw_columns}
+    parent_types = _parent_types(fks, raw_tables)
     primary_key = list(raw.get("primary_key") or [])
     columns = []
     for position, raw_column in enumerate(raw_columns):
@@ -175,7 +176,8 @@ def _compile_table(
             types[raw_column["name"]] = _fk_type(fk, raw_tables, types.get(raw_column["name"]), issues)
         in_composite_key = len(primary_key) > 1 and raw_column["name"] in primary_key
         column = _compile_column(
-            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key
+            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key,
+            parent_types=parent_types,
         )
         columns.append(column)
     table = TablePlan(
@@ -199,8 +201,34 @@ def _compile_table(
     return table
 
 
+def _parent_types(fks: Sequence[ForeignKey], raw_tables: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``parent.column`` -> its declared type, for the tables ``fks`` point at (what expressions may read)."""
+    found: dict[str, str] = {}
+    for fk in fks:
+        for column in (raw_tables.get(fk.parent_table) or {}).get("columns") or []:
+            if isinstance(column, Mapping) and isinstance(column.get("name"), str):
+                kind = canonical_type(column.get("type", "str")) or "str"
+                found.setdefault(f"{fk.parent_table}.{column['name']}", kind)
+    return found
+
+
+def _children_per_parent(raw: Any, parent_table: str) -> tuple[tuple[int, int | None] | None, str | None, float]:
+    """(min, max), the parent column counts come from (or None), its scale; the config's shape is checked later."""
+    if not isinstance(raw, Mapping):
+        return None, None, 1.0
+    column = raw.get("column")
+    if isinstance(column, str) and column.startswith(f"{parent_table}."):
+        column = column[len(parent_table) + 1 :]
+    low = int(raw.get("min", 0))
+    high = raw.get("max")
+    if column is None and high is None:
+        high = low  # the schema asks for max without column
+    return (low, int(high) if high is not None else None), column, float(raw.get("scale", 1.0))
+
+
 def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKey:
     per_parent = raw.get("children_per_parent")
+    bounds, children_column, children_scale = _children_per_parent(per_parent, raw["parent_table"])
     return ForeignKey(
         child_column=raw["child_column"],
         parent_table=raw["parent_table"],
@@ -209,7 +237,9 @@ def _foreign_key(table: str, position: int, raw: Mapping[str, Any]) -> ForeignKe
         weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
         s=float(raw.get("s", 1.2)),
         null_probability=float(raw.get("null_probability", 0.0)),
-        children_per_parent=(int(per_parent["min"]), int(per_parent["max"])) if per_parent else None,
+        children_per_parent=bounds if per_parent else None,
+        children_column=children_column,
+        children_scale=children_scale,
         place=f"{table}.foreign_keys[{position}]",
     )
 
@@ -241,6 +271,7 @@ def _compile_column(
     fk: ForeignKey | None,
     rows: int,
     composite: bool,
+    parent_types: Mapping[str, str] | None = None,
 ) -> ColumnPlan:
     name = raw["name"]
     place = column_place(table, position, name)
@@ -252,7 +283,7 @@ def _compile_column(
     rule_spec = _rule_spec(raw, column_type, fk)
     column_type = _auto_correct(rule_spec, column_type, place, issues, settings.locale)
     types[name] = column_type
-    context = RuleContext(place, table, name, column_type, settings, issues, types)
+    context = RuleContext(place, table, name, column_type, settings, issues, types, parent_types or {})
     rule = None if fk is not None else compile_rule(rule_spec, context, constraints)
     branches = [
         _compile_branch(raw_branch, number, context, types, constraints)
@@ -414,14 +445,18 @@ def _compile_branch(
     constraints: frozenset[str],
 ) -> Branch:
     place = f"{ctx.place}.conditional_rules[{number}]"
-    branch_ctx = RuleContext(place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types)
+    branch_ctx = RuleContext(
+        place, ctx.table, ctx.column, ctx.column_type, ctx.settings, ctx.issues, types, ctx.parent_columns
+    )
     conditions = []
     for index, raw_condition in enumerate(raw.get("when") or []):
         condition = Condition(
             raw_condition.get("column"), raw_condition.get("operator", "=="), raw_condition.get("value")
         )
         where = f"{place}.when[{index}]"
-        if condition.column not in types:
+        if isinstance(condition.column, str) and "." in condition.column and condition.column not in types:
+            pass  # a parent column: checked with the table's foreign keys (_check_parent_ref)
+        elif condition.column not in types:
             ctx.issues.error(where, f"condition on column {condition.column!r}, which this table does not have")
         elif condition.operator not in OPERATORS:
             ctx.issues.error(where, f"operator {condition.operator!r} is not one of {', '.join(OPERATORS)}")
@@ -624,12 +659,34 @@ def _check_distribution(fk: ForeignKey, table: TablePlan, parent: TablePlan, iss
         issues.error(fk.place, f"null_probability {fk.null_probability} must be between 0 and 1")
     if fk.children_per_parent is not None:
         low, high = fk.children_per_parent
-        if low < 0 or low > high:
+        if low < 0 or (high is not None and low > high):
             issues.error(fk.place, f"children_per_parent min {low} must be >= 0 and <= max {high}")
+        if fk.children_column is not None:
+            _check_children_column(fk, parent, issues)
         if fk.parent_table == table.name:
             issues.error(fk.place, "children_per_parent cannot be used on a self-reference")
     if fk.parent_table != table.name and parent.rows == 0 and table.rows > 0 and fk.null_probability < 1:
         issues.error(fk.place, f"parent table {parent.name} has 0 rows, so {table.name} rows have no parent")
+
+
+def _check_children_column(fk: ForeignKey, parent: TablePlan, issues: Issues) -> None:
+    """``children_per_parent.column`` must be a number column of the parent table itself."""
+    name = fk.children_column
+    found = next((c for c in parent.columns if c.name == name), None)
+    if "." in str(name) or found is None:
+        issues.error(
+            fk.place,
+            f"children_per_parent column {name!r} is not a column of {parent.name}: counts come from the parent row, "
+            f'so write {{"column": "{parent.name}.<number column>"}}',
+        )
+    elif found.type not in NUMERIC_TYPES or found.type == "bool":
+        issues.error(
+            fk.place,
+            f"children_per_parent column {parent.name}.{name} is a {found.type} column; a count needs an int or "
+            "float column (scale multiplies it)",
+        )
+    if not fk.children_scale >= 0:
+        issues.error(fk.place, f"children_per_parent scale must be >= 0, got {fk.children_scale:g}")
 
 
 def _check_parent_weights(plan: Plan, issues: Issues) -> None:

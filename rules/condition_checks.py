@@ -47,12 +47,26 @@ def check_table_conditions(table: TablePlan, issues: Issues, tables: Mapping[str
     for column in table.columns:
         for number, branch in enumerate(column.branches):
             for position, condition in enumerate(branch.conditions):
-                read = columns.get(condition.column)
+                read = _read_column(condition.column, columns, table, tables or {})
                 if read is None or condition.operator not in OPERATORS:
                     continue  # reported where the condition was compiled
                 where = f"{column.place}.conditional_rules[{number}].when[{position}]"
                 if _check_operand(condition, read, where, issues):
                     _check_reachable(condition, read, where, issues, tables or {})
+
+
+def _read_column(
+    name: Any, columns: Mapping[str, ColumnPlan], table: TablePlan, tables: Mapping[str, TablePlan]
+) -> ColumnPlan | None:
+    """The column a condition reads: same-table, or ``parent.column`` through one of the table's foreign keys."""
+    if not isinstance(name, str):
+        return None
+    if name in columns or "." not in name:
+        return columns.get(name)
+    parent, column = name.split(".", 1)
+    if parent not in tables or not any(fk.parent_table == parent for fk in table.foreign_keys):
+        return None  # reported with the table's foreign keys
+    return next((c for c in tables[parent].columns if c.name == column), None)
 
 
 def _check_operand(condition: Condition, read: ColumnPlan, where: str, issues: Issues) -> bool:

@@ -176,7 +176,9 @@ class RowBounds:
         from .registry import ColumnRef
 
         def name(bound: Any) -> str:
-            return bound.name if isinstance(bound, ColumnRef) else str(bound)
+            if not isinstance(bound, ColumnRef):
+                return str(bound)
+            return bound.name if bound.offset is None else f"{bound.name} {bound.offset!r}"
 
         return f"[{name(self.low)}, {name(self.high)}]"
 

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .params import REFERENCE_KEYS
+from .params import REFERENCE_KEYS, offset_alias_fix
 from .registry import Param, Rule, RuleContext, iter_rule_classes
 
 _PACKAGE = __name__.split(".")[0]  # "synthbeam": plugins' classes live in other packages
@@ -88,9 +88,11 @@ def check_keys(rule_class: type[Rule], spec: Mapping[str, Any], ctx: RuleContext
                 continue
             unknown = [k for k in value if k not in REFERENCE_KEYS]
             for bad in unknown:
+                alias_fix = offset_alias_fix(value, bad)  # "offset_days": 30 -> "offset": "30 days"
                 closest = _closest(bad, sorted(REFERENCE_KEYS))
                 takes = _keys_phrase(sorted(REFERENCE_KEYS))
                 fix = f"did you mean {closest!r}?" if closest else f"a column reference takes {takes}"
+                fix = alias_fix if alias_fix is not None else fix
                 ctx.error(f"{key}: unknown key {bad!r} in the column reference to {value['column']!r}: {fix}")
             if unknown:
                 del kept[key]
@@ -133,7 +135,8 @@ def rules_markdown() -> str:
         *_table(COMMON_PARAMS),
         "",
         'A column reference is `{"column": "name"}` (same row) or `{"column": "parent.name"}` (the',
-        'parent row through the table\'s foreign key), with an optional `"default"` for null values.',
+        'parent row through the table\'s foreign key), with an optional `"default"` for null values and an',
+        'optional `"offset"` (`"30 days"`, `"-2 hours"` on dates, times and timestamps; a number on numbers).',
         "Any Faker method name is a rule type too: its arguments go in `params`, checked against the",
         "method's signature.",
     ]

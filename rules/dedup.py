@@ -273,6 +273,16 @@ def check_dedup_feasible(plan: Plan, issues: Issues, tried_rows: int | None = No
             remaining = "{:,} of {:,}".format(*exc.collisions)
             cut = f", cut to length {column.max_length}," if column.max_length is not None else ""
             scope = "" if tried == table.rows else f" on the first {tried:,} of {table.rows:,} rows"
+            inner = column.rule.unwrapped()[0] if column.rule is not None else None
+            if inner is not None and inner.derived_from_row:
+                # re-drawing cannot help: the value is computed from the row, with no draw of its own
+                issues.error(
+                    column.place,
+                    f"is unique, but {remaining} of its values repeat, and {inner.describe()} computes each value "
+                    "from its row, so a collision cannot be re-drawn: put a unique column in it (a key such as "
+                    "{user_id}), or drop unique",
+                )
+                continue
             issues.error(
                 column.place,
                 f"is unique, but its rule{cut} cannot produce enough distinct values: {remaining} values still "

@@ -49,8 +49,23 @@ class ForeignKey:
     weights: dict[str, float] = field(default_factory=dict)
     s: float = 1.2
     null_probability: float = 0.0
-    children_per_parent: tuple[int, int] | None = None
+    children_per_parent: tuple[int, int | None] | None = None  # (min, max); max None: no upper bound
+    # children_per_parent {"column": "employee_count", "scale": 0.5}: each parent's count is its own value
+    # of that parent column times scale, rounded, within (min, max); None: counts drawn in (min, max)
+    children_column: str | None = None
+    children_scale: float = 1.0
     place: str = ""
+
+    def describe_children(self) -> str:
+        """How many children a parent gets, in a few words (plan and report)."""
+        if self.children_per_parent is None:
+            return ""
+        low, high = self.children_per_parent
+        if self.children_column is None:
+            return f"{low}..{high} children per parent"
+        scale = f" x {self.children_scale:g}" if self.children_scale != 1 else ""
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        return f"{self.parent_table}.{self.children_column}{scale} ({bound}) children per parent"
 
     @property
     def is_self_reference(self) -> bool:

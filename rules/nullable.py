@@ -79,12 +79,17 @@ def check_nullable_references(tables: Mapping[str, TablePlan], issues: Issues) -
             for rule in column_rules(column):
                 if rule is None:
                     continue
+                inner = getattr(rule, "inner", rule)
+                if getattr(inner, "handles_nulls", False):
+                    continue  # an expression says itself what a null input gives (coalesce, CASE)
                 for ref in rule.column_refs():
                     if ref.default is not None or not nullability.ref_may_be_null(table, ref):
                         continue
                     key = ref.key or "a bound"
                     example = EXAMPLE_DEFAULTS.get(rule.output_type, "0")
-                    fix = f'give the reference a default, e.g. {{"column": "{ref.name}", "default": {example}}}'
+                    fix = getattr(inner, "null_fix", None) or (
+                        f'give the reference a default, e.g. {{"column": "{ref.name}", "default": {example}}}'
+                    )
                     if column.not_null:
                         issues.error(
                             column.place,

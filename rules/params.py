@@ -7,19 +7,25 @@ plan time, with errors reported to the rule's context.
 A reference may carry ``"default"`` (parsed like a constant of the parameter):
 it stands in for a null referenced value. Without one a null referenced bound
 gives the row null, and validation warns where the referenced column can be null.
+
+A reference may also carry ``"offset"``: ``"30 days"``, ``"-2 hours"`` (dates,
+times, timestamps) or a number (number columns), added to the referenced value
+before the rule uses it, so "due 30 days after issue" is
+``{"column": "issued_on", "offset": "30 days"}``. Times wrap around midnight.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
-from .registry import ColumnRef, Rows, RuleContext
+from .registry import ColumnRef, Offset, Rows, RuleContext
 
 EPOCH = dt.date(1970, 1, 1)
 EPOCH_TS = dt.datetime(1970, 1, 1)
@@ -29,7 +35,20 @@ SECONDS_PER_DAY = 86_400
 
 Number = TypeVar("Number", int, float)
 
-REFERENCE_KEYS = frozenset({"column", "default"})
+REFERENCE_KEYS = frozenset({"column", "default", "offset"})
+# Spellings people reach for, and the one to write instead.
+_OFFSET_ALIASES = ("offset_days", "offset_hours", "offset_minutes", "offset_seconds", "days", "plus", "add")
+_UNIT_SECONDS = {
+    "week": 7 * 86_400,
+    "day": 86_400,
+    "hour": 3_600,
+    "minute": 60,
+    "min": 60,
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+}
+_DURATION = re.compile(r"^\s*([+-]?\d+)\s*([a-z]+?)s?\s*$")
 
 
 def is_reference(value: Any) -> bool:
@@ -39,6 +58,41 @@ def is_reference(value: Any) -> bool:
         and set(value) <= REFERENCE_KEYS
         and isinstance(value["column"], str)
     )
+
+
+def parse_offset(value: Any) -> Offset:
+    """``"30 days"`` -> a duration in seconds; a JSON number -> a plain number (raises ValueError)."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(value)
+        return Offset(value, None)
+    match = _DURATION.match(str(value).lower())
+    unit = _UNIT_SECONDS.get(match.group(2)) if match else None
+    if match is None or unit is None:
+        raise ValueError(value)
+    return Offset(int(match.group(1)) * unit, "seconds")
+
+
+def offset_alias_fix(value: Mapping[str, Any], key: str) -> str | None:
+    """The fix for ``key``, a spelling of ``offset`` people reach for, in a column reference; else None."""
+    if key not in _OFFSET_ALIASES:
+        return None
+    amount = value[key]
+    unit = key.split("_", 1)[1] if key.startswith("offset_") else "days"
+    return f'write {{"column": "{value.get("column")}", "offset": "{amount} {unit}"}}'
+
+
+def reference_problem(value: Mapping[str, Any]) -> str | None:
+    """Why ``{"column": ..., ...}`` with keys a reference does not take is not one, with the fix."""
+    extra = sorted(set(value) - REFERENCE_KEYS)
+    if not extra:
+        return None
+    alias = next((key for key in extra if key in _OFFSET_ALIASES), None)
+    if alias is not None:
+        return f"a column reference has no {alias!r}: {offset_alias_fix(value, alias)}"
+    return f"a column reference takes column, default and offset, not {', '.join(map(repr, extra))}"
 
 
 def parse_date(text: Any) -> dt.date:
@@ -92,8 +146,14 @@ def read_param(
     if key not in spec or spec[key] is None:
         return default
     value = spec[key]
+    if isinstance(value, Mapping) and isinstance(value.get("column"), str):
+        problem = reference_problem(value)
+        if problem is not None:
+            ctx.error(f"{key}: {problem}")
+            return default
     if is_reference(value):
         name = value["column"]
+        referenced_type = ctx.columns.get(name) if "." not in name else ctx.parent_columns.get(name)
         if "." not in name and ctx.columns and name not in ctx.columns:
             ctx.error(f"{key} refers to column {name!r}, which this table does not have")
         default = value.get("default")
@@ -103,12 +163,38 @@ def read_param(
             except (TypeError, ValueError):
                 ctx.error(f"{key} default {default!r} is not a valid {what}")
                 default = None
-        return ColumnRef(name, default, key)
+        offset = None
+        if value.get("offset") is not None:
+            offset = _read_offset(value["offset"], key, name, referenced_type, ctx)
+        return ColumnRef(name, default, key, offset)
     try:
         return parse(value)
     except (TypeError, ValueError):
         ctx.error(f"{key} {value!r} is not a valid {what}")
         return default
+
+
+def _read_offset(raw: Any, key: str, name: str, referenced_type: str | None, ctx: RuleContext) -> Offset | None:
+    """The reference's offset, checked against the referenced column's type where it is known."""
+    try:
+        offset = parse_offset(raw)
+    except (TypeError, ValueError):
+        ctx.error(
+            f"{key} offset {raw!r} is not an offset: write a duration such as \"30 days\", \"-2 hours\", "
+            "\"90 minutes\" (dates, times, timestamps) or a number (number columns)"
+        )
+        return None
+    problem = offset.problem_with(referenced_type) if referenced_type else None
+    if problem:
+        ctx.error(f"{key} offset {raw!r} on {name}: {problem}")
+        return None
+    return offset
+
+
+def referenced(ref: ColumnRef, rows: Rows) -> pa.Array:
+    """The referenced column's values for ``rows``, shifted by the reference's offset."""
+    values = rows.ref(ref.name)
+    return ref.offset.apply(values) if ref.offset is not None else values
 
 
 def read_number(
@@ -157,10 +243,10 @@ def per_row(
     marks it) unless the reference has a default, which takes its place.
     """
     if isinstance(value, ColumnRef):
-        referenced = rows.ref(value.name)
-        numbers = to_number(referenced)
-        if value.default is not None and referenced.null_count:
-            is_null = referenced.is_null().to_numpy(zero_copy_only=False)
+        values = referenced(value, rows)
+        numbers = to_number(values)
+        if value.default is not None and values.null_count:
+            is_null = values.is_null().to_numpy(zero_copy_only=False)
             numbers = np.where(is_null, constant(value.default), numbers)
         return numbers
     return constant(value)

@@ -190,6 +190,8 @@ class RuleContext:
     settings: Settings
     issues: Issues
     columns: Mapping[str, str] = field(default_factory=dict)  # same-table column -> type
+    # "parent.column" -> type, for every table this one has a foreign key to (as the config declares it)
+    parent_columns: Mapping[str, str] = field(default_factory=dict)
 
     def error(self, message: str) -> None:
         self.issues.error(self.place, message)
@@ -248,6 +250,67 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Offset:
+    """What a reference adds to the value it reads: a duration (``unit`` "seconds") or a plain number.
+
+    Applied column-wise to the referenced Arrow values; a date moves by whole
+    days only, a time wraps around midnight, a null stays null.
+    """
+
+    amount: float
+    unit: str | None = None  # "seconds" for a duration, None for a number
+
+    def problem_with(self, column_type: str) -> str | None:
+        """Why this offset cannot apply to a column of ``column_type`` (with the fix), or None."""
+        if column_type in ("int", "float"):
+            return None if self.unit is None else "a number column takes a number offset, such as 30"
+        if column_type not in ("date", "time", "timestamp"):
+            return f"a {column_type} column takes no offset; offsets apply to dates, times, timestamps and numbers"
+        if self.unit is None:
+            return f'a {column_type} column takes a duration offset, such as "{self.amount:g} days"'
+        if column_type == "date" and self.amount % 86_400:
+            return 'a date moves by whole days: use "N days" or "N weeks", or refer to a timestamp column'
+        return None
+
+    def apply(self, values: pa.Array) -> pa.Array:
+        kind = values.type
+        if pa.types.is_date(kind):
+            problem = self.problem_with("date")
+            if problem:
+                raise ValueError(problem)
+            days = values.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+            return _rebuilt(values, days.astype(np.int64) + int(self.amount) // 86_400, pa.int32(), kind)
+        if pa.types.is_timestamp(kind) or pa.types.is_time(kind):
+            if self.unit is None:
+                raise ValueError(self.problem_with("timestamp"))
+            per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
+            storage = pa.int64() if kind.bit_width == 64 else pa.int32()
+            numbers = values.cast(storage).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+            numbers = numbers + int(self.amount) * per_second
+            if pa.types.is_time(kind):
+                numbers %= 86_400 * per_second
+            return _rebuilt(values, numbers, storage, kind)
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            if self.unit is not None:
+                raise ValueError("a number column takes a number offset, such as 30")
+            import pyarrow.compute as pc
+
+            return pc.add(values, pa.scalar(self.amount))
+        raise ValueError(f"a {kind} column takes no offset")
+
+    def __repr__(self) -> str:
+        if self.unit is None:
+            return f"{self.amount:+g}"
+        days, rest = divmod(int(self.amount), 86_400)
+        return f"{days:+d} days" if not rest else f"{int(self.amount):+d} seconds"
+
+
+def _rebuilt(values: pa.Array, numbers: np.ndarray, storage: pa.DataType, kind: pa.DataType) -> pa.Array:
+    mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
+    return pa.array(np.where(mask, 0, numbers) if mask is not None else numbers, storage, mask=mask).cast(kind)
+
+
+@dataclass(frozen=True)
 class ColumnRef:
     """A rule parameter that takes its value from another column of the row.
 
@@ -259,11 +322,12 @@ class ColumnRef:
     name: str
     default: Any = None
     key: str = field(default="", compare=False)
+    offset: Offset | None = None
 
     def __repr__(self) -> str:
-        if self.default is None:
-            return f"{{column: {self.name}}}"
-        return f"{{column: {self.name}, default: {self.default}}}"
+        extra = f", default: {self.default}" if self.default is not None else ""
+        extra += f", offset: {self.offset!r}" if self.offset is not None else ""
+        return f"{{column: {self.name}{extra}}}"
 
 
 @dataclass(frozen=True)
@@ -315,6 +379,9 @@ class Rule:
     # Values with a structure a ``length`` cut breaks (an address, a UUID, a pattern): a cut is
     # warned about, and refused on a unique column, rather than written as ``lyang@exam``.
     formatted: ClassVar[bool] = False
+    # Values that are a pure function of the columns the rule reads (a template, an expression, a
+    # copy): no draw of their own, so ``check`` recomputes each row from its written inputs.
+    derived_from_row: bool = False  # a class default; fixed sets it on an instance that copies a column
 
     def __init__(self, spec: Mapping[str, Any], ctx: RuleContext) -> None:
         self.spec = dict(spec)

@@ -212,6 +212,8 @@ class ExactLayout(ChildrenLayout):
 
     def __init__(self, plan: Plan, table: str, fk: ForeignKey) -> None:
         self.low, self.high = fk.children_per_parent
+        self.plan = plan
+        self.fk = fk
         self.parent_rows = plan.table(fk.parent_table).rows
         self.stream = fk_stream(plan, table, fk).child("children")
         self.distribution = fk.distribution
@@ -224,7 +226,10 @@ class ExactLayout(ChildrenLayout):
         self.total = int(self.block_starts[-1])
 
     def counts(self, start: int, stop: int) -> np.ndarray:
+        """Children of parents ``[start, stop)``: a pure function of the parent's row index."""
         parents = np.arange(start, stop, dtype=np.uint64)
+        if self.fk.children_column is not None:
+            return self.counts_from_column(parents)
         spread = self.high - self.low
         if spread == 0:
             return np.full(len(parents), self.low, dtype=np.int64)
@@ -233,6 +238,23 @@ class ExactLayout(ChildrenLayout):
         else:
             extra = self.stream.integers(parents, 0, spread)
         return self.low + extra
+
+    def counts_from_column(self, parents: np.ndarray) -> np.ndarray:
+        """``round(value x scale)`` within [min, max], from each parent's own value (null: min).
+
+        The parent column is computed for these parent rows, as a child computes any parent
+        value: nothing is collected, and the count of parent ``p`` depends on ``p`` alone.
+        """
+        from .engine import generate_columns
+
+        column = self.fk.children_column
+        assert column is not None  # a counts-from-parent layout is built only with its column
+        values = generate_columns(self.plan, self.fk.parent_table, parents, [column])[column]
+        numbers = values.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        counts = np.floor(numbers * self.fk.children_scale + 0.5)  # half up, the same on every platform
+        counts = np.where(np.isnan(counts), self.low, counts)
+        counts = np.clip(counts, self.low, self.high if self.high is not None else np.inf)
+        return counts.astype(np.int64)
 
     def block_start(self, block: int) -> int:
         return int(self.block_starts[block])
@@ -299,7 +321,10 @@ def children_layout(plan: Plan, table: str, fk: ForeignKey) -> ChildrenLayout:
     cached = getattr(fk, "_cache_layout", None)
     if cached is None:
         small = plan.table(fk.parent_table).rows <= EXACT_LAYOUT_PARENTS
-        cached = (ExactLayout if small else StratifiedLayout)(plan, table, fk)
+        # Counts read from a parent column are the parents' own values, not quantiles to deal out:
+        # they need the exact layout (its block totals compute that column once per parent block).
+        exact = small or fk.children_column is not None
+        cached = (ExactLayout if exact else StratifiedLayout)(plan, table, fk)
         object.__setattr__(fk, "_cache_layout", cached)
     return cached
 

@@ -256,12 +256,29 @@ _DEFS: dict[str, Any] = {
             ),
             "children_per_parent": _prop(
                 "Children per parent",
-                "Each parent gets between min and max children; the child table's row count follows.",
+                "Each parent gets between min and max children, or (with 'column') its own value of a "
+                "parent number column times 'scale', within min and max; the child table's row count follows.",
                 type="object",
-                required=["min", "max"],
+                required=["min"],
+                anyOf=[{"required": ["max"]}, {"required": ["column"]}],
                 properties={
                     "min": _prop("Minimum", "Fewest children of one parent.", type="integer", minimum=0),
-                    "max": _prop("Maximum", "Most children of one parent.", type="integer", minimum=0),
+                    "max": _prop(
+                        "Maximum",
+                        "Most children of one parent (required without 'column').",
+                        type="integer",
+                        minimum=0,
+                    ),
+                    "column": _prop(
+                        "Count column",
+                        "A number column of the parent table ('organizations.employee_count'): each parent's "
+                        "count is its value times 'scale', rounded, within min and max.",
+                        type="string",
+                        minLength=1,
+                    ),
+                    "scale": _prop(
+                        "Scale", "Multiplies the count column's value (default 1).", type="number", minimum=0
+                    ),
                 },
                 additionalProperties=False,
             ),

@@ -1,7 +1,7 @@
 """The launcher's versions of the packages that decide values, checked on every worker.
 
 Values are a function of (seed, table, column, row index) *and* of the code that
-computes them: synthbeam itself, numpy's and pyarrow's kernels, Faker's data and
+computes them: synthbeam itself, numpy's and pyarrow's kernels, DuckDB (expr columns), Faker's data and
 Beam's coders. A worker image with another pyarrow or numpy than the launcher
 (a Dataflow worker that resolved ``setup.py``'s ranges on its own, a Flink task
 manager with an older install) would write other rows, or fail half-way, with no
@@ -20,7 +20,7 @@ from importlib import metadata
 
 __all__ = ["VALUE_PACKAGES", "WorkerVersionError", "launcher_versions", "verify_worker"]
 
-VALUE_PACKAGES = ("synthbeam", "apache-beam", "numpy", "pyarrow", "faker")
+VALUE_PACKAGES = ("synthbeam", "apache-beam", "numpy", "pyarrow", "faker", "duckdb")
 
 # Pins already verified in this process: each worker process compares once, not per chunk.
 _VERIFIED: set[tuple[tuple[str, str], ...]] = set()

@@ -140,3 +140,26 @@ def test_a_refused_column_is_reported_once_even_when_foreign_keys_change_later(m
     )
     _, issues = plan_security(make_plan(config), env={})
     assert [e.place for e in issues.errors] == ["t.columns[2] (n)"]
+
+
+def test_template_and_expr_columns_inherit_what_they_read(make_plan) -> None:
+    """Rows that hang together: a template or expression built from PII is protected like the PII."""
+    columns = [
+        {"name": "first_name", "type": "str", "rule": "first_name", "sensitivity": "PII",
+         "masking": {"strategy": "redact"}},
+        {"name": "email", "type": "str", "sensitivity": "PUBLIC",
+         "rule": {"type": "template", "template": "{first_name|lower}@example.com"}},
+        {"name": "shout", "type": "str", "rule": {"type": "expr", "expr": "upper(first_name) || '!'"}},
+        DOB,
+        {"name": "due", "type": "date", "rule": {"type": "expr", "expr": "dob + INTERVAL 30 DAY"}},
+    ]
+    plan = make_plan(_config(columns))
+    security_plan, issues = plan_security(plan, env={})
+    assert not issues.errors
+    assert security_plan.masked() == {
+        "t": {"first_name": "redact", "email": "redact", "shout": "redact", "dob": "null", "due": "null"}
+    }
+    batch = protect_batch(generate_batch(plan, "t", 0, 200), "t", 0, security_plan)
+    names = {n.lower() for n in generate_batch(plan, "t", 0, 200).column("first_name").to_pylist()}
+    assert not any(e.split("@")[0] in names for e in batch.column("email").to_pylist() if e)
+    assert batch.column("due").null_count == 200

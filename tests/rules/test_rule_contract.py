@@ -106,7 +106,10 @@ def test_rule_contract(rule_class: type[Rule], plan_of, tmp_path: Path) -> None:
         assert joined.to_pylist() == whole.to_pylist(), split
 
     # The declared output type is the type the rule makes.
-    made = rule.generate(Rows(np.arange(50, dtype=np.uint64)), Stream(11))
+    # A rule reading other columns (template, expr) gets them from the table's own rows.
+    table = generate_batch(plan, "t", 0, 50)
+    rows = Rows(np.arange(50, dtype=np.uint64), lambda name, index: table.column(name).take(pa.array(index)))
+    made = rule.generate(rows, Stream(11))
     assert made.type == arrow_type(rule.output_type), (made.type, rule.output_type)
 
     # check accepts the rule's own output, and runs the rule's conformance check when it has one.
@@ -118,7 +121,10 @@ def test_rule_contract(rule_class: type[Rule], plan_of, tmp_path: Path) -> None:
     assert result.ok, result.breaches
     checks = result.checked["t"]["checks"]
     skipped = result.checked["t"]["skipped"]
-    if rule_class.has_value_check:
+    if rule_class.derived_from_row:
+        # A pure function of the row (template, expr): check recomputes every row from its written inputs.
+        assert "computed(v)" in checks, checks
+    elif rule_class.has_value_check:
         assert any(name.endswith("(v)") and not name.startswith(("not_null", "unique")) for name in checks), checks
     else:
         assert any(reason.startswith("v: values (") and "no conformance check" in reason for reason in skipped)
