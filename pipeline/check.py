@@ -54,7 +54,6 @@ Uses pyarrow, fastavro and the csv module only (no Beam, no DuckDB).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import math
 import re
@@ -69,8 +68,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.conformance import StoredColumn
+from synthbeam.rules.conformance import EXAMPLES, StoredColumn, show
 from synthbeam.rules.conformance import bounds_offending as _bounds_offending
+from synthbeam.rules.conformance import examples as _examples
 from synthbeam.rules.conformance import regex_offending as _regex_offending
 from synthbeam.rules.engine import column_dependencies, generate_batch
 from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
@@ -86,7 +86,6 @@ FORMATS = ("parquet", "avro", "csv")
 BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 4 << 20
 SAMPLE_ROWS = 100  # rows per table recomputed for the determinism check
-EXAMPLES = 3
 NULL_SHARE_MIN_ROWS = 1000
 COMPACT_ROWS = 1 << 20  # key rows buffered before they are folded into distinct counts
 PROTECTED_SENSITIVITIES = frozenset({"PII", "SENSITIVE"})  # masked and/or encrypted by default
@@ -143,21 +142,6 @@ class _Breach:
     text: str
     columns: tuple[str, ...] = ()
     structural: bool = False  # layout/schema breaches stand even when a column is unreadable
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _examples(values: Sequence[Any]) -> str:
-    return ", ".join(_show(v) for v in list(values)[:EXAMPLES])
 
 
 class _Tally:
@@ -1015,14 +999,14 @@ class _Determinism:
             )
             key, want, got = differing[0]
             detail = "; ".join(
-                f"{c} {_show(got[c])} (expected {_show(want[c])})"
+                f"{c} {show(got[c])} (expected {show(want[c])})"
                 for c in want
                 if c in got and not _same_value(want[c], got[c])
             )
             breaches.append(
                 _Breach(
                     f"{name}: determinism: {len(differing)} of {total} recomputed rows differ from the output "
-                    f"in {', '.join(columns)}, e.g. {self.key}={_show(key)}: {detail}{hint}",
+                    f"in {', '.join(columns)}, e.g. {self.key}={show(key)}: {detail}{hint}",
                     tuple(columns),
                 )
             )
