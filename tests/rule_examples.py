@@ -28,9 +28,14 @@ def example_rule(rule_class: type[Rule]) -> tuple[str, dict[str, Any]]:
     return column_type, rule
 
 
+# The column examples of rules that read their row (template, expr) refer to, by that name.
+EXAMPLE_ROW_COLUMN = {"name": "id", "type": "int", "rule": {"type": "range", "min": 1, "max": 1000}}
+
+
 def example_columns() -> list[dict[str, Any]]:
-    """One column per registered rule class (``example_<class>``), services-free ones only."""
-    columns = []
+    """``id`` (what row-reading examples read), then one column per registered rule class (``example_<class>``),
+    services-free ones only."""
+    columns = [dict(EXAMPLE_ROW_COLUMN)]
     for rule_class in iter_rule_classes():
         if rule_class.__name__ in NEEDS_SERVICES or rule_class.example is None:
             continue
