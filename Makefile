@@ -73,6 +73,7 @@ test-latest:
 	$(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --progress-bar off --upgrade pip setuptools wheel
 	$(LATEST)/bin/python -m pip install --quiet --progress-bar off --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e tests/plugin
 	$(LATEST)/bin/python -m tests.lockfile $(LOCK)
 	$(LATEST)/bin/ruff check .
 	SYNTHBEAM_UNLOCKED=1 $(LATEST)/bin/python -m pytest -p no:cacheprovider
