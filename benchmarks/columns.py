@@ -30,9 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import column_dependencies, generate_batch, generate_columns
-from synthbeam.rules.model import ColumnPlan
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.model import ColumnPlan
+from synthbeam.rules.engine.batch import column_dependencies, generate_batch, generate_columns
 from synthbeam.transforms.sinks import compression_by_column, dictionary_columns
 
 WORKLOAD = Path(__file__).resolve().parent / "retail2.json"

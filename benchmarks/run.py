@@ -230,8 +230,8 @@ def synthbeam_run(
 
 
 def engine_run(scale: float) -> dict[str, Any]:
-    from synthbeam.rules.compile import build_plan
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.compiler.compile import build_plan
+    from synthbeam.rules.engine.batch import generate_batch
 
     plan, _ = build_plan(str(WORKLOAD), overrides={"scale": scale})
     chunk = 100_000

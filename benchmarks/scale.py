@@ -43,7 +43,7 @@ def measure(scale: float, config: Path = CONFIG) -> dict:
 
     from synthbeam.pipeline.build import build
     from synthbeam.pipeline.options import beam_setup
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
     from synthbeam.transforms.chunks import TableChunks, chunk_rows
     from synthbeam.transforms.output import OutputLayout
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import apache_beam as beam
 
-from synthbeam.rules.dedup import dedup_columns
-from synthbeam.rules.model import Plan
-from synthbeam.rules.security import audit_lines, output_column_types, output_schema
+from synthbeam.rules.core.model import Plan
+from synthbeam.rules.engine.dedup import dedup_columns
+from synthbeam.rules.security.apply import output_column_types, output_schema
+from synthbeam.rules.security.protection import audit_lines
 from synthbeam.transforms.chunks import Chunk
 from synthbeam.transforms.dedup import DedupPlan
 from synthbeam.transforms.output import CommitOutput, OutputLayout

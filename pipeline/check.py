@@ -68,14 +68,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.conformance import EXAMPLES, StoredColumn, show
-from synthbeam.rules.conformance import bounds_offending as _bounds_offending
-from synthbeam.rules.conformance import examples as _examples
-from synthbeam.rules.conformance import regex_offending as _regex_offending
-from synthbeam.rules.engine import column_dependencies, generate_batch
-from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
-from synthbeam.rules.registry import Rule
-from synthbeam.rules.types import STRING_TYPES
+from synthbeam.rules.core.conformance import EXAMPLES, StoredColumn, show
+from synthbeam.rules.core.conformance import bounds_offending as _bounds_offending
+from synthbeam.rules.core.conformance import examples as _examples
+from synthbeam.rules.core.conformance import regex_offending as _regex_offending
+from synthbeam.rules.core.model import ColumnPlan, Plan, TablePlan
+from synthbeam.rules.core.registry import Rule
+from synthbeam.rules.core.types import STRING_TYPES
+from synthbeam.rules.engine.batch import column_dependencies, generate_batch
 from synthbeam.transforms.names import REPORT_NAME, STAGING_PREFIX
 
 from .check_rows import ParentColumns, RowChecks, children_count_breaches

@@ -7,7 +7,7 @@ So each row is judged on its own values, as the engine made it:
 
 * **conditional columns**: the branch a row took is recomputed from the row's
   written values with the engine's own condition evaluation
-  (:func:`synthbeam.rules.conditions.evaluate_conditions`): the first branch whose
+  (:func:`synthbeam.rules.engine.conditions.evaluate_conditions`): the first branch whose
   conditions hold, else the column's rule. The value must then fit that rule: null
   for a ``null`` rule, otherwise the domain checks ``check`` runs for a plain column
   with that rule (choices, ranges, regexes...), and the bounds below;
@@ -39,12 +39,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.conditions import evaluate_conditions
-from synthbeam.rules.conformance import MISSING_INT, RowBounds
-from synthbeam.rules.model import Branch, ColumnPlan, ForeignKey, Plan, TablePlan
-from synthbeam.rules.registry import Rows, Rule
-from synthbeam.rules.seeding import Stream
-from synthbeam.rules.values import coerce
+from synthbeam.rules.core.conformance import MISSING_INT, RowBounds
+from synthbeam.rules.core.model import Branch, ColumnPlan, ForeignKey, Plan, TablePlan
+from synthbeam.rules.core.registry import Rows, Rule
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.core.values import coerce
+from synthbeam.rules.engine.conditions import evaluate_conditions
 
 __all__ = ["ParentColumns", "RowBreach", "RowChecks", "children_count_breaches"]
 
@@ -209,7 +209,7 @@ class ParentColumns:
 # --- the checks of one table -----------------------------------------------------------------
 
 
-_Bounds = RowBounds  # the rule's per-row bounds (rules/conformance.py)
+_Bounds = RowBounds  # the rule's per-row bounds (rules/core/conformance.py)
 
 
 class _ColumnRows:

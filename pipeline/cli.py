@@ -31,15 +31,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from synthbeam.rules.errors import ConfigError, GenerationError
+from synthbeam.rules.core.errors import ConfigError, GenerationError
 
 from .errors import UserError
 from .importing.command import add_import_parser, cmd_import
 from .worker import QUIET_SWITCH
 
 if TYPE_CHECKING:
-    from synthbeam.rules.errors import Issues
-    from synthbeam.rules.model import Plan
+    from synthbeam.rules.core.errors import Issues
+    from synthbeam.rules.core.model import Plan
 
 __all__ = ["build_parser", "main"]
 
@@ -468,9 +468,9 @@ def cmd_ddl(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     try:
-        from synthbeam.rules.schema import config_schema
+        from synthbeam.rules.config.schema import config_schema
     except ImportError:
-        raise UserError("the config schema is not available in this build (synthbeam.rules.schema)") from None
+        raise UserError("the config schema is not available in this build (synthbeam.rules.config.schema)") from None
     _out(json.dumps(config_schema(), indent=2))
     return EXIT_OK
 
@@ -619,8 +619,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_llm_check(args: argparse.Namespace) -> int:
     """One tiny request to the configured endpoint; the key is named, never shown."""
-    from synthbeam.rules.llm_client import llm_check
-    from synthbeam.rules.loader import load_config
+    from synthbeam.rules.config.loader import load_config
+    from synthbeam.rules.llm.client import llm_check
 
     loaded = load_config(args.config, environment=getattr(args, "environment", None))
     loaded.raise_for_errors()

@@ -1,6 +1,6 @@
 """From a config location and command-line overrides to a compiled plan.
 
-Local paths go through :func:`synthbeam.rules.compile.build_plan`. A URL
+Local paths go through :func:`synthbeam.rules.compiler.compile.build_plan`. A URL
 (``gs://bucket/config.json``, or any scheme Beam's FileSystems handles) is read
 with ``FileSystems.open`` and compiled from its text by the loader, so a
 Dataflow template can take its config from Cloud Storage.
@@ -23,11 +23,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthbeam.rules.errors import ConfigError, Issue, Issues
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.errors import ConfigError, Issue, Issues
+from synthbeam.rules.core.model import Plan
 
 if TYPE_CHECKING:
-    from synthbeam.rules.loader import LoadedConfig
+    from synthbeam.rules.config.loader import LoadedConfig
 
 __all__ = ["MIGRATING_DOC", "is_url", "load_plan"]
 
@@ -44,8 +44,8 @@ def load_plan(
     """The compiled plan and its issues (warnings, corrections); raises ConfigError."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if not is_url(location):
-        from synthbeam.rules.compile import compile_plan
-        from synthbeam.rules.loader import load_config
+        from synthbeam.rules.compiler.compile import compile_plan
+        from synthbeam.rules.config.loader import load_config
 
         loaded = load_config(location, environment=environment, overrides=overrides)
         _configure_logging(loaded)
@@ -70,7 +70,7 @@ def _point_to_migrating(loaded: LoadedConfig) -> None:
     Such a config runs, but some of its settings mean something else here (probabilities of
     unlisted choices, fallback_enabled, uniqueness...); the note is where validate says so.
     """
-    from synthbeam.rules.legacy import FLAT_NOTE
+    from synthbeam.rules.config.legacy import FLAT_NOTE
 
     signs = []
     if "logging" in loaded.data:
@@ -86,8 +86,8 @@ def _point_to_migrating(loaded: LoadedConfig) -> None:
 
 def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
     """Decide masking and encryption (the key comes from the environment or a key file, here)."""
-    from synthbeam.rules.crypto import is_key_url
-    from synthbeam.rules.security import plan_security
+    from synthbeam.rules.security.crypto import is_key_url
+    from synthbeam.rules.security.policy import plan_security
 
     if is_key_url((plan.security or {}).get("key_file")):
         import synthbeam.transforms.keys  # noqa: F401  (installs the FileSystems reader; imports Beam)
@@ -104,8 +104,8 @@ def _with_security(plan: Plan, issues: Issues) -> tuple[Plan, Issues]:
 def _load_url(location: str, environment: str | None, overrides: Mapping[str, Any]) -> tuple[Plan, Issues]:
     from apache_beam.io.filesystems import FileSystems
 
-    from synthbeam.rules import loader
-    from synthbeam.rules.compile import compile_plan
+    from synthbeam.rules.compiler.compile import compile_plan
+    from synthbeam.rules.config import loader
 
     try:
         with FileSystems.open(location) as handle:
@@ -160,7 +160,7 @@ def _fetch_data_files(data: Mapping[str, Any], location: str, staging: Path) -> 
 
 def _data_files(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(column place, file_path) of every ``choice_from_file`` rule with a relative ``file_path``."""
-    from synthbeam.rules.compile import column_place
+    from synthbeam.rules.compiler.compile import column_place
 
     for table in data.get("tables") or []:
         if not isinstance(table, Mapping):
@@ -175,7 +175,7 @@ def _data_files(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def _relative_local(file_path: Any) -> bool:
-    """A path the rule resolves against its folder (it reads an absolute one as it is, see rules/choice.py)."""
+    """A path the rule resolves against its folder (an absolute one is read as it is: rules/generators/choice.py)."""
     return (
         isinstance(file_path, str) and bool(file_path) and "://" not in file_path and not Path(file_path).is_absolute()
     )
@@ -183,8 +183,8 @@ def _relative_local(file_path: Any) -> bool:
 
 def _file_parameters(node: Any) -> Iterator[Any]:
     """The value of every rule key declared as a file to read (``Param.file``), however deeply rules nest."""
-    from synthbeam.rules import catalog  # noqa: F401  (registers every rule family)
-    from synthbeam.rules.registry import lookup_registered
+    from synthbeam.rules.config import catalog  # noqa: F401  (registers every rule family)
+    from synthbeam.rules.core.registry import lookup_registered
 
     if isinstance(node, Mapping):
         rule_type = node.get("type")
@@ -215,7 +215,7 @@ def resolve_dedup(plan: Plan) -> list[str]:
     ``PREVIEW_DEDUP_MAX_ROWS`` rows are left out; their names are returned
     so the caller can say that those previews may differ where a row collided.
     """
-    from synthbeam.rules.dedup import apply_dedup, dedup_columns
+    from synthbeam.rules.engine.dedup import apply_dedup, dedup_columns
 
     done = apply_dedup(plan, max_rows=PREVIEW_DEDUP_MAX_ROWS)
     return [f"{table}.{column}" for table, column in dedup_columns(plan) if f"{table}.{column}" not in done]

@@ -1,7 +1,7 @@
 """``synthbeam ddl``: the CREATE TABLE statements of a plan's tables, one dialect at a time.
 
 The tables are described as the files store them: each column's type comes from the stored Arrow
-schema (:func:`synthbeam.rules.security.output_schema`), so an encrypted or text-masked column is
+schema (:func:`synthbeam.rules.security.apply.output_schema`), so an encrypted or text-masked column is
 text, as in the Parquet files, and a ``null``-masked one is nullable. The statements come from
 SQLAlchemy Core's DDL compiler for the dialect (``CreateTable(table).compile(dialect=...)``), never
 from per-dialect string templates, in dependency order (the plan's table order: parents first).
@@ -39,8 +39,8 @@ from sqlalchemy.engine import default
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import compiler
 
-from synthbeam.rules.model import Plan, TablePlan
-from synthbeam.rules.security import output_schema
+from synthbeam.rules.core.model import Plan, TablePlan
+from synthbeam.rules.security.apply import output_schema
 
 from .errors import UserError
 

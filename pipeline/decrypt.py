@@ -3,7 +3,7 @@
 The command's core, without argparse: :func:`decrypt_output`.
 
 What it relies on is ``OUT_DIR/_report.json``'s ``security`` section, written
-by ``generate`` from :func:`synthbeam.rules.security.report_section`::
+by ``generate`` from :func:`synthbeam.rules.security.protection.report_section`::
 
     "security": {
       "version": 1,
@@ -58,7 +58,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from synthbeam.rules.crypto import (
+from synthbeam.rules.core.types import ARROW_TYPES
+from synthbeam.rules.security.crypto import (
     ENCRYPTED_PREFIX,
     DecryptionError,
     KeyLoadError,
@@ -70,7 +71,6 @@ from synthbeam.rules.crypto import (
     read_key_file,
     read_key_url,
 )
-from synthbeam.rules.types import ARROW_TYPES
 from synthbeam.transforms.output import REPORT_NAME, STAGING_PREFIX
 from synthbeam.transforms.sinks import avro_type_for
 

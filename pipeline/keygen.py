@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from synthbeam.rules.crypto import KeyLoadError, write_key_file
+from synthbeam.rules.security.crypto import KeyLoadError, write_key_file
 
 from .errors import UserError
 

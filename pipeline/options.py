@@ -51,7 +51,7 @@ from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import create_runner
 from google.protobuf import json_format, text_format
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from .worker import STANDBY
 

@@ -4,8 +4,8 @@ Contract:
 
 * :func:`load` accepts what a user has at hand -- a path (local or ``gs://``),
   JSON text, or a dict -- plus the command line's overrides as keywords, and
-  returns the compiled :class:`~synthbeam.rules.model.Plan`. Every validation
-  problem is raised together in one :class:`~synthbeam.rules.errors.ConfigError`
+  returns the compiled :class:`~synthbeam.rules.core.model.Plan`. Every validation
+  problem is raised together in one :class:`~synthbeam.rules.core.errors.ConfigError`
   (``.issues``: each with its ``place`` and ``message``); warnings become
   :class:`ConfigWarning` Python warnings.
 * :func:`tables` generates in this process, without Beam, and keeps every
@@ -30,12 +30,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthbeam.rules.errors import Issues
+from synthbeam.rules.core.errors import Issues
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from synthbeam.rules.model import Plan
+    from synthbeam.rules.core.model import Plan
 
 __all__ = ["ConfigWarning", "Report", "generate", "load", "tables"]
 
@@ -67,8 +67,8 @@ def load(
 
     Raises :class:`ConfigError` carrying every problem found, each with its place.
     """
-    from synthbeam.rules.compile import compile_plan
-    from synthbeam.rules.loader import load_config_text
+    from synthbeam.rules.compiler.compile import compile_plan
+    from synthbeam.rules.config.loader import load_config_text
 
     from .config import _with_security, load_plan
 
@@ -102,9 +102,9 @@ def tables(plan: Plan, rows: int | None = None, *, names: Iterable[str] | None =
     """
     import pyarrow as pa
 
-    from synthbeam.rules.dedup import apply_dedup
-    from synthbeam.rules.engine import generate_batch
-    from synthbeam.rules.security import output_schema, protect
+    from synthbeam.rules.engine.batch import generate_batch
+    from synthbeam.rules.engine.dedup import apply_dedup
+    from synthbeam.rules.security.apply import output_schema, protect
 
     if rows is not None and rows < 0:
         raise ValueError(f"rows must be >= 0 or None, got {rows}")

@@ -18,9 +18,9 @@ import json
 import platform
 from typing import Any
 
-from synthbeam.rules.llm import openai_spending
-from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
-from synthbeam.rules.security import report_section
+from synthbeam.rules.core.model import ColumnPlan, Plan, TablePlan
+from synthbeam.rules.llm.rule import openai_spending
+from synthbeam.rules.security.protection import report_section
 
 __all__ = ["REPORT_VERSION", "describe_column", "finish_report", "read_report", "report_base", "table_entries"]
 

@@ -34,7 +34,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.runner import PipelineState
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 from synthbeam.transforms import tree
 from synthbeam.transforms.chunks import TableChunks, chunk_rows
 from synthbeam.transforms.metrics import table_counters

@@ -17,10 +17,10 @@ import io
 import shutil
 from typing import Any
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
-from synthbeam.rules.security import output_column_types, output_schema, protect
+from synthbeam.rules.core.errors import Issues
+from synthbeam.rules.core.model import ColumnPlan, Plan, TablePlan
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.security.apply import output_column_types, output_schema, protect
 
 from .report import describe_column
 from .textview import format_bytes, render_table

@@ -34,7 +34,7 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def make_plan(write_config: Callable[..., Path]) -> Callable[..., Any]:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     def make(config: dict[str, Any], **kwargs: Any) -> Any:
         config.setdefault("as_of", "2026-01-01")

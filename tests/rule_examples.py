@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthbeam.rules import catalog  # noqa: F401  (registers every rule family)
-from synthbeam.rules.registry import Rule, iter_rule_classes
+from synthbeam.rules.config import catalog  # noqa: F401  (registers every rule family)
+from synthbeam.rules.core.registry import Rule, iter_rule_classes
 from tests.conftest import TEMPLATES
 
 # Rules whose example needs an endpoint: the rule contract test runs them against a loopback stub.

@@ -23,8 +23,8 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
+from synthbeam.rules.engine.batch import generate_batch
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -1,6 +1,6 @@
 """The dedup pass in Beam: keyed stages with bounded state, shared by every dedup column of a run.
 
-Runs the algorithm of :mod:`synthbeam.rules.dedup` (same per-value and per-row
+Runs the algorithm of :mod:`synthbeam.rules.engine.dedup` (same per-value and per-row
 steps, so ``preview`` and every runner agree) as shuffles, never gathering a
 column, its losers or its replacements into one element:
 
@@ -13,10 +13,10 @@ column, its losers or its replacements into one element:
 * each **Round** groups proposals by value with that round's taken markers
   (round 1: every value drawn; later rounds: the values accepted the round
   before, as earlier ones were already dropped from every list), decides each
-  value (:func:`~synthbeam.rules.dedup.resolve_value`), then groups the outcome
-  by loser (:func:`~synthbeam.rules.dedup.settle_row`);
+  value (:func:`~synthbeam.rules.engine.dedup.resolve_value`), then groups the outcome
+  by loser (:func:`~synthbeam.rules.engine.dedup.settle_row`);
 * the accepted values are grouped by (column, block) into one
-  :class:`~synthbeam.rules.model.Replacements` per block: the output,
+  :class:`~synthbeam.rules.core.model.Replacements` per block: the output,
   ``(("table.column", block), Replacements)``, which generation reads as a
   multimap side input, fetching only the blocks of the rows it makes.
 
@@ -24,7 +24,7 @@ Losers left after the last round fail the pipeline, per column with the count,
 before any block is released to generation.
 
 Columns are numbered, and the number is part of every key, so all columns of a
-level (:func:`~synthbeam.rules.dedup.dedup_levels`: columns whose values do not
+level (:func:`~synthbeam.rules.engine.dedup.dedup_levels`: columns whose values do not
 depend on one another) share one set of stages; a column that reads another
 dedup column waits for that column's level, whose blocks it reads like
 generation does.
@@ -41,7 +41,8 @@ import numpy as np
 import pyarrow as pa
 from apache_beam import pvalue
 
-from synthbeam.rules.dedup import (
+from synthbeam.rules.core.model import Plan, Replacements
+from synthbeam.rules.engine.dedup import (
     ROUNDS,
     Candidate,
     block_of,
@@ -55,7 +56,6 @@ from synthbeam.rules.dedup import (
     settle_row,
     to_replacements,
 )
-from synthbeam.rules.model import Plan, Replacements
 
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import EmitChunks, multimap_lookup
@@ -274,7 +274,7 @@ class _DedupLevel(beam.PTransform):
 class DedupPlan(beam.PTransform):
     """PBegin -> ``(("table.column", block), Replacements)`` for every dedup column of the plan.
 
-    One set of stages per level of columns (:func:`~synthbeam.rules.dedup.dedup_levels`),
+    One set of stages per level of columns (:func:`~synthbeam.rules.engine.dedup.dedup_levels`),
     however many columns a level holds; each level sees the blocks of the levels before it.
     """
 

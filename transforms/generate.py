@@ -1,7 +1,7 @@
 """Generation in Beam: chunks in, ``(table, chunk_id, RecordBatch)`` elements out.
 
 Beam only orchestrates here; every value comes from
-:func:`synthbeam.rules.engine.generate_batch_counted`. Record batches are
+:func:`synthbeam.rules.engine.batch.generate_batch_counted`. Record batches are
 ordinary elements handled by ``process()`` (Beam's batched DoFns convert
 through Arrow types that lack dates and timestamps, so they are not used).
 
@@ -25,10 +25,10 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam import pvalue, typehints
 
-from synthbeam.rules.dedup import replacement_blocks
-from synthbeam.rules.engine import generate_batch_counted
-from synthbeam.rules.model import Plan, Replacements
-from synthbeam.rules.security import protect
+from synthbeam.rules.core.model import Plan, Replacements
+from synthbeam.rules.engine.batch import generate_batch_counted
+from synthbeam.rules.engine.dedup import replacement_blocks
+from synthbeam.rules.security.apply import protect
 
 from . import keys  # noqa: F401  (a worker that unpickles these steps can read a key URL)
 from .chunks import Chunk, reiterable

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 __all__ = [
     "AUDIT_FILE",

@@ -39,7 +39,7 @@ from apache_beam import pvalue
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from synthbeam.rules.model import Plan, Replacements
+from synthbeam.rules.core.model import Plan, Replacements
 
 from .chunks import Chunk
 from .generate import STATS, ChunkGenerator

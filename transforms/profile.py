@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthbeam.rules.model import ColumnPlan, Plan
+from synthbeam.rules.core.model import ColumnPlan, Plan
 
 __all__ = ["PROFILE", "ProfileFn", "ProfileSettings", "TablePartial", "finish_profile", "profile_batch"]
 

@@ -35,7 +35,7 @@ from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from synthbeam.rules.types import arrow_type
+from synthbeam.rules.core.types import arrow_type
 
 from . import tree
 from .avro_container import AvroContainerWriter

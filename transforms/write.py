@@ -47,7 +47,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.transforms import window
 
-from synthbeam.rules.model import Plan, Replacements
+from synthbeam.rules.core.model import Plan, Replacements
 
 from .chunks import ChainedChunks, Chunk, reiterable
 from .generate import STATS, ChunkGenerator, ChunkStats, EmitChunks, GenerateTable, dedup_side_input

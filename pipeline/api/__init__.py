@@ -28,8 +28,8 @@ if __name__ != "synthbeam":  # pragma: no cover - an editable checkout also sees
 if TYPE_CHECKING:
     from synthbeam.pipeline.errors import RunFailed, UserError
     from synthbeam.pipeline.python_api import ConfigWarning, Report, generate, load, tables
-    from synthbeam.rules.errors import ConfigError, GenerationError, Issue
-    from synthbeam.rules.model import Plan
+    from synthbeam.rules.core.errors import ConfigError, GenerationError, Issue
+    from synthbeam.rules.core.model import Plan
 
 __all__ = [
     "ConfigError",
@@ -52,10 +52,10 @@ _HOMES = {
     "generate": "synthbeam.pipeline.python_api",
     "load": "synthbeam.pipeline.python_api",
     "tables": "synthbeam.pipeline.python_api",
-    "ConfigError": "synthbeam.rules.errors",
-    "GenerationError": "synthbeam.rules.errors",
-    "Issue": "synthbeam.rules.errors",
-    "Plan": "synthbeam.rules.model",
+    "ConfigError": "synthbeam.rules.core.errors",
+    "GenerationError": "synthbeam.rules.core.errors",
+    "Issue": "synthbeam.rules.core.errors",
+    "Plan": "synthbeam.rules.core.model",
     "RunFailed": "synthbeam.pipeline.errors",
     "UserError": "synthbeam.pipeline.errors",
 }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from ..errors import UserError
 from .result import LoadResult

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from ..ddl import create_statements, table_set
 from ..errors import UserError

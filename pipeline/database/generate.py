@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from ..errors import UserError
 from ..run import GenerateRequest, generate

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from ..ddl import TableSet, table_set
 from ..errors import UserError

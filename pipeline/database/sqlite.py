@@ -18,7 +18,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from synthbeam.rules.model import Plan
+from synthbeam.rules.core.model import Plan
 
 from ..ddl import create_statements, table_set
 from ..errors import UserError

@@ -154,7 +154,7 @@ def _read(args: argparse.Namespace) -> Schema:
 
 def _validate(text: str) -> None:
     """The imported config compiles: an importer bug must not reach the user as a broken file."""
-    from synthbeam.rules.errors import ConfigError
+    from synthbeam.rules.core.errors import ConfigError
 
     from ..config import load_plan
 

@@ -24,10 +24,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthbeam.pipeline.check import CheckResult, check_output, format_result
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.dedup import apply_dedup
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.model import Plan
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.model import Plan
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.engine.dedup import apply_dedup
 
 FORMATS = ("parquet", "csv", "avro")
 SHARDS = 3

@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthbeam.pipeline.check import check_output, format_result
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.model import Plan
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.model import Plan
+from synthbeam.rules.engine.batch import generate_batch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG = FIXTURES / "rows_conditional_refs.json"

@@ -157,7 +157,7 @@ def test_plan_estimates_and_writes_nothing(cli, config_path, tmp_path, monkeypat
 
 def test_plan_size_estimate_is_close_to_the_real_size(cli, config_path, tmp_path) -> None:
     from synthbeam.pipeline.summary import estimate_table_bytes
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     out = tmp_path / "out"
     assert cli("generate", config_path, "--out", out, "--num-shards", 1).code == 0

@@ -15,8 +15,8 @@ import fastavro
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.engine.batch import generate_batch
 from tests.pipeline.conftest import listing, read_parquet_table, read_report
 
 EXPECTED_DUCKDB_TYPES = {

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from synthbeam.pipeline.config import load_plan
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.core.errors import ConfigError
 from tests.transforms.configs import ALL_TYPES
 
 
@@ -78,7 +78,7 @@ def _serve(monkeypatch, objects: dict[str, bytes]) -> list[str]:
 def test_choice_from_file_of_a_url_config_reads_the_file_next_to_it(monkeypatch, tmp_path) -> None:
     import tempfile
 
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     (tmp_path / "cwd").mkdir()
     (tmp_path / "tmp").mkdir()

@@ -30,15 +30,11 @@ import pytest
 from synthbeam.pipeline.decrypt import decrypt_output
 from synthbeam.pipeline.errors import UserError
 from synthbeam.pipeline.keygen import keygen
-from synthbeam.rules.crypto import encode_key, key_fingerprint, read_key_file
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.security import (
-    plan_security,
-    protect_batch,
-    protected_column_types,
-    protected_schema,
-    report_section,
-)
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.security.apply import protect_batch, protected_column_types, protected_schema
+from synthbeam.rules.security.crypto import encode_key, key_fingerprint, read_key_file
+from synthbeam.rules.security.policy import plan_security
+from synthbeam.rules.security.protection import report_section
 from synthbeam.transforms.sinks import sink_class
 from tests.conftest import one_table
 

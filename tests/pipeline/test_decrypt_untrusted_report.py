@@ -10,7 +10,7 @@ import pytest
 
 from synthbeam.pipeline.decrypt import decrypt_output
 from synthbeam.pipeline.errors import UserError
-from synthbeam.rules.crypto import read_key_file
+from synthbeam.rules.security.crypto import read_key_file
 from tests.pipeline.test_decrypt import build_output, read_rows
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from synthbeam.rules.dedup import apply_dedup
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.engine.dedup import apply_dedup
 from tests.transforms.test_dedup_transform import CONFIG
 
 

@@ -171,8 +171,8 @@ def _dedup_config() -> dict:
     ],
 )
 def test_dedup_columns_are_the_same_on_every_runner(cli, write_config, make_plan, tmp_path, args) -> None:
-    from synthbeam.rules.dedup import apply_dedup, dedup_columns
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
+    from synthbeam.rules.engine.dedup import apply_dedup, dedup_columns
 
     config_path = write_config(_dedup_config(), "dedup.json")
     plan = make_plan(_dedup_config())

@@ -35,7 +35,7 @@ def test_preview_shows_a_de_address_as_text(cli, write_config) -> None:
         "tables": [{"table_name": "t", "rows": 10, "columns": [{"name": "address", "type": "str", "rule": "address"}]}],
     }
     from synthbeam.pipeline.config import load_plan
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     path = write_config(config)
     plan, _ = load_plan(str(path))

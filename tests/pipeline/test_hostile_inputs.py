@@ -64,7 +64,7 @@ def test_dev_zero_config_is_refused_at_once(cli, tmp_path: Path) -> None:
 
 
 def test_config_over_the_size_cap_is_refused(cli, tmp_path: Path) -> None:
-    from synthbeam.rules.loader import MAX_CONFIG_BYTES
+    from synthbeam.rules.config.loader import MAX_CONFIG_BYTES
 
     big = tmp_path / "big.json"
     with big.open("wb") as handle:

@@ -10,7 +10,7 @@ from apache_beam.portability.api import beam_runner_api_pb2
 
 from synthbeam.pipeline.build import build
 from synthbeam.pipeline.options import local_runner
-from synthbeam.rules.dedup import dedup_columns
+from synthbeam.rules.engine.dedup import dedup_columns
 from synthbeam.transforms.chunks import TableChunks, plan_chunks
 from synthbeam.transforms.output import OutputLayout
 

@@ -128,7 +128,7 @@ def test_migrating_lists_every_deliberate_difference() -> None:
 
 def test_the_documented_recipe_for_old_probabilities_gives_the_old_shares(make_plan) -> None:
     # migrating.md section 1: list the unlisted choices with weight 1.0 to get the old shares.
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     column = {"name": "tier", "type": "str", "rule": {"type": "choice", "value": ["gold", "silver"]}}
     rows = 60_000

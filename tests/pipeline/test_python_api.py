@@ -62,7 +62,7 @@ def _by_key(table: pa.Table, key: str) -> pa.Table:
 
 def test_tables_are_the_rows_generate_writes_deduplicated_masked_and_encrypted(config_dir: Path) -> None:
     plan = synthbeam.load(config_dir / "people.json")
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     first_draws = generate_batch(plan, "people", 0, 2000).column("full_name").to_pylist()
     assert len(set(first_draws)) < 2000  # cut names collide in the raw engine: the API must not

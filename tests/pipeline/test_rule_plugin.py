@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from synthbeam.rules.compile import build_plan
+from synthbeam.rules.compiler.compile import build_plan
 from tests.pipeline.conftest import read_parquet_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def test_the_plugin_is_installed() -> None:
 
 
 def test_a_fresh_interpreter_finds_the_rule_without_importing_it() -> None:
-    code = "from synthbeam.rules.registry import lookup_rule; print(lookup_rule('dice').__module__)"
+    code = "from synthbeam.rules.core.registry import lookup_rule; print(lookup_rule('dice').__module__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.stdout.strip() == "synthbeam_dice", done.stderr
 
@@ -99,7 +99,7 @@ def test_a_pickled_plan_generates_in_a_fresh_interpreter(plugin_config, tmp_path
     pickled = tmp_path / "plan.pickle"
     pickled.write_bytes(pickle.dumps(plan))
     code = (
-        "import pickle, sys; from synthbeam.rules.engine import generate_batch; "
+        "import pickle, sys; from synthbeam.rules.engine.batch import generate_batch; "
         "plan = pickle.loads(open(sys.argv[1], 'rb').read()); "
         "print(generate_batch(plan, 'games', 100, 110).column('roll').to_pylist())"
     )
@@ -107,7 +107,7 @@ def test_a_pickled_plan_generates_in_a_fresh_interpreter(plugin_config, tmp_path
         [sys.executable, "-c", code, str(pickled)], capture_output=True, text=True, timeout=120, cwd=REPO
     )
     assert done.returncode == 0, done.stderr
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     assert done.stdout.strip() == str(generate_batch(plan, "games", 100, 110).column("roll").to_pylist())
 

@@ -154,7 +154,7 @@ def test_a_key_file_url_stays_out_of_the_job(cli, write_config, tmp_path, monkey
     from synthbeam.pipeline import run as run_module
     from synthbeam.pipeline.config import load_plan
     from synthbeam.pipeline.options import beam_setup
-    from synthbeam.rules import crypto
+    from synthbeam.rules.security import crypto
 
     key_path = tmp_path / "k.key"
     assert cli("keygen", key_path).code == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from synthbeam.rules.security import SEED_HASH_KEY_WARNING
+from synthbeam.rules.security.policy import SEED_HASH_KEY_WARNING
 from tests.pipeline.conftest import read_parquet_table, read_report
 
 CONFIG = {

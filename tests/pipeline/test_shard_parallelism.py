@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
 from tests.pipeline.test_workers import _generate
 
 CONFIG = {

@@ -6,7 +6,7 @@ import uuid
 
 import numpy as np
 
-from synthbeam.rules.basic import format_uuid4
+from synthbeam.rules.generators.basic import format_uuid4
 
 
 def _expected(high: int, low: int) -> str:

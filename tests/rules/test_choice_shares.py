@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 
 C02 = Path(__file__).parent / "fixtures" / "silent" / "c02_dict.json"

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import ConfigError
-from synthbeam.rules.relations import children_layout, parent_index
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch, generate_columns
+from synthbeam.rules.relations.foreign_keys import children_layout, parent_index
 from tests.conftest import one_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "coherent"
@@ -254,14 +254,16 @@ def test_users_per_organization_follow_employee_count_within_bounds(make_plan) -
 def test_a_parents_count_is_a_function_of_its_index_alone(make_plan) -> None:
     plan = make_plan(_children_config(scale=2.0, min=0))
     fk = plan.table("users").foreign_keys[0]
-    layout = children_layout(plan, "users", fk)
+    layout = children_layout(plan, "users", fk, generate_columns)
     whole = layout.counts(0, 2000)
     assert np.concatenate([layout.counts(0, 3), layout.counts(3, 1500), layout.counts(1500, 2000)]).tolist() == (
         whole.tolist()
     )
     assert layout.counts(1234, 1235).tolist() == [whole[1234]]
     # child rows land parent after parent
-    parents = parent_index(plan, plan.table("users"), fk, np.arange(plan.table("users").rows, dtype=np.uint64))
+    parents = parent_index(
+        plan, plan.table("users"), fk, np.arange(plan.table("users").rows, dtype=np.uint64), generate_columns
+    )
     assert (np.diff(parents) >= 0).all()
     assert np.bincount(parents, minlength=2000).tolist() == whole.tolist()
 

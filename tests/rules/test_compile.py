@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.core.errors import ConfigError
 from tests.conftest import one_table
 
 
@@ -330,7 +330,7 @@ def test_choice_from_xlsx_with_weights(make_plan, tmp_path) -> None:
             rows=8000,
         )
     )
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     values = generate_batch(plan, "t", 0, 8000).column("c").to_pylist()
     assert set(values) == {"Oslo", "Rome"}
@@ -351,7 +351,7 @@ def test_choice_from_xlsx_reads_the_first_sheet_whichever_is_active(make_plan, t
     workbook.save(tmp_path / "colours.xlsx")
     rule = {"type": "choice_from_file", "file_path": "colours.xlsx"}
     plan = make_plan(one_table([{"name": "c", "type": "str", "rule": rule}], rows=50))
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     assert set(generate_batch(plan, "t", 0, 50).column("c").to_pylist()) == {"red"}
 
@@ -376,7 +376,7 @@ def test_all_errors_reported_at_once(make_plan) -> None:
 
 
 def test_corrections_are_listed(make_plan, write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     path = write_config(
         one_table([{"name": "qty", "type": "str", "rule": {"type": "range", "min": 1, "max": 9}}])
@@ -389,7 +389,7 @@ def test_corrections_are_listed(make_plan, write_config) -> None:
 
 
 def test_default_today_warns_unless_as_of(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     config = one_table([{"name": "d", "type": "date"}])
     _, issues = build_plan(str(write_config(config)))
@@ -402,8 +402,8 @@ def test_default_today_warns_unless_as_of(write_config) -> None:
 def test_today_names_as_of_at_either_end_of_a_range(write_config) -> None:
     import datetime as dt
 
-    from synthbeam.rules.compile import build_plan
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.compiler.compile import build_plan
+    from synthbeam.rules.engine.batch import generate_batch
 
     columns = [
         {"name": "since", "type": "date", "rule": {"type": "date_range", "start": "2025-12-01", "end": "today"}},
@@ -428,7 +428,7 @@ def test_nullable_primary_key_rejected(make_plan) -> None:
 
 
 def test_templates_validate(make_plan) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
     from tests.conftest import TEMPLATES
 
     for template in sorted(TEMPLATES.glob("*.json")):
@@ -459,7 +459,7 @@ LINKS = [
 
 
 def test_a_composite_key_makes_only_its_own_columns_not_null(make_plan) -> None:
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     columns = [
         {"name": "a_id", "type": "int"},
@@ -540,9 +540,9 @@ def test_a_null_in_a_not_null_column_stops_the_batch() -> None:
     # The last line of defence: Avro and CSV would otherwise write 0 or '' where the null is.
     import pyarrow as pa
 
-    from synthbeam.rules import engine
-    from synthbeam.rules.errors import GenerationError
-    from synthbeam.rules.model import ColumnPlan, Plan, TablePlan
+    from synthbeam.rules.core.errors import GenerationError
+    from synthbeam.rules.core.model import ColumnPlan, Plan, TablePlan
+    from synthbeam.rules.engine import batch as engine
 
     column = ColumnPlan(name="c", type="int", place="t.columns[0] (c)", rule=None, constraints=frozenset({"not_null"}))
     plan = Plan(tables={"t": TablePlan(name="t", rows=3, place="t", columns=[column])}, settings=None)
@@ -566,7 +566,7 @@ def test_unique_numbers_made_as_text_are_deduplicated_not_trusted(make_plan) -> 
 
 
 def test_foreign_key_weights_must_leave_a_parent_and_name_real_ones(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     def config(weights: dict[str, float]) -> dict:
         parent = {"table_name": "p", "rows": 3, "columns": [{"name": "id", "type": "int", "constraint": ["PK"]}]}
@@ -607,7 +607,7 @@ def test_numbers_beyond_64_bits_are_config_errors(make_plan, column, expected) -
 
 
 def test_an_infinite_range_bound_is_a_config_error(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     path = write_config(one_table([{"name": "c", "type": "float", "rule": {"type": "range", "min": 0, "max": 1}}]))
     path.write_text(path.read_text().replace('"max": 1', '"max": 1e999'))  # JSON reads 1e999 as inf
@@ -624,7 +624,7 @@ def test_choice_capacity_counts_values_as_stored(make_plan) -> None:
     assert "has only 3 distinct values for 4 rows" in message
     zero_weight = {"type": "choice", "value": ["a", "b", "c"], "probabilities": {"a": 0.5, "b": 0.5, "c": 0}}
     plan = make_plan(one_table([{"name": "c", "type": "str", "constraint": ["unique"], "rule": zero_weight}], rows=2))
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     assert sorted(generate_batch(plan, "t", 0, 2).column("c").to_pylist()) == ["a", "b"]  # never the 0-weight "c"
 
@@ -642,7 +642,7 @@ def test_rows_beyond_the_row_index_space_are_a_config_error(make_plan) -> None:
 
 
 def test_rows_no_condition_picks_get_the_columns_rule_or_its_types_default(make_plan) -> None:
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.engine.batch import generate_batch
 
     branch = [{"when": [{"column": "id", "operator": "<=", "value": 5}], "rule": {"type": "fixed", "value": -1}}]
     columns = [
@@ -658,7 +658,7 @@ def test_rows_no_condition_picks_get_the_columns_rule_or_its_types_default(make_
 
 
 def test_length_on_a_column_that_is_not_text_is_reported(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     _, issues = build_plan(str(write_config(one_table([{"name": "n", "type": "int", "length": 2}]))))
     assert [str(w) for w in issues.warnings] == [
@@ -668,8 +668,8 @@ def test_length_on_a_column_that_is_not_text_is_reported(write_config) -> None:
 
 def test_validation_samples_a_table_in_one_pass(write_config, monkeypatch) -> None:
     # Sampling column by column recomputed a chain of references for every link: 120 s for 1,200 dates.
-    from synthbeam.rules import engine
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler import compile as compiler
+    from synthbeam.rules.compiler.compile import build_plan
 
     columns = [{"name": "d0", "type": "date", "rule": {"type": "date_range", "start": "2020-01-01"}}]
     columns += [
@@ -677,8 +677,8 @@ def test_validation_samples_a_table_in_one_pass(write_config, monkeypatch) -> No
         for n in range(1, 60)
     ]
     calls = []
-    original = engine.generate_columns
-    monkeypatch.setattr(engine, "generate_columns", lambda *a, **k: calls.append(a[3:4]) or original(*a, **k))
+    original = compiler.generate_columns
+    monkeypatch.setattr(compiler, "generate_columns", lambda *a, **k: calls.append(a[3:4]) or original(*a, **k))
     config = {**one_table(columns, rows=10), "as_of": "2026-01-01"}
     build_plan(str(write_config(config)))
     assert len(calls) == 1, f"{len(calls)} passes over the sample rows"
@@ -699,7 +699,7 @@ def test_temporal_bounds_that_would_be_silently_changed_are_refused(make_plan, r
 
 
 def test_a_parent_reference_through_one_of_several_foreign_keys_says_which(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     parent = {"table_name": "p", "rows": 5, "columns": [
         {"name": "id", "type": "int", "constraint": ["PK"]},
@@ -716,7 +716,7 @@ def test_a_parent_reference_through_one_of_several_foreign_keys_says_which(write
 
 
 def test_topological_order_handles_long_chains_and_names_cycles() -> None:
-    from synthbeam.rules.compile import topological
+    from synthbeam.rules.compiler.compile import topological
 
     names = [f"c{n}" for n in range(5000)]
     chain = {f"c{n}": {f"c{n - 1}"} for n in range(1, 5000)}  # deeper than Python's recursion limit

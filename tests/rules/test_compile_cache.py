@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from synthbeam.rules import compile_cache
+from synthbeam.rules.core import compile_cache
 from tests.conftest import REPO
 
 
@@ -102,12 +103,16 @@ def test_a_corrupt_file_is_ignored_and_replaced(cache_dir) -> None:
     assert again_calls == []
 
 
-def test_the_file_name_changes_with_the_code(cache_dir, tmp_path, monkeypatch) -> None:
+def test_the_file_name_changes_with_the_code_in_any_subfolder(cache_dir, tmp_path, monkeypatch) -> None:
     first = compile_cache.cache_file()
-    fake_module = tmp_path / "fake_rules" / "compile_cache.py"
-    fake_module.parent.mkdir()
-    fake_module.write_text("# another build\n")
-    monkeypatch.setattr(compile_cache, "__file__", str(fake_module))
+    copy = tmp_path / "rules"
+    shutil.copytree(compile_cache.RULES_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(compile_cache, "RULES_ROOT", copy)
+    compile_cache.reset()
+    assert compile_cache.cache_file() == first  # the same code, wherever it lies
+    nested = copy / "generators" / "faker" / "compile.py"
+    assert nested in compile_cache.rules_sources()
+    nested.write_text(nested.read_text() + "# another build\n")
     compile_cache.reset()
     assert compile_cache.cache_file() != first
 
@@ -115,8 +120,8 @@ def test_the_file_name_changes_with_the_code(cache_dir, tmp_path, monkeypatch) -
 _FINGERPRINT = """
 import hashlib, sys
 import pyarrow as pa
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.engine.batch import generate_batch
 plan, _ = build_plan(sys.argv[1])
 digest = hashlib.sha256()
 for table in plan.tables.values():

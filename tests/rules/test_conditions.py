@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.conditions import OPERATORS, typed_operand
+from synthbeam.rules.engine.conditions import OPERATORS, typed_operand
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.crypto import (
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.security.apply import protect_batch, protected_schema
+from synthbeam.rules.security.crypto import (
     ENCRYPTED_PREFIX,
     DecryptionError,
     KeyFileExists,
@@ -29,17 +31,9 @@ from synthbeam.rules.crypto import (
     read_key_file,
     write_key_file,
 )
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.masking import mask_partial
-from synthbeam.rules.security import (
-    NO_KEY_MESSAGE,
-    audit_lines,
-    audit_record,
-    plan_security,
-    protect_batch,
-    protected_schema,
-    report_section,
-)
+from synthbeam.rules.security.masking import mask_partial
+from synthbeam.rules.security.policy import NO_KEY_MESSAGE, plan_security
+from synthbeam.rules.security.protection import audit_lines, audit_record, report_section
 from tests.conftest import one_table
 
 KEY = bytes(range(32))

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules import crypto
+from synthbeam.rules.security import crypto
 
 KEY = bytes(range(32))
 VALUES = pa.array(["x" * n for n in range(1, 61)] + ["é" * 7, "", None])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from synthbeam.rules.dedup import apply_dedup, find_replacements
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import GenerationError
+from synthbeam.rules.core.errors import GenerationError
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.engine.dedup import apply_dedup, find_replacements
 
 
 def _config(rule, rows=3000, unique=True, extra=None):

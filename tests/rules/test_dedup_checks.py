@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.dedup import apply_dedup
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.engine.dedup import apply_dedup
 
 FIXTURES = Path(__file__).parent / "fixtures" / "silent"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch, generate_columns
+from synthbeam.rules.engine.batch import generate_batch, generate_columns
 from tests.conftest import TEMPLATES, one_table
 from tests.rule_examples import example_columns
 
@@ -375,7 +375,7 @@ def test_temporal_values_in_text_columns_read_as_python_writes_them(make_plan) -
 
 
 def test_fractions_of_a_second_are_written_only_where_there_is_one() -> None:
-    from synthbeam.rules.values import coerce
+    from synthbeam.rules.core.values import coerce
 
     moments = [dt.datetime(1984, 8, 10, 2, 40, 2), dt.datetime(1960, 1, 1, 0, 0, 0, 500_000), None]
     assert coerce(pa.array(moments, pa.timestamp("us")), "str").to_pylist() == [

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from synthbeam.rules.environments import deep_merge, flatten, set_dotted
-from synthbeam.rules.loader import LoadedConfig, load_config, load_config_text
+from synthbeam.rules.config.environments import deep_merge, flatten, set_dotted
+from synthbeam.rules.config.loader import LoadedConfig, load_config, load_config_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = [{"table_name": "t", "columns": [{"name": "a", "type": "int"}]}]

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch, generate_columns
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch, generate_columns
 
 SUBS = {
     "table_name": "subs",

@@ -12,11 +12,11 @@ from faker import Generator
 from faker.providers import BaseProvider
 from faker.utils.decorators import lowercase
 
-from synthbeam.rules import faker_rules  # noqa: F401  (registers the recipes)
-from synthbeam.rules.faker_compile import Dist, MethodCompiler, NotVectorisable, compiler_for
-from synthbeam.rules.faker_pool import faker_generator
-from synthbeam.rules.faker_vector import Node
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.faker import rules as faker_rules  # noqa: F401  (registers the recipes)
+from synthbeam.rules.generators.faker.compile import Dist, MethodCompiler, NotVectorisable, compiler_for
+from synthbeam.rules.generators.faker.pool import faker_generator
+from synthbeam.rules.generators.text.vector import Node
 
 
 class Sample(BaseProvider):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthbeam.rules import faker_lorem
-from synthbeam.rules.faker_compile import compiler_for
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.faker import lorem as faker_lorem
+from synthbeam.rules.generators.faker.compile import compiler_for
 
 
 def _sentences(source, plan) -> list[str]:

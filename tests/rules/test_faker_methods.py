@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from synthbeam.rules import faker_rules
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.faker_pool import faker_generator
-from synthbeam.rules.registry import Rows, RuleContext, Settings, lookup_rule
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.core.errors import Issues
+from synthbeam.rules.core.registry import Rows, RuleContext, Settings, lookup_rule
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.faker import rules as faker_rules
+from synthbeam.rules.generators.faker.pool import faker_generator
 
 LOCALES = ("en_US", "de_DE", "fr_FR", "ja_JP")
 ROWS = 10_000

@@ -14,10 +14,12 @@ import pyarrow as pa
 import pytest
 from faker import Faker
 
-from synthbeam.rules import faker_rules
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.faker_pool import faker_generator
-from synthbeam.rules.faker_rules import (
+from synthbeam.rules.core.errors import Issues
+from synthbeam.rules.core.registry import Rows, RuleContext, Settings, lookup_rule
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.faker import rules as faker_rules
+from synthbeam.rules.generators.faker.pool import faker_generator
+from synthbeam.rules.generators.faker.rules import (
     TAG_SPACE,
     FakerMethod,
     VectorisedFaker,
@@ -25,9 +27,7 @@ from synthbeam.rules.faker_rules import (
     suggest_faker_methods,
     tag_space,
 )
-from synthbeam.rules.keys import unique_ordinals
-from synthbeam.rules.registry import Rows, RuleContext, Settings, lookup_rule
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.relations.keys import unique_ordinals
 
 
 def context(locale: str = "de_DE", issues: Issues | None = None, column_type: str = "str") -> RuleContext:

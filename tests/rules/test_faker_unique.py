@@ -7,12 +7,12 @@ import collections
 import numpy as np
 import pytest
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import ConfigError
-from synthbeam.rules.faker_compile import as_node, compiler_for
-from synthbeam.rules.faker_unique import disjoint, merge_formats, quotas, space_bound, unique_choice
-from synthbeam.rules.faker_vector import Const, Join, Pick, join, mix, pick
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.generators.faker.compile import as_node, compiler_for
+from synthbeam.rules.generators.faker.unique import disjoint, merge_formats, quotas, space_bound, unique_choice
+from synthbeam.rules.generators.text.vector import Const, Join, Pick, join, mix, pick
 
 
 def _unique(rule: str, rows: int) -> dict:

@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from synthbeam.rules.faker_vector import (
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.text.vector import (
     NUMERIFY,
     AliasTable,
     Concatenation,
@@ -28,7 +29,6 @@ from synthbeam.rules.faker_vector import (
     placeholders,
     split_first,
 )
-from synthbeam.rules.seeding import Stream
 
 
 def run(node: Node, count: int = 20_000, start: int = 0, key: str = "v") -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
 from tests.rules.test_compile import errors_of
 
 

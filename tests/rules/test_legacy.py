@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.legacy import infer_column_type, is_legacy_flat, upgrade
-from synthbeam.rules.loader import load_config, load_config_text
+from synthbeam.rules.config.legacy import infer_column_type, is_legacy_flat, upgrade
+from synthbeam.rules.config.loader import load_config, load_config_text
+from synthbeam.rules.core.errors import Issues
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

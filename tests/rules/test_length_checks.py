@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "silent"

@@ -14,12 +14,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules import llm as llm_module
-from synthbeam.rules import registry
-from synthbeam.rules.compose import Finished
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.llm import DISABLED_MESSAGE, OpenAIGenerated
-from synthbeam.rules.llm_client import (
+from synthbeam.rules.core import registry
+from synthbeam.rules.core.errors import Issues
+from synthbeam.rules.core.registry import Rows, Rule, RuleContext, Settings, lookup_rule
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.compose import Finished
+from synthbeam.rules.llm import rule as llm_module
+from synthbeam.rules.llm.client import (
     ANSWER_OVERHEAD_TOKENS,
     TOKENS_PER_VALUE,
     LLMError,
@@ -31,8 +32,7 @@ from synthbeam.rules.llm_client import (
     parse_values,
     price_of,
 )
-from synthbeam.rules.registry import Rows, Rule, RuleContext, Settings, lookup_rule
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.llm.rule import DISABLED_MESSAGE, OpenAIGenerated
 from tests.llm_stub import StubLLM
 
 KEY_ENV = "SYNTHBEAM_TEST_OPENAI_KEY"
@@ -406,7 +406,7 @@ def test_the_timeout_is_honoured(tmp_path, stub, with_key) -> None:
 
 
 def sentence_rule_or_skip() -> None:
-    from synthbeam.rules import catalog  # noqa: F401  (registers the Faker family, when present)
+    from synthbeam.rules.config import catalog  # noqa: F401  (registers the Faker family, when present)
 
     if lookup_rule("sentence") is None:
         pytest.skip("no 'sentence' rule is registered (the Faker rule family is absent)")
@@ -457,8 +457,8 @@ def test_a_missing_key_falls_back_when_allowed(tmp_path, stub, monkeypatch) -> N
 
 def test_fallback_values_have_the_column_type(write_config, monkeypatch) -> None:
     # The design falls back by data type: numbers for an int column, dates for a date column.
-    from synthbeam.rules.compile import build_plan
-    from synthbeam.rules.engine import generate_batch
+    from synthbeam.rules.compiler.compile import build_plan
+    from synthbeam.rules.engine.batch import generate_batch
 
     sentence_rule_or_skip()
     monkeypatch.delenv(KEY_ENV, raising=False)
@@ -522,7 +522,7 @@ def test_cost_limit_without_fallback_is_an_error_that_says_how_to_fall_back(tmp_
 
 
 def test_money_is_written_as_people_write_it() -> None:
-    from synthbeam.rules.llm_client import money
+    from synthbeam.rules.llm.client import money
 
     assert [money(v) for v in (0, 0.00001, 0.000123456, 0.01, 0.0123456, 1, 1234.5)] == [
         "$0.00", "$0.00001", "$0.00012", "$0.01", "$0.0123", "$1.00", "$1,234.50"

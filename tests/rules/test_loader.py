@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from synthbeam.rules.errors import ConfigError
-from synthbeam.rules.loader import LoadedConfig, load_config, load_config_text
+from synthbeam.rules.config.loader import LoadedConfig, load_config, load_config_text
+from synthbeam.rules.core.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -269,8 +269,8 @@ def test_table_name_must_be_a_usable_directory_name(tmp_path: Path) -> None:
 
 def test_loading_never_imports_beam() -> None:
     code = (
-        "import sys, synthbeam.rules.loader, synthbeam.rules.schema, synthbeam.rules.legacy, "
-        "synthbeam.rules.environments; "
+        "import sys, synthbeam.rules.config.loader, synthbeam.rules.config.schema, synthbeam.rules.config.legacy, "
+        "synthbeam.rules.config.environments; "
         "sys.exit(any(name.split('.')[0] == 'apache_beam' for name in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

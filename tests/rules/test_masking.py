@@ -8,8 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.masking import (
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.security.apply import protect_batch, protected_schema
+from synthbeam.rules.security.masking import (
     REDACTED,
     apply_masking,
     mask_hash,
@@ -17,7 +18,7 @@ from synthbeam.rules.masking import (
     mask_partial,
     mask_redact,
 )
-from synthbeam.rules.security import plan_security, protect_batch, protected_schema
+from synthbeam.rules.security.policy import plan_security
 from tests.conftest import one_table
 
 KEY_A = b"a" * 32

@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules import relations
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch, generate_columns
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch, generate_columns
+from synthbeam.rules.relations import foreign_keys as relations
 from tests.conftest import one_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "silent"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.errors import ConfigError
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 from tests.rules.test_compile import errors_of, single_error
 

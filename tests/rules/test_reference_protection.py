@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.security import plan_security, protect_batch
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.security.apply import protect_batch
+from synthbeam.rules.security.policy import plan_security
 from tests.conftest import one_table
 
 DOB = {
@@ -57,7 +58,7 @@ def test_fixed_copy_and_chains_inherit(make_plan) -> None:
 
 
 def test_encryption_is_inherited_and_reported(make_plan, monkeypatch) -> None:
-    from synthbeam.rules import crypto
+    from synthbeam.rules.security import crypto
 
     monkeypatch.setenv("K", crypto.encode_key(bytes(range(32))))
     columns = [

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from synthbeam.rules.regex_gen import RegexGenerator, RegexUnsupported, compile_regex
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.generators.regex.sampler import RegexGenerator, RegexUnsupported, compile_regex
 
 MATCHING_PATTERNS = [
     r"[abc]",

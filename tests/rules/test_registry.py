@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from synthbeam.rules import catalog  # noqa: F401
-from synthbeam.rules.registry import Rule, lookup_rule, normalise_name, register_rule, registered_names
+from synthbeam.rules.config import catalog  # noqa: F401
+from synthbeam.rules.core.registry import Rule, lookup_rule, normalise_name, register_rule, registered_names
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -59,7 +59,7 @@ def test_the_documented_types_are_read() -> None:
 
 
 def test_every_registered_class_is_in_docs_rules_md() -> None:
-    from synthbeam.rules.declared import documented_classes
+    from synthbeam.rules.core.declared import documented_classes
 
     text = (DOCS / "rules.md").read_text(encoding="utf-8")
     for cls in documented_classes(builtin_only=True):

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
 
 PARENT = {
     "table_name": "parent",

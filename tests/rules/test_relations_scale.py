@@ -9,10 +9,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from synthbeam.rules import relations
-from synthbeam.rules.keys import unique_ordinals
-from synthbeam.rules.parent_lookup import SCAN_ROWS, _inverse_permutation, invertible
-from synthbeam.rules.relations import (
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.engine.batch import generate_columns
+from synthbeam.rules.relations import foreign_keys as relations
+from synthbeam.rules.relations.foreign_keys import (
     EXACT_LAYOUT_PARENTS,
     PARENT_BLOCK,
     ExactLayout,
@@ -20,7 +20,8 @@ from synthbeam.rules.relations import (
     children_layout,
     weighted_parents,
 )
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.relations.keys import unique_ordinals
+from synthbeam.rules.relations.parent_lookup import SCAN_ROWS, _inverse_permutation, invertible
 
 
 def _config(parents: int, per_parent: dict | None = None, distribution: str = "random", weights=None) -> dict:
@@ -57,7 +58,7 @@ def test_a_large_parent_tables_children_are_sized_at_once_and_laid_out_consisten
     started = time.perf_counter()
     plan = make_plan(_config(10**10, {"min": 1, "max": 6}, distribution))
     seconds = time.perf_counter() - started
-    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0])
+    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0], generate_columns)
     assert isinstance(layout, StratifiedLayout)
     assert seconds < 10, seconds  # the exact sums took 19 s per 10^9 parents
     rows = plan.table("c").rows
@@ -81,7 +82,7 @@ def test_a_large_parent_tables_children_are_sized_at_once_and_laid_out_consisten
 
 def test_stratified_counts_follow_the_distribution(make_plan) -> None:
     plan = make_plan(_config(EXACT_LAYOUT_PARENTS + 1, {"min": 0, "max": 3}))
-    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0])
+    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0], generate_columns)
     assert isinstance(layout, StratifiedLayout)
     shares = Counter(layout.counts(0, PARENT_BLOCK).tolist())
     assert shares == {k: PARENT_BLOCK // 4 for k in range(4)}
@@ -92,7 +93,7 @@ def test_stratified_counts_follow_the_distribution(make_plan) -> None:
 
 def test_small_parent_tables_keep_the_exact_layout(make_plan) -> None:
     plan = make_plan(_config(3000, {"min": 2, "max": 5}))
-    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0])
+    layout = children_layout(plan, "c", plan.table("c").foreign_keys[0], generate_columns)
     assert isinstance(layout, ExactLayout)
     assert plan.table("c").rows == int(layout.counts(0, 3000).sum())
 
@@ -102,9 +103,10 @@ def test_the_pickled_plan_does_not_carry_the_layout_or_weights(make_plan) -> Non
     huge = make_plan(_config(4 * 10**9, {"min": 1, "max": 3}))
     for plan in (small, huge):
         fk = plan.table("c").foreign_keys[0]
-        children_layout(plan, "c", fk)
+        children_layout(plan, "c", fk, generate_columns)
         restored = pickle.loads(pickle.dumps(plan))
-        assert not hasattr(restored.table("c").foreign_keys[0], "_cache_layout")
+        assert plan.table("c").foreign_keys[0].layout is not None
+        assert restored.table("c").foreign_keys[0].layout is None
         assert restored.table("c").rows == plan.table("c").rows
     assert abs(len(pickle.dumps(huge)) - len(pickle.dumps(small))) < 200
 
@@ -127,22 +129,20 @@ def test_weights_on_an_invertible_key_are_found_without_a_scan(make_plan, column
     plan = make_plan(_config(parents, distribution="weighted", weights={"1": 1}))
     parent = plan.table("p")
     assert invertible(parent.column(column))
-    from synthbeam.rules.engine import generate_columns
-
     rows = np.array([0, 123_456_789, parents - 1], dtype=np.uint64)
     texts = generate_columns(plan, "p", rows, [column])[column].cast("string").to_pylist()
     fk = _weighted_fk(plan)
     object.__setattr__(fk, "parent_column", column)
     object.__setattr__(fk, "weights", {texts[2]: 3.0, texts[0]: 1.0, texts[1]: 2.0, "no such value": 5.0, "-4": 1.0})
-    object.__delattr__(fk, "_cache_weighted")
+    fk.listed_parents = None
     started = time.perf_counter()
-    listed, weights = weighted_parents(plan, fk)
+    listed, weights = weighted_parents(plan, fk, generate_columns)
     assert time.perf_counter() - started < 1.0  # a scan of 10^10 rows would take hours
     assert listed.tolist() == rows.tolist() and weights.tolist() == [1.0, 2.0, 3.0]
 
 
 def _plan_and_warnings(write_config, config: dict) -> tuple:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     plan, issues = build_plan(str(write_config({"as_of": "2026-01-01", **config})))
     return plan, [issue.message for issue in issues.warnings]
@@ -153,7 +153,7 @@ def test_a_missing_weight_value_on_a_huge_parent_is_reported_at_once(write_confi
     config = _config(10**10, distribution="weighted", weights={"5": 4, "10000000001": 1, "x": 1})
     plan, warnings = _plan_and_warnings(write_config, config)
     assert time.perf_counter() - started < 10
-    assert weighted_parents(plan, _weighted_fk(plan))[0].tolist() == [4]
+    assert weighted_parents(plan, _weighted_fk(plan), generate_columns)[0].tolist() == [4]
     assert any("2 of 3 weights name no p.id value" in w for w in warnings), warnings
 
 
@@ -166,10 +166,11 @@ def test_weights_on_a_searched_key_look_at_its_first_rows_only(write_config) -> 
     assert time.perf_counter() - started < 20
     assert not invertible(plan.table("p").column("uid"))
     assert any(f"first {SCAN_ROWS:,} rows of p.uid" in w for w in warnings), warnings
-    assert weighted_parents(plan, _weighted_fk(plan))[0].tolist() == []
+    assert weighted_parents(plan, _weighted_fk(plan), generate_columns)[0].tolist() == []
 
 
 def test_weighted_children_follow_the_found_parents(make_plan) -> None:
     plan = make_plan(_config(10**9, distribution="weighted", weights={"7": 10**9}))
-    chosen = relations.parent_index(plan, plan.table("c"), _weighted_fk(plan), np.arange(1000, dtype=np.uint64))
+    rows = np.arange(1000, dtype=np.uint64)
+    chosen = relations.parent_index(plan, plan.table("c"), _weighted_fk(plan), rows, generate_columns)
     assert (chosen == 6).mean() > 0.4  # half the weight on row 6 (id 7), the rest spread over 10^9

@@ -20,12 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthbeam.pipeline.check import check_output, format_result
-from synthbeam.rules import catalog  # noqa: F401
-from synthbeam.rules.compile import build_plan
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.registry import Rows, Rule, iter_rule_classes
-from synthbeam.rules.seeding import Stream
-from synthbeam.rules.types import arrow_type
+from synthbeam.rules.compiler.compile import build_plan
+from synthbeam.rules.config import catalog  # noqa: F401
+from synthbeam.rules.core.registry import Rows, Rule, iter_rule_classes
+from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.core.types import arrow_type
+from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import TEMPLATES
 from tests.llm_stub import StubLLM
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from synthbeam.rules import catalog  # noqa: F401
-from synthbeam.rules.declared import rules_markdown, schema_description
-from synthbeam.rules.registry import COMMON_PARAMS, iter_rule_classes
-from synthbeam.rules.schema import config_schema
+from synthbeam.rules.config import catalog  # noqa: F401
+from synthbeam.rules.config.schema import config_schema
+from synthbeam.rules.core.declared import rules_markdown, schema_description
+from synthbeam.rules.core.registry import COMMON_PARAMS, iter_rule_classes
 from tests.conftest import REPO, one_table
 from tests.rules.test_compile import errors_of, single_error
 
@@ -141,7 +141,7 @@ def test_docs_rules_md_is_what_the_declarations_give() -> None:
     written = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert written == rules_markdown(), (
         "docs/rules.md is out of date: python -c 'from synthbeam.rules import catalog; "
-        "from synthbeam.rules.declared import write_docs; write_docs()'"
+        "from synthbeam.rules.core.declared import write_docs; write_docs()'"
     )
 
 

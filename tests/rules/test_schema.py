@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from synthbeam.rules.errors import Issues
-from synthbeam.rules.schema import (
+from synthbeam.rules.config.schema import (
     CONFIG_SCHEMA,
     SCHEMA_DIALECT,
     ConfigPlaces,
@@ -22,7 +21,8 @@ from synthbeam.rules.schema import (
     validate_config,
     validate_setting,
 )
-from synthbeam.rules.types import TYPE_SYNONYMS
+from synthbeam.rules.core.errors import Issues
+from synthbeam.rules.core.types import TYPE_SYNONYMS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DROP = object()

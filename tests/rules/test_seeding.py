@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 
-from synthbeam.rules.keys import unique_ordinals
-from synthbeam.rules.seeding import Stream, derive_key
+from synthbeam.rules.core.seeding import Stream, derive_key
+from synthbeam.rules.relations.keys import unique_ordinals
 
 
 def test_same_key_same_values_any_slice() -> None:
@@ -20,7 +20,7 @@ def test_same_key_same_values_any_slice() -> None:
 
 
 def test_keys_are_stable_across_processes() -> None:
-    code = "from synthbeam.rules.seeding import derive_key; print(derive_key('a', 1, 't'))"
+    code = "from synthbeam.rules.core.seeding import derive_key; print(derive_key('a', 1, 't'))"
     outputs = {subprocess.check_output([sys.executable, "-c", code], text=True).strip() for _ in range(2)}
     assert outputs == {str(derive_key("a", 1, "t"))}
 

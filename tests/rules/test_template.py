@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthbeam.rules.engine import generate_batch, generate_columns
-from synthbeam.rules.errors import ConfigError
-from synthbeam.rules.template import parse_filter, parse_template
+from synthbeam.rules.core.errors import ConfigError
+from synthbeam.rules.engine.batch import generate_batch, generate_columns
+from synthbeam.rules.generators.template import parse_filter, parse_template
 from tests.conftest import one_table
 
 ORG = {
@@ -64,7 +64,7 @@ def test_email_from_the_rows_names_and_the_parents_domain(make_plan) -> None:
 
 
 def test_number_formats_and_filters() -> None:
-    from synthbeam.rules.template import Field, _formatted
+    from synthbeam.rules.generators.template import Field, _formatted
 
     values = pa.array([7, -42, 123456, None], pa.int64())
     assert _formatted(values, "05d").to_pylist() == ["00007", "-0042", "123456", None]
@@ -164,7 +164,7 @@ def test_a_unique_template_that_repeats_is_refused_with_the_fix(make_plan) -> No
 
 
 def test_nullable_inputs_warn_for_a_template_and_not_for_an_expression(write_config) -> None:
-    from synthbeam.rules.compile import build_plan
+    from synthbeam.rules.compiler.compile import build_plan
 
     columns = [
         {"name": "f", "type": "str", "rule": "first_name", "nullable": True, "null_probability": 0.2},

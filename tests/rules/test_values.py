@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthbeam.rules.values import fixed_width_strings, pool_empty
+from synthbeam.rules.core.values import fixed_width_strings, pool_empty
 
 
 @pytest.mark.parametrize("shape", [(0,), (10,), (1000, 36), (300_000,)])

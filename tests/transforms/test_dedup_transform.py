@@ -8,10 +8,10 @@ import pyarrow as pa
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that
 
-from synthbeam.rules import dedup as dedup_rules
-from synthbeam.rules.dedup import apply_dedup
-from synthbeam.rules.engine import generate_batch
-from synthbeam.rules.model import Replacements
+from synthbeam.rules.core.model import Replacements
+from synthbeam.rules.engine import dedup as dedup_rules
+from synthbeam.rules.engine.batch import generate_batch
+from synthbeam.rules.engine.dedup import apply_dedup
 from synthbeam.transforms.chunks import table_chunks
 from synthbeam.transforms.dedup import DedupPlan
 

@@ -7,7 +7,7 @@ import pyarrow as pa
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from synthbeam.rules.engine import generate_batch, generate_batch_counted
+from synthbeam.rules.engine.batch import generate_batch, generate_batch_counted
 from synthbeam.transforms.chunks import table_chunks
 from synthbeam.transforms.coders import RecordBatchCoder
 from synthbeam.transforms.generate import STATS, ChunkGenerator, ChunkStats, GenerateTable

@@ -9,7 +9,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
 from synthbeam.transforms.profile import ProfileFn, ProfileSettings, estimate_distinct, profile_batch
 
 ROWS = 30_000

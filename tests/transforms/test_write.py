@@ -11,7 +11,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from synthbeam.rules.engine import generate_batch
+from synthbeam.rules.engine.batch import generate_batch
 from synthbeam.transforms.chunks import table_chunks
 from synthbeam.transforms.generate import ChunkStats
 from synthbeam.transforms.sinks import ParquetSink

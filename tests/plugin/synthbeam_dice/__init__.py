@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from synthbeam.rules.conformance import StoredColumn, ValueCheck, bounds_offending
-from synthbeam.rules.params import read_number
-from synthbeam.rules.registry import Domain, Param, Rows, Rule, RuleContext, register_rule
-from synthbeam.rules.seeding import Stream
+from synthbeam.rules.core.conformance import StoredColumn, ValueCheck, bounds_offending
+from synthbeam.rules.core.params import read_number
+from synthbeam.rules.core.registry import Domain, Param, Rows, Rule, RuleContext, register_rule
+from synthbeam.rules.core.seeding import Stream
 
 
 @register_rule("dice")
