@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-CONFIGS = ("templates/retail.json", "templates/hr.json", "benchmarks/retail2.json")
+CONFIGS = ("templates/retail.json", "templates/hr.json", "templates/saas.json", "benchmarks/retail2.json")
 
 
 def _digests(out: Path) -> dict[str, str]:

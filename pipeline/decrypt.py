@@ -71,10 +71,11 @@ from synthbeam.rules.security.crypto import (
     read_key_file,
     read_key_url,
 )
+from synthbeam.transforms.avro_schema import avro_type_for
 from synthbeam.transforms.output import REPORT_NAME, STAGING_PREFIX
-from synthbeam.transforms.sinks import avro_type_for
 
 from .errors import UserError
+from .formats import ReportError, read_report
 
 __all__ = ["REPORT_NAME", "decrypt_output"]
 
@@ -155,17 +156,14 @@ def decrypt_output(out_dir: str | Path, key_file: str | Path, dest: str | Path) 
 
 
 def _read_report(out_dir: Path) -> dict[str, Any]:
-    path = out_dir / REPORT_NAME
     if not out_dir.is_dir():
         raise UserError(f"{out_dir} is not a directory")
-    if not path.is_file():
-        raise UserError(f"{out_dir} is not a synthbeam output: it has no {REPORT_NAME}")
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(report, dict):
-        raise UserError(f"{path} is not a synthbeam report (not a JSON object)")
+        report = read_report(out_dir)
+    except ReportError as exc:
+        raise UserError(f"{exc.path} is not a synthbeam report ({exc.problem})") from None
+    if report is None:
+        raise UserError(f"{out_dir} is not a synthbeam output: it has no {REPORT_NAME}")
     return report
 
 

@@ -24,7 +24,6 @@ every shard, RFC 4180 quoting (strings are always quoted, so an empty string
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO, ClassVar
 
@@ -35,11 +34,10 @@ from apache_beam.io.filebasedsink import FileBasedSink
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from synthbeam.rules.core.types import arrow_type
-
 from . import tree
 from .avro_container import AvroContainerWriter
-from .names import AVRO_NAME, check_avro_names
+from .avro_schema import avro_schema
+from .names import check_avro_names
 
 __all__ = [
     "FORMATS",
@@ -283,55 +281,6 @@ class CsvSink(BatchSink):
 
 
 # --- Avro --------------------------------------------------------------------
-
-_AVRO_PRIMITIVES: dict[str, Any] = {
-    "int64": "long",
-    "double": "double",
-    "bool": "boolean",
-    "string": "string",
-    "date32[day]": {"type": "int", "logicalType": "date"},
-    "time64[us]": {"type": "long", "logicalType": "time-micros"},
-    "timestamp[us]": {"type": "long", "logicalType": "local-timestamp-micros"},
-}
-
-
-_AVRO_UUID = {"type": "string", "logicalType": "uuid"}
-
-
-def avro_type_for(column_type: str) -> Any:
-    """The Avro type (with its logical type) that stores a column of contract type ``column_type``."""
-    if column_type == "uuid":
-        return dict(_AVRO_UUID)
-    avro_type = _AVRO_PRIMITIVES[str(arrow_type(column_type))]
-    return dict(avro_type) if isinstance(avro_type, dict) else avro_type
-
-
-def _avro_record_name(table_name: str) -> str:
-    name = re.sub(r"\W", "_", table_name, flags=re.ASCII) or "table"
-    return name if AVRO_NAME.match(name) else f"t_{name}"
-
-
-def avro_schema(table_name: str, schema: pa.Schema, column_types: Mapping[str, str]) -> dict[str, Any]:
-    """The Avro record schema of a table (logical types, nullable unions)."""
-    fields = []
-    for field in schema:
-        arrow_name = str(field.type)
-        if arrow_name not in _AVRO_PRIMITIVES:
-            raise TypeError(f"{table_name}.{field.name}: no Avro mapping for Arrow type {arrow_name}")
-        avro_type = _AVRO_PRIMITIVES[arrow_name]
-        if column_types.get(field.name) == "uuid":
-            avro_type = avro_type_for("uuid")
-        if field.nullable:
-            entry: dict[str, Any] = {"name": field.name, "type": ["null", avro_type], "default": None}
-        else:
-            entry = {"name": field.name, "type": avro_type}
-        # An encrypted column records the type it decrypts to, as Parquet's field metadata does, so
-        # 'synthbeam decrypt' can check _report.json against the file (Avro keeps unknown attributes).
-        original = (field.metadata or {}).get(b"synthbeam.original_type")
-        if original:
-            entry["synthbeam.original_type"] = original.decode("ascii")
-        fields.append(entry)
-    return {"type": "record", "name": _avro_record_name(table_name), "fields": fields}
 
 
 class _AvroEncoder(BatchEncoder):

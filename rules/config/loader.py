@@ -7,14 +7,14 @@ e.g. from ``gs://``) run the same steps:
    column (``retail.json:12:5: Expecting ',' delimiter``); so do a missing or unreadable file
    and a top level that is not an object. ``NaN``/``Infinity`` are not JSON and are rejected
    the same way; a key given twice in one object is a warning (JSON keeps the last).
-2. rewrite older shapes into the table-list form (:mod:`.legacy`), with a note;
+2. rewrite older shapes into the table-list form (:mod:`synthbeam.rules.config.legacy`), with a note;
 3. normalise what is safe before rule compilation: column ``type`` lowercased, ``constraint``
    names to ``PK``/``unique``/``not_null`` (a single string becomes a list, as a correction),
    ``sensitivity`` upper-cased, condition operators lowercased; table ``rows`` left absent
    when not given (the compiler applies defaults);
-4. validate the file's structure against :data:`.schema.CONFIG_SCHEMA`, environments
+4. validate the file's structure against :data:`~synthbeam.rules.config.schema.CONFIG_SCHEMA`, environments
    included, collecting every problem (duplicate table and column names among them);
-5. merge the chosen environment, then the command-line overrides (:mod:`.environments`).
+5. merge the chosen environment, then the command-line overrides (:mod:`synthbeam.rules.config.environments`).
 
 Nothing here raises for a structurally invalid config: problems land in
 ``LoadedConfig.issues`` and the caller decides (``raise_for_errors()``). Semantic checks

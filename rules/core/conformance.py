@@ -3,7 +3,7 @@
 Each rule class answers for itself (``Rule.value_check`` for a column's values
 as a whole, ``Rule.row_bounds`` for bounds that differ per row); this module
 holds the shapes of those answers and the pure value tests they share (bounds,
-full regex matches, affixes). ``pipeline/check.py`` and ``check_rows.py`` run
+full regex matches, affixes). ``pipeline/check/`` (``columns.py``, ``rows.py``) runs
 them over the files: they know formats and tallies, not rule types.
 
 Pure pyarrow/numpy: no Beam, no file reading.

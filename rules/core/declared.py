@@ -1,6 +1,6 @@
 """What rule classes declare about their keys, turned into checks and documentation.
 
-Each rule class lists its keys (:class:`registry.Param`); this module holds what
+Each rule class lists its keys (:class:`~synthbeam.rules.core.registry.Param`); this module holds what
 follows from those lists and nothing else:
 
 - :func:`check_keys`: every key of a rule object that the class does not

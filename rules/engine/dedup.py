@@ -24,7 +24,7 @@ result. Columns whose values depend on another dedup column's settle after it
 
 The result is a :class:`Replacements` map (row index -> value); in Beam it is
 cut into blocks of ``BLOCK_ROWS`` rows, and a worker fetches only the blocks of
-the rows it generates (:class:`~.model.ReplacementBlocks`).
+the rows it generates (:class:`~synthbeam.rules.core.model.ReplacementBlocks`).
 """
 
 from __future__ import annotations

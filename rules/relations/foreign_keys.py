@@ -128,7 +128,7 @@ def skip_listed(ordinal: np.ndarray, listed_sorted: np.ndarray) -> np.ndarray:
 def weighted_parents(plan: Plan, fk: ForeignKey, generate_columns: ColumnSource) -> tuple[np.ndarray, np.ndarray]:
     """Parent row indices of the values named in ``weights`` (sorted), and their weights.
 
-    Found by :func:`~.parent_lookup.locate_values`: computed from the parent key
+    Found by :func:`~synthbeam.rules.relations.parent_lookup.locate_values`: computed from the parent key
     where it can be inverted, else searched in the parent's first rows, so the
     cost does not grow with the parent table. Made once per process.
     """

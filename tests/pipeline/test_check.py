@@ -28,6 +28,7 @@ from synthbeam.rules.compiler.compile import build_plan
 from synthbeam.rules.core.model import Plan
 from synthbeam.rules.engine.batch import generate_batch
 from synthbeam.rules.engine.dedup import apply_dedup
+from synthbeam.transforms.avro_schema import AVRO_TYPES
 
 FORMATS = ("parquet", "csv", "avro")
 SHARDS = 3
@@ -116,16 +117,8 @@ CONFIG: dict[str, Any] = {
 
 # --- writing and rewriting shards ------------------------------------------------------------
 
-_AVRO_TYPES: dict[str, Any] = {
-    "int64": "long",
-    "int32": "int",
-    "double": "double",
-    "bool": "boolean",
-    "string": "string",
-    "date32[day]": {"type": "int", "logicalType": "date"},
-    "time64[us]": {"type": "long", "logicalType": "time-micros"},
-    "timestamp[us]": {"type": "long", "logicalType": "local-timestamp-micros"},
-}
+# What the sinks write, plus int32 (which they never write) to rewrite a column with the wrong type.
+_AVRO_TYPES: dict[str, Any] = {**AVRO_TYPES, "int32": "int"}
 
 
 def write_shard(table: pa.Table, path: Path, fmt: str) -> None:

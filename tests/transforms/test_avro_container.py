@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from synthbeam.transforms import avro_container
 from synthbeam.transforms.avro_container import AvroContainerWriter
-from synthbeam.transforms.sinks import avro_schema
+from synthbeam.transforms.avro_schema import avro_schema
 
 UTC = dt.timezone.utc
 

@@ -1,7 +1,7 @@
 """Column-wise recipes for Faker methods whose code the evaluator cannot follow.
 
 Each recipe is registered under the qualified name of the Faker function it
-replaces (see :mod:`faker_compile`) and rebuilds that function's distribution
+replaces (see :mod:`synthbeam.rules.generators.faker.compile`) and rebuilds that function's distribution
 from the provider's data: SSNs (``en_US`` ranges, ``fr_FR`` NIR with its
 mod-97 key), credit card numbers (Faker's card types, prefixes and lengths,
 Luhn check digit), security codes and expiry dates, BBAN/IBAN (the locale's

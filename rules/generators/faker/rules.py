@@ -3,14 +3,14 @@
 Any Faker method name is a rule (``{"type": "date_of_birth", "params":
 {"minimum_age": 18}}``; case, spaces and underscores are ignored):
 :class:`FakerMethod`, reached through ``register_fallback``, draws rows from a
-seeded pool of Faker's own values (:mod:`faker_pool`).
+seeded pool of Faker's own values (:mod:`.pool`).
 
 The methods in :data:`VECTORISED_METHODS` are registered rule classes, one per
 family (names, address, phone, company, SSN, internet, lorem, credit card,
 bank). They compile the method of the plan's locale into a node tree
-(:mod:`faker_compile`, :mod:`faker_recipes`, :mod:`faker_lorem`) built from that
+(:mod:`.compile`, :mod:`.recipes`, :mod:`.lorem`) built from that
 locale's provider data (its word lists, weights, formats) and generate whole
-columns with numpy (:mod:`faker_vector`). Where a locale's implementation
+columns with numpy (:mod:`~synthbeam.rules.generators.text.vector`). Where a locale's implementation
 cannot be compiled (or the ``params`` are ones no recipe handles) the same
 class falls back to the pool; ``describe()`` and ``vectorised`` say which.
 
@@ -328,7 +328,7 @@ class VectorisedFaker(FakerMethod):
         return space_bound(self._node())
 
     def unique_values(self, rows: int) -> UniqueChoice | None:
-        """A choice of word-list formats made one-to-one (:mod:`faker_unique`), unless ``value_at`` serves."""
+        """A choice of word-list formats made one-to-one (:mod:`.unique`), unless ``value_at`` serves."""
         if not self.vectorised or self.enumerable():
             return None
         built = getattr(self, "_cache_unique", None)
@@ -500,7 +500,7 @@ def tag_space(names: int) -> int:
 
     Unique columns draw their ordinals from a Feistel permutation over the smallest
     power of four covering the value space, cycle-walking past the end of the space
-    (:func:`keys.unique_ordinals`). A space just below a power of four makes that walk
+    (:func:`~synthbeam.rules.relations.keys.unique_ordinals`). A space just below a power of four makes that walk
     all but free; the tag count stays between a quarter of TAG_SPACE and TAG_SPACE.
     """
     ceiling = 4 ** ((names * TAG_SPACE).bit_length() // 2)

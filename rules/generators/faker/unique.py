@@ -1,7 +1,7 @@
 """Unique Faker columns by construction: a one-to-one ordinal -> value map over a choice of formats.
 
-A vectorised Faker method is a node tree (:mod:`faker_vector`). Most name-like
-methods are a weighted choice (:class:`~faker_vector.Mix`) between formats, each
+A vectorised Faker method is a node tree (:mod:`synthbeam.rules.generators.text.vector`). Most name-like
+methods are a weighted choice (:class:`~synthbeam.rules.generators.text.vector.Mix`) between formats, each
 a join of word lists and separators: ``company`` is ``{{last_name}}
 {{company_suffix}}``, ``{{last_name}}-{{last_name}}`` or ``{{last_name}},
 {{last_name}} and {{last_name}}``. Each format on its own enumerates its values
@@ -25,7 +25,7 @@ conservatively, which formats cannot (:func:`disjoint`), and builds a
   each format's space allows.
 
 Ordinal ``o`` of the layout falls in one format's quota, and its offset there
-goes through that format's own keyed permutation (:func:`keys.unique_ordinals`)
+goes through that format's own keyed permutation (:func:`~synthbeam.rules.relations.keys.unique_ordinals`)
 before ``value_at``, so a format's values are spread over all of its lists
 rather than counting up from the first words. The unique column's row index
 goes through a keyed permutation of ``[0, rows)`` first (the engine's

@@ -15,7 +15,7 @@ concatenations, alternations and bounded repetitions.
   ``generate_arrow`` returns the same values as an Arrow string array, built from
   bytes without ``str`` objects; patterns of fixed shape (literals, classes and exact
   repetitions, e.g. ``[A-Z]{3}-\\d{6}``) are generated like Faker's ``bothify``
-  patterns (:class:`faker_vector.Pattern`: a table gather per few characters).
+  patterns (:class:`~synthbeam.rules.generators.text.vector.Pattern`: a table gather per few characters).
 * ``cardinality()`` is the exact number of *distinct* strings ``generate`` can
   produce. Ambiguous patterns such as ``a?a?`` or ``[a-z]+[a-z0-9]*`` count every
   string once (the count comes from a deterministic automaton, not from multiplying

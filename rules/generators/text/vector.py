@@ -28,7 +28,7 @@ buffer as they are. Variable-width rows (ragged patterns, joins of picks) are
 one Arrow take of side-by-side table entries (:class:`Concatenation`). A choice
 between fixed-width patterns writes each option's rows into one buffer and
 orders it with a single take. Large scratch arrays come from Arrow's memory
-pool (:func:`values.pool_empty`).
+pool (:func:`~synthbeam.rules.core.values.pool_empty`).
 """
 
 from __future__ import annotations
