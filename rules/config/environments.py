@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from synthbeam.rules.config.schema import validate_setting
+from synthbeam.rules.config.validator import validate_setting
 from synthbeam.rules.core.errors import Issues
 
 

@@ -35,14 +35,8 @@ from typing import Any, NoReturn
 
 from synthbeam.rules.config.environments import apply_environment, apply_overrides
 from synthbeam.rules.config.legacy import upgrade
-from synthbeam.rules.config.schema import (
-    CONSTRAINTS,
-    OPERATORS,
-    SENSITIVITIES,
-    ConfigPlaces,
-    json_type,
-    validate_config,
-)
+from synthbeam.rules.config.schema import CONSTRAINTS, OPERATORS, SENSITIVITIES
+from synthbeam.rules.config.validator import ConfigPlaces, json_type, validate_config
 from synthbeam.rules.core.errors import ConfigError, Issue, Issues
 
 MAX_CONFIG_BYTES = 16 << 20

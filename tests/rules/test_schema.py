@@ -13,14 +13,11 @@ import pytest
 from synthbeam.rules.config.schema import (
     CONFIG_SCHEMA,
     SCHEMA_DIALECT,
-    ConfigPlaces,
     case_insensitive_pattern,
     config_schema,
-    settable_keys,
     setting_schema,
-    validate_config,
-    validate_setting,
 )
+from synthbeam.rules.config.validator import ConfigPlaces, settable_keys, validate_config, validate_setting
 from synthbeam.rules.core.errors import Issues
 from synthbeam.rules.core.types import TYPE_SYNONYMS
 
