@@ -619,8 +619,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_llm_check(args: argparse.Namespace) -> int:
     """One tiny request to the configured endpoint; the key is named, never shown."""
+    from synthbeam.pipeline.llm_check import llm_check
     from synthbeam.rules.config.loader import load_config
-    from synthbeam.rules.llm.client import llm_check
 
     loaded = load_config(args.config, environment=getattr(args, "environment", None))
     loaded.raise_for_errors()

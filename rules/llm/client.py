@@ -1,4 +1,4 @@
-"""The OpenAI-compatible endpoint behind ``openai_generated`` and ``synthbeam llm-check``.
+"""The OpenAI-compatible endpoint behind ``openai_generated`` (and what ``synthbeam llm-check`` calls).
 
 Contract:
 
@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,7 +412,7 @@ def clean_values(items: Sequence[Any]) -> list[str]:
     return values
 
 
-def _complete(
+def complete(
     client: Any,
     request: PoolRequest,
     messages: list[dict[str, str]],
@@ -473,7 +472,7 @@ def fetch_pool(
         max_tokens = request.max_tokens or TOKENS_PER_VALUE * wanted + ANSWER_OVERHEAD_TOKENS
         worst_case = cost_usd(request.model, estimate_prompt_tokens(messages), max_tokens)
         budget.check(worst_case)
-        response = _complete(client, request, messages, max_tokens, settings, secret)
+        response = complete(client, request, messages, max_tokens, settings, secret)
         usage.requests += 1
         spent = worst_case  # a server that reports no usage is charged the worst case
         if getattr(response, "usage", None) is not None:
@@ -507,53 +506,3 @@ def fetch_pool(
         raise LLMError("the model returned no usable values")
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     return Pool(list(chosen)[: request.pool_size], usage, "api", created)
-
-
-# --- llm-check ---------------------------------------------------------------------------
-
-
-def llm_check(openai_settings: Mapping[str, Any], config_dir: Path) -> dict[str, Any]:
-    """Test the configured endpoint with one tiny request, for ``synthbeam llm-check``.
-
-    Returns ``status`` ("disabled", "invalid", "no_key", "success" or "error"), ``ok``,
-    ``message``, and where known ``model``, ``base_url``, ``response_id``,
-    ``latency_seconds``, ``cache_dir`` and ``cached_pools``. Never contains the key.
-    """
-    settings, problems = OpenAISettings.parse(openai_settings, Path(config_dir))
-    cached = sorted(settings.cache_dir.glob("*.json")) if settings.cache_dir.is_dir() else []
-    report: dict[str, Any] = {
-        "ok": False,
-        "model": settings.model,
-        "base_url": safe_url(settings.base_url),
-        "api_key_env": settings.api_key_env,
-        "cache_dir": str(settings.cache_dir),
-        "cached_pools": len(cached),
-    }
-    if problems:
-        return {**report, "status": "invalid", "message": "; ".join(problems)}
-    if not settings.enabled:
-        return {**report, "status": "disabled", "message": "openai.enabled is false in the config"}
-    secret = settings.api_key()
-    if not secret:
-        return {
-            **report,
-            "status": "no_key",
-            "message": f"environment variable {settings.api_key_env} (openai.api_key_env) is not set",
-        }
-    started = time.monotonic()
-    try:
-        client = make_client(settings, secret)
-        request = PoolRequest(settings.model, 'Reply with the JSON object {"ok": true}.', 1)
-        response = _complete(client, request, [{"role": "user", "content": request.prompt}], 16, settings, secret)
-    except LLMError as exc:
-        return {**report, "status": "error", "message": one_line(str(exc), secret)}
-    latency = time.monotonic() - started
-    return {
-        **report,
-        "ok": True,
-        "status": "success",
-        "message": f"{settings.model} answered in {latency:.2f}s",
-        "model": getattr(response, "model", None) or settings.model,
-        "response_id": getattr(response, "id", None),
-        "latency_seconds": round(latency, 3),
-    }

@@ -28,7 +28,6 @@ from synthbeam.rules.llm.client import (
     build_messages,
     cost_usd,
     estimate_prompt_tokens,
-    llm_check,
     parse_values,
     price_of,
 )
@@ -593,6 +592,8 @@ def test_the_key_never_leaves_the_client(tmp_path, stub, with_key, caplog, monke
 
 
 def test_llm_check_reports_each_state_and_never_the_key(tmp_path, stub, monkeypatch) -> None:
+    from synthbeam.pipeline.llm_check import llm_check  # the command's door; what it calls is tested above
+
     disabled = llm_check({"enabled": False}, tmp_path)
     assert disabled["status"] == "disabled" and not disabled["ok"]
 
@@ -619,6 +620,8 @@ def test_llm_check_reports_each_state_and_never_the_key(tmp_path, stub, monkeypa
 
 
 def test_llm_check_counts_cached_pools(tmp_path, stub, with_key) -> None:
+    from synthbeam.pipeline.llm_check import llm_check
+
     build(context(tmp_path, openai_block(stub)), pool_size=5)
     report = llm_check({"enabled": False}, tmp_path)
     assert report["cached_pools"] == 1
