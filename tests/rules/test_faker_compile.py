@@ -14,9 +14,10 @@ from faker.utils.decorators import lowercase
 
 from synthbeam.rules.core.seeding import Stream
 from synthbeam.rules.generators.faker import rules as faker_rules  # noqa: F401  (registers the recipes)
-from synthbeam.rules.generators.faker.compile import Dist, MethodCompiler, NotVectorisable, compiler_for
+from synthbeam.rules.generators.faker.compile import MethodCompiler, compiler_for
 from synthbeam.rules.generators.faker.pool import faker_generator
-from synthbeam.rules.generators.text.vector import Node
+from synthbeam.rules.generators.faker.symbolic import Dist
+from synthbeam.rules.generators.text.vector import Node, NotVectorisable
 
 
 class Sample(BaseProvider):

@@ -10,7 +10,8 @@ import pytest
 from synthbeam.rules.compiler.compile import build_plan
 from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
-from synthbeam.rules.generators.faker.compile import as_node, compiler_for
+from synthbeam.rules.generators.faker.compile import compiler_for
+from synthbeam.rules.generators.faker.symbolic import as_node
 from synthbeam.rules.generators.faker.unique import disjoint, merge_formats, quotas, space_bound, unique_choice
 from synthbeam.rules.generators.text.vector import Const, Join, Pick, join, mix, pick
 

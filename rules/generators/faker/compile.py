@@ -33,22 +33,35 @@ import builtins
 import functools
 import inspect
 import itertools
-import re
 import string
 import textwrap
 import threading
-import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from synthbeam.rules.generators.faker.pool import PoolToken
+from synthbeam.rules.generators.faker.symbolic import (
+    TOKEN,
+    Dist,
+    IntDraw,
+    Seq,
+    Static,
+    Value,
+    apply_decorator,
+    as_node,
+    elements_dist,
+    formatted,
+    freeze,
+    is_value,
+    map_values,
+    mixture,
+    printf,
+)
 from synthbeam.rules.generators.text.vector import (
     NUMERIFY,
-    Collapse,
     Const,
-    IntText,
     Node,
     NotVectorisable,
     Pick,
@@ -56,13 +69,10 @@ from synthbeam.rules.generators.text.vector import (
     join,
     lexify_table,
     mix,
-    pick,
 )
 
 _ENUMERATION_LIMIT = 20_000
-_TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")
-_PRINTF = re.compile(r"%(0?)(\d*)([dsi%])")
-_FORMAT_SPEC = re.compile(r"^(0?)(\d*)d?$")
+
 
 RECIPES: dict[str, Callable[..., Any]] = {}
 
@@ -78,63 +88,6 @@ def recipe(*qualified_names: str) -> Callable[[Callable[..., Any]], Callable[...
         return fn
 
     return register
-
-
-@dataclass(frozen=True)
-class Dist:
-    """A finite distribution over Python values (one random draw)."""
-
-    values: tuple[Any, ...]
-    weights: tuple[float, ...]
-
-    @staticmethod
-    def of(values: Iterable[Any], weights: Iterable[float] | None = None) -> Dist:
-        values = tuple(values)
-        if not values:
-            raise NotVectorisable("random choice from an empty collection")
-        raw = tuple(float(w) for w in weights) if weights is not None else (1.0,) * len(values)
-        total = sum(raw)
-        if not total > 0:
-            raise NotVectorisable("weights sum to zero")
-        return Dist(values, tuple(w / total for w in raw))
-
-    def map(self, fn: Callable[[Any], Any]) -> Dist:
-        return Dist(tuple(fn(v) for v in self.values), self.weights)
-
-
-@dataclass(frozen=True)
-class IntDraw:
-    """A uniform integer ``low + step * k <= high`` not yet turned into text."""
-
-    low: int
-    high: int
-    step: int = 1
-
-    def text(self, width: int = 0, fill: str = "0") -> IntText:
-        if self.high < self.low or self.step < 1:
-            raise NotVectorisable("empty integer range")
-        if self.low < 0 and width and fill == "0":
-            raise NotVectorisable("zero-padding negative numbers")
-        return IntText(self.low, self.high, self.step, width, fill)
-
-
-class Static:
-    """A value known when the rule is compiled (provider data, literals, arguments)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"Static({self.value!r})"
-
-
-@dataclass(frozen=True)
-class Seq:
-    """A tuple display holding random items (``"%03d-%04d" % (a, b)``)."""
-
-    items: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -158,110 +111,6 @@ class _Bound:
 
     owner: Any
     name: str
-
-
-Value = Any  # Static | Dist | IntDraw | Node | Seq
-
-
-def as_node(value: Value) -> Node:
-    """A value as a string-producing node (Faker's ``parse`` applies ``str``)."""
-    if isinstance(value, Node):
-        return value
-    if isinstance(value, Static):
-        if isinstance(value.value, (str, int, float)) and not isinstance(value.value, bool):
-            return Const(str(value.value))
-        raise NotVectorisable(f"{type(value.value).__name__} constant is not text")
-    if isinstance(value, Dist):
-        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value.values):
-            raise NotVectorisable("choice between values that are not text")
-        return pick([str(v) for v in value.values], value.weights)
-    if isinstance(value, IntDraw):
-        return value.text()
-    raise NotVectorisable(f"{type(value).__name__} is not text")
-
-
-def mixture(outcomes: Sequence[tuple[float, Value]]) -> Value:
-    """Outcomes with probabilities combined into one value (a Dist when all are known values)."""
-    if len(outcomes) == 1:
-        return outcomes[0][1]
-    if all(isinstance(v, (Static, Dist)) for _, v in outcomes):
-        values: list[Any] = []
-        weights: list[float] = []
-        for weight, value in outcomes:
-            if isinstance(value, Static):
-                values.append(value.value)
-                weights.append(weight)
-            else:
-                values.extend(value.values)
-                weights.extend(weight * w for w in value.weights)
-        return Dist.of(values, weights)
-    return mix([as_node(v) for _, v in outcomes], [w for w, _ in outcomes])
-
-
-def elements_dist(elements: Any, weighted: bool) -> Dist:
-    """What ``random_element(elements)`` draws from: keys by weight for an OrderedDict."""
-    if isinstance(elements, dict):
-        if not isinstance(elements, OrderedDict):
-            raise NotVectorisable("Faker refuses plain dicts as weighted elements")
-        keys = tuple(elements.keys())
-        return Dist.of(keys, tuple(elements.values()) if weighted else None)
-    views = ("dict_keys", "dict_values")
-    if isinstance(elements, (str, list, tuple, range)) or type(elements).__name__ in views:
-        return Dist.of(tuple(elements))
-    raise NotVectorisable(f"random element of a {type(elements).__name__}")
-
-
-# Decorators from faker.utils.decorators, recognised by their wrapper's code.
-def _slug_local(text: str, ascii_only: bool) -> str:
-    if ascii_only:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    else:
-        text = unicodedata.normalize("NFKC", text)
-    return re.sub(r"[^\w\s-]", "", text, flags=re.U).lower()
-
-
-def slugify_node(node: Node, ascii_only: bool) -> Node:
-    """Faker's ``slugify`` applied to every value of ``node``.
-
-    The per-character steps are pushed into the parts; stripping and turning
-    runs of ``[-\\s]`` into ``-`` are too, unless some piece starts or ends with
-    such a character (then a run could span two parts and the whole column is
-    fixed up at the end instead).
-    """
-    local = node.map_text(lambda text: _slug_local(text, ascii_only))
-    atoms = local.atoms()
-    edges = re.compile(r"^[-\s]|[-\s]$", re.U)
-    if atoms is not None and not any(edges.search(a) for a in atoms):
-        return local.map_text(lambda text: re.sub(r"[-\s]+", "-", text, flags=re.U))
-    return Collapse(local)
-
-
-def _apply_decorator(kind: str, value: Value) -> Value:
-    if kind == "lowercase":
-        return map_text_value(value, str.lower)
-    if kind in ("slugify", "slugify_unicode"):
-        ascii_only = kind == "slugify"
-        if isinstance(value, (Static, Dist)):
-            from faker.utils.text import slugify
-
-            return _map_values(value, lambda v: slugify(v, allow_unicode=not ascii_only))
-        return slugify_node(as_node(value), ascii_only)
-    raise NotVectorisable(f"decorator {kind}")
-
-
-def _map_values(value: Value, fn: Callable[[Any], Any]) -> Value:
-    if isinstance(value, Static):
-        return Static(fn(value.value))
-    if isinstance(value, Dist):
-        return value.map(fn)
-    raise NotVectorisable("mapping a random value")
-
-
-def map_text_value(value: Value, fn: Callable[[str], str]) -> Value:
-    """``fn`` (character by character) applied to a constant, a distribution or a node."""
-    if isinstance(value, (Static, Dist)):
-        return _map_values(value, lambda v: fn(v) if isinstance(v, str) else v)
-    return as_node(value).map_text(fn)
 
 
 def unwrap(function: Callable[..., Any]) -> tuple[Callable[..., Any], list[str]]:
@@ -330,7 +179,7 @@ class MethodCompiler:
         """Faker's ``generator.parse``: ``{{method}}`` tokens between literal text."""
         parts: list[Node] = []
         position = 0
-        for match in _TOKEN.finditer(template):
+        for match in TOKEN.finditer(template):
             if match.group(2):
                 raise NotVectorisable("format tokens with argument groups")
             parts.append(Const(template[position : match.start()]))
@@ -350,12 +199,12 @@ class MethodCompiler:
             raise NotVectorisable(f"{function.__qualname__}: {exc}") from exc
         binding.apply_defaults()
         params = {
-            name: value if _is_value(value) else Static(value) for name, value in list(binding.arguments.items())[1:]
+            name: value if is_value(value) else Static(value) for name, value in list(binding.arguments.items())[1:]
         }
         key = None
         if all(isinstance(v, Static) for v in params.values()):
             try:
-                key = (id(provider), qualified_name(function), tuple((k, _freeze(v.value)) for k, v in params.items()))
+                key = (id(provider), qualified_name(function), tuple((k, freeze(v.value)) for k, v in params.items()))
                 hash(key)
             except TypeError:
                 key = None
@@ -374,7 +223,7 @@ class MethodCompiler:
             if key is not None:
                 self._memo[key] = result
         for kind in reversed(decorators):
-            result = _apply_decorator(kind, result)
+            result = apply_decorator(kind, result)
         return result
 
     def _evaluate(self, provider: Any, function: Callable[..., Any], params: dict[str, Value]) -> Value:
@@ -385,18 +234,6 @@ class MethodCompiler:
         frame = _Frame(self, provider, tree)
         outcomes = frame.run(tree.body, dict(params), 1.0)
         return mixture(outcomes)
-
-
-def _is_value(value: Any) -> bool:
-    return isinstance(value, (Static, Dist, IntDraw, Node, Seq))
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 _SAFE_METHODS = {
@@ -424,7 +261,11 @@ _SAFE_METHODS = {
     tuple: {"index", "count"},
     list: {"index", "count", "copy"},
 }
+
+
 _CHAR_LOCAL = {"upper": str.upper, "lower": str.lower}
+
+
 _SAFE_BUILTINS = {
     "len",
     "str",
@@ -439,6 +280,8 @@ _SAFE_BUILTINS = {
     "bool",
     "hasattr",
 }
+
+
 _BIN_OPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -447,6 +290,8 @@ _BIN_OPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Div: lambda a, b: a / b,
     ast.Mod: lambda a, b: a % b,
 }
+
+
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: lambda a, b: a == b,
     ast.NotEq: lambda a, b: a != b,
@@ -673,7 +518,7 @@ class _Frame:
         if not isinstance(key, Static):
             raise NotVectorisable("random subscript")
         if isinstance(target, (Static, Dist)):
-            return _map_values(target, lambda v: v[key.value])
+            return map_values(target, lambda v: v[key.value])
         raise NotVectorisable("subscript of a random value")
 
     def _ev_Slice(self, expr: ast.Slice, env: dict[str, Value]) -> Value:
@@ -836,7 +681,7 @@ def _value_method(owner: Value, name: str, args: tuple[Value, ...], kwargs: Mapp
     if isinstance(owner, (Static, Dist)) and statics:
         plain_args = [a.value for a in args]
         plain_kwargs = {k: v.value for k, v in kwargs.items()}
-        return _map_values(owner, lambda v: getattr(v, name)(*plain_args, **plain_kwargs))
+        return map_values(owner, lambda v: getattr(v, name)(*plain_args, **plain_kwargs))
     if isinstance(owner, (Node, IntDraw)) and statics:
         node = as_node(owner)
         if name in _CHAR_LOCAL and not args and not kwargs:
@@ -848,47 +693,6 @@ def _value_method(owner: Value, name: str, args: tuple[Value, ...], kwargs: Mapp
             plain_args = [a.value for a in args]
             return node.map_text(lambda text: getattr(text, name)(*plain_args))
     raise NotVectorisable(f"{name} on a random value")
-
-
-def formatted(value: Value, spec: str) -> Node:
-    """``format(value, spec)`` for f-strings: constants directly, integers padded."""
-    if isinstance(value, Static):
-        return Const(format(value.value, spec))
-    if isinstance(value, Dist):
-        return pick([format(v, spec) for v in value.values], value.weights)
-    if isinstance(value, IntDraw):
-        match = _FORMAT_SPEC.match(spec)
-        if not match:
-            raise NotVectorisable(f"format spec {spec!r}")
-        return value.text(int(match.group(2) or 0), "0" if match.group(1) else " ")
-    if isinstance(value, Node) and spec in ("", "s"):
-        return value
-    raise NotVectorisable(f"format spec {spec!r} on a random value")
-
-
-def printf(template: str, args: Sequence[Value]) -> Node:
-    """``template % args`` with ``%d``/``%0Nd``/``%s`` conversions over random values."""
-    parts: list[Node] = []
-    position = 0
-    remaining = list(args)
-    for match in _PRINTF.finditer(template):
-        parts.append(Const(template[position : match.start()]))
-        position = match.end()
-        zero, width, kind = match.groups()
-        if kind == "%":
-            parts.append(Const("%"))
-            continue
-        if not remaining:
-            raise NotVectorisable("not enough arguments for format")
-        value = remaining.pop(0)
-        if kind == "s":
-            parts.append(as_node(value))
-        else:
-            parts.append(formatted(value, f"{zero}{width}d"))
-    if remaining:
-        raise NotVectorisable("too many arguments for format")
-    parts.append(Const(template[position:]))
-    return join(*parts)
 
 
 # -- BaseProvider helpers ---------------------------------------------------------------------

@@ -28,8 +28,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthbeam.rules.core.seeding import Stream, mix64
-from synthbeam.rules.generators.faker.compile import MethodCompiler, NotVectorisable, Static, Value, recipe
-from synthbeam.rules.generators.text.vector import Const, Node, pick
+from synthbeam.rules.generators.faker.compile import MethodCompiler, recipe
+from synthbeam.rules.generators.faker.symbolic import Static, Value
+from synthbeam.rules.generators.text.vector import Const, Node, NotVectorisable, pick
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _DIGIT_SPAN = 1 << 40

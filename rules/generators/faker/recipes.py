@@ -26,19 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthbeam.rules.core.seeding import Stream
-from synthbeam.rules.generators.faker.compile import (
-    MethodCompiler,
-    NotVectorisable,
-    Static,
-    Value,
-    as_node,
-    map_text_value,
-    recipe,
-)
+from synthbeam.rules.generators.faker.compile import MethodCompiler, recipe
+from synthbeam.rules.generators.faker.symbolic import Static, Value, as_node, map_text_value
 from synthbeam.rules.generators.text.vector import (
     NUMERIFY,
     Const,
     Node,
+    NotVectorisable,
     Pattern,
     digit_matrix,
     fixed_strings,

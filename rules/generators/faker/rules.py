@@ -59,7 +59,7 @@ from synthbeam.rules.core.registry import (
 )
 from synthbeam.rules.core.seeding import Stream, derive_key
 from synthbeam.rules.generators.faker import lorem, recipes  # noqa: F401  (register their recipes)
-from synthbeam.rules.generators.faker.compile import MethodCompiler, NotVectorisable, as_node, compiler_for
+from synthbeam.rules.generators.faker.compile import MethodCompiler, compiler_for
 from synthbeam.rules.generators.faker.pool import (
     DEFAULT_POOL_SIZE,
     Pool,
@@ -74,8 +74,9 @@ from synthbeam.rules.generators.faker.pool import (
     unknown_locale,
     unknown_method_message,
 )
+from synthbeam.rules.generators.faker.symbolic import as_node
 from synthbeam.rules.generators.faker.unique import UniqueChoice, space_bound, unique_choice
-from synthbeam.rules.generators.text.vector import Concatenation, Const, Node, Pick, mix
+from synthbeam.rules.generators.text.vector import Concatenation, Const, Node, NotVectorisable, Pick, mix
 
 __all__ = [
     "VECTORISED_METHODS",
