@@ -172,12 +172,12 @@ def _compile_table(
     primary_key = list(raw.get("primary_key") or [])
     columns = []
     for position, raw_column in enumerate(raw_columns):
-        fk = fk_by_column.get(raw_column["name"])
-        if fk is not None:
-            types[raw_column["name"]] = _fk_type(fk, raw_tables, types.get(raw_column["name"]), issues)
+        column_fk = fk_by_column.get(raw_column["name"])
+        if column_fk is not None:
+            types[raw_column["name"]] = _fk_type(column_fk, raw_tables, types.get(raw_column["name"]), issues)
         in_composite_key = len(primary_key) > 1 and raw_column["name"] in primary_key
         column = _compile_column(
-            name, position, raw_column, types, settings, issues, fk, rows, composite=in_composite_key,
+            name, position, raw_column, types, settings, issues, column_fk, rows, composite=in_composite_key,
             parent_types=parent_types,
         )
         columns.append(column)
@@ -808,8 +808,9 @@ def _assign_key_groups(plan: Plan, issues: Issues) -> None:
         groups += [group for group in table.unique if len(group) > 1]
         for group in groups:
             name = f"{table.name}.({', '.join(group)})"
-            spaces = [_group_space(plan, table, table.column(c), name, issues) for c in group]
-            if None in spaces:
+            found = [_group_space(plan, table, table.column(c), name, issues) for c in group]
+            spaces = [space for space in found if space is not None]
+            if len(spaces) < len(found):
                 continue
             total = 1
             for space in spaces:
