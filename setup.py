@@ -65,6 +65,7 @@ setup(
             "hypothesis>=6.100,<7",
             "packaging>=23",
             "mypy>=1.10,<3",  # the type checker `make test` runs over rules/, transforms/, pipeline/
+            "jsonschema>=4.18,<5",  # checks `synthbeam schema` the way editors read it (draft 2020-12)
         ],
     },
     package_data={"synthbeam": ["py.typed"]},

@@ -536,13 +536,15 @@ def config_schema() -> dict[str, Any]:
     """The config's JSON Schema (a copy: callers may change it).
 
     The rule object's description lists every registered rule type with the keys
-    its class declares (plugins included), so it cannot drift from the registry.
+    its class declares (plugins included), and one ``if``/``then`` per type gives
+    editors those keys with their types, so it cannot drift from the registry.
     """
     from synthbeam.rules.config import catalog  # noqa: F401  (registers every rule family)
-    from synthbeam.rules.core.declared import schema_description
+    from synthbeam.rules.core.declared import rule_type_schemas, schema_description
 
     schema = copy.deepcopy(CONFIG_SCHEMA)
     schema["$defs"]["rule_object"]["description"] = schema_description()
+    schema["$defs"]["rule_object"]["allOf"] = rule_type_schemas()
     return schema
 
 

@@ -178,3 +178,40 @@ def schema_description() -> str:
         + "; or any Faker method (params, pool_size). Every type also takes prefix, suffix and regex. "
         "Keys a type does not take are rejected when rules are compiled."
     )
+
+
+def _param_schema(param: Param) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": param.name, "description": param.doc or param.kind}
+    kinds = list(param.json_types)
+    if kinds and param.reference and "object" not in kinds:
+        kinds.append("object")  # {"column": ...}
+    if kinds:
+        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+    return schema
+
+
+def rule_type_schemas() -> list[dict[str, Any]]:
+    """Per rule type, the keys its class declares, as JSON Schema ``if``/``then`` pairs.
+
+    For editors (``synthbeam schema``): a rule object whose ``type`` is one of a class's names
+    takes the common keys and the keys the class declares, nothing else, with each key's type
+    and meaning. A class that declares no keys (``parameters = None``) gets no pair. Names are
+    matched as written (synthbeam itself also ignores case, spaces and underscores), and
+    ``validate`` remains the authority: its unknown-key errors name the closest key.
+    """
+    from synthbeam.rules.core.registry import COMMON_PARAMS
+
+    pairs = []
+    for cls in documented_classes():
+        if cls.parameters is None or not cls.names:
+            continue
+        properties = {
+            key: _param_schema(param) for param in (*COMMON_PARAMS, *cls.parameters) for key in param.keys
+        }
+        pairs.append(
+            {
+                "if": {"properties": {"type": {"enum": list(cls.names)}}, "required": ["type"]},
+                "then": {"properties": properties, "additionalProperties": False},
+            }
+        )
+    return pairs

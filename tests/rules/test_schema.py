@@ -360,3 +360,76 @@ def test_validate_setting_places_the_origin() -> None:
         "output.num_shards (command line): must be >= 0, got -2",
         "output.fromat (command line): unknown setting 'output.fromat'; did you mean 'output.format'?",
     ]
+
+
+# --- the schema as editors read it ---------------------------------------------------------------
+
+
+def _editor_errors(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(JSON path, message) of each error a draft 2020-12 validator (what editors run) reports.
+
+    A rule is a string, a rule object or null (``anyOf``); the errors shown are those of the
+    branch the value is meant for: the branches whose ``type`` the value does not have are left out.
+    """
+    from jsonschema import Draft202012Validator
+
+    def leaves(error: Any) -> list[Any]:
+        if not error.context:
+            return [error]
+        meant = [e for e in error.context if not (e.validator == "type" and e.json_path == error.json_path)]
+        return [leaf for inner in meant for leaf in leaves(inner)]
+
+    validator = Draft202012Validator(config_schema())
+    return [(leaf.json_path, leaf.message) for error in validator.iter_errors(config) for leaf in leaves(error)]
+
+
+def _with_rule(rule: dict[str, Any], column_type: str = "int") -> dict[str, Any]:
+    return {"tables": [{"table_name": "t", "rows": 5, "columns": [{"name": "c", "type": column_type, "rule": rule}]}]}
+
+
+def test_the_emitted_schema_is_valid_draft_2020_12() -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(config_schema())
+
+
+@pytest.mark.parametrize("template", sorted((Path(__file__).parents[2] / "templates").glob("*.json")))
+def test_every_template_passes_the_editors_schema(template: Path) -> None:
+    assert _editor_errors(json.loads(template.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "column_type", "unknown"),
+    [
+        ({"type": "range", "mn": 500, "max": 510}, "int", "mn"),
+        ({"type": "choice", "values": ["a", "b"], "probabilites": {"a": 0.9, "b": 0.1}}, "str", "probabilites"),
+        ({"type": "date_range", "start_date": "2020-01-01"}, "date", "start_date"),
+        ({"type": "pyint", "min_value": 1}, "int", None),  # a Faker method: only validate knows its params
+    ],
+)
+def test_each_rule_types_keys_come_from_its_class(rule: dict[str, Any], column_type: str, unknown: str | None) -> None:
+    errors = _editor_errors(_with_rule(rule, column_type))
+    if unknown is None:
+        assert errors == []
+    else:
+        assert [path for path, _ in errors] == ["$.tables[0].columns[0].rule"]
+        assert f"'{unknown}' was unexpected" in errors[0][1]
+
+
+def test_the_editors_schema_gives_each_declared_key_its_type() -> None:
+    assert _editor_errors(_with_rule({"type": "range", "min": 1, "max": 9})) == []
+    assert _editor_errors(_with_rule({"type": "range", "min": {"column": "d"}, "max": 9})) == []
+    errors = _editor_errors(_with_rule({"type": "range", "min": "one", "max": 9}))
+    assert [path for path, _ in errors] == ["$.tables[0].columns[0].rule.min"]
+
+
+def test_every_declaring_class_has_exactly_its_keys() -> None:
+    from synthbeam.rules.core.declared import documented_classes, rule_type_schemas
+    from synthbeam.rules.core.registry import COMMON_PARAMS
+
+    pairs = {tuple(pair["if"]["properties"]["type"]["enum"]): pair["then"] for pair in rule_type_schemas()}
+    declaring = [cls for cls in documented_classes() if cls.parameters is not None and cls.names]
+    assert len(pairs) == len(declaring) > 15
+    for cls in declaring:
+        keys = {key for param in (*COMMON_PARAMS, *cls.parameters) for key in param.keys}
+        assert set(pairs[tuple(cls.names)]["properties"]) == keys, cls.names
