@@ -15,7 +15,7 @@ TEMPLATES = REPO / "templates"
 
 # Tests compile Faker rules from Faker every time (and never touch the user's cache):
 # the compile cache is off here and in every process the tests start, except where a
-# test turns it on for itself (tests/rules/test_compile_cache.py).
+# test turns it on for itself (tests/rules/core/test_compile_cache.py).
 os.environ["SYNTHBEAM_CACHE_DIR"] = ""
 # No progress lines on the captured stderr that many tests read line by line (on a loaded machine a
 # run can pass the 5 s mark); tests/pipeline/test_output_reads_well.py turns them on to test them.
@@ -47,6 +47,32 @@ def make_plan(write_config: Callable[..., Path]) -> Callable[..., Any]:
 def one_table(columns: list[dict[str, Any]], rows: int = 1000, **extra: Any) -> dict[str, Any]:
     """A config with a single table ``t``."""
     return {"seed": 1, "tables": [{"table_name": "t", "rows": rows, "columns": columns, **extra}]}
+
+
+def errors_of(make_plan: Callable[..., Any], config: dict[str, Any], **kwargs: Any) -> list[str]:
+    """The config errors building a plan from ``config`` raises (it must raise)."""
+    from synthbeam.rules.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        make_plan(config, **kwargs)
+    return [str(issue) for issue in caught.value.issues]
+
+
+def single_error(make_plan: Callable[..., Any], columns: list[dict[str, Any]], rows: int = 100, **extra: Any) -> str:
+    """The one config error of a one-table config with these columns."""
+    errors = errors_of(make_plan, one_table(columns, rows=rows, **extra))
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def sealed_lengths(cells: Any) -> set[int]:
+    """Sealed byte lengths (nonce + ciphertext + tag) of encrypted cells; base64 text rounds them to 3 bytes."""
+    import base64
+
+    from synthbeam.rules.security.crypto import ENCRYPTED_PREFIX
+
+    prefix = len(ENCRYPTED_PREFIX)
+    return {len(base64.urlsafe_b64decode(cell[prefix:])) for cell in cells.to_pylist() if cell is not None}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.rules.test_crypto_padding import _lengths
+from tests.conftest import sealed_lengths
 
 
 def test_pad_to_in_the_config_reaches_the_cells_and_decrypt_restores_them(cli, write_config, tmp_path) -> None:
@@ -22,8 +22,8 @@ def test_pad_to_in_the_config_reaches_the_cells_and_decrypt_restores_them(cli, w
     out, plain = tmp_path / "out", tmp_path / "plain"
     assert cli("generate", write_config(config), "--out", out, "--no-progress").code == 0
     written = pq.read_table(sorted((out / "p").glob("*.parquet")))
-    assert len(_lengths(written.column("name").combine_chunks())) == 1
-    assert len(_lengths(written.column("n").combine_chunks())) == 1
+    assert len(sealed_lengths(written.column("name").combine_chunks())) == 1
+    assert len(sealed_lengths(written.column("n").combine_chunks())) == 1
     run = cli("decrypt", out, "--key-file", tmp_path / "k.key", "--out", plain)
     assert run.code == 0, run.err
     restored = pq.read_table(sorted((plain / "p").glob("*.parquet")))

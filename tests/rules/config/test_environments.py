@@ -10,7 +10,7 @@ from typing import Any
 from synthbeam.rules.config.environments import deep_merge, flatten, set_dotted
 from synthbeam.rules.config.loader import LoadedConfig, load_config, load_config_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 TABLES = [{"table_name": "t", "columns": [{"name": "a", "type": "int"}]}]
 
 

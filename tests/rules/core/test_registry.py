@@ -12,7 +12,7 @@ import pytest
 from synthbeam.rules.config import catalog  # noqa: F401
 from synthbeam.rules.core.registry import Rule, lookup_rule, normalise_name, register_rule, registered_names
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def _documented_rule_types() -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from synthbeam.rules.config.loader import LoadedConfig, load_config, load_config_text
 from synthbeam.rules.core.errors import ConfigError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def write(tmp_path: Path, config: Any, name: str = "config.json") -> Path:
@@ -150,7 +150,7 @@ def test_contract_example_loads_clean() -> None:
 
 def test_fixture_matches_the_contract_example() -> None:
     # The contract lies in shared/ beside the repository, on developers' machines and on CI alike.
-    contract = Path(__file__).resolve().parents[3] / "shared" / "spec" / "CONTRACT.md"
+    contract = Path(__file__).resolve().parents[4] / "shared" / "spec" / "CONTRACT.md"
     if not contract.exists():
         pytest.skip(f"the shared contract is not at {contract}")
     text = contract.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synthbeam.rules.engine.batch import generate_batch
-from tests.rules.test_compile import errors_of
+from tests.conftest import errors_of
 
 
 def bridge(rows: int) -> dict:

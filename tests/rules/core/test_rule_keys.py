@@ -15,10 +15,9 @@ from synthbeam.rules.config import catalog  # noqa: F401
 from synthbeam.rules.config.schema import config_schema
 from synthbeam.rules.core.declared import rules_markdown, schema_description
 from synthbeam.rules.core.registry import COMMON_PARAMS, iter_rule_classes
-from tests.conftest import REPO, one_table
-from tests.rules.test_compile import errors_of, single_error
+from tests.conftest import REPO, errors_of, one_table, single_error
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_misspelt_choice_probabilities(make_plan) -> None:

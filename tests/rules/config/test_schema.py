@@ -21,7 +21,7 @@ from synthbeam.rules.config.validator import ConfigPlaces, settable_keys, valida
 from synthbeam.rules.core.errors import Issues
 from synthbeam.rules.core.types import TYPE_SYNONYMS
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 DROP = object()
 
 
@@ -393,7 +393,7 @@ def test_the_emitted_schema_is_valid_draft_2020_12() -> None:
     Draft202012Validator.check_schema(config_schema())
 
 
-@pytest.mark.parametrize("template", sorted((Path(__file__).parents[2] / "templates").glob("*.json")))
+@pytest.mark.parametrize("template", sorted((Path(__file__).parents[3] / "templates").glob("*.json")))
 def test_every_template_passes_the_editors_schema(template: Path) -> None:
     assert _editor_errors(json.loads(template.read_text(encoding="utf-8"))) == []
 

@@ -11,7 +11,7 @@ from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 
-FIXTURES = Path(__file__).parent / "fixtures" / "silent"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "silent"
 
 
 def compiled(write_config, columns: list[dict], rows: int = 200) -> tuple[list[str], list[str], object]:

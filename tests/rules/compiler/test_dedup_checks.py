@@ -12,7 +12,7 @@ from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
 from synthbeam.rules.engine.dedup import apply_dedup
 
-FIXTURES = Path(__file__).parent / "fixtures" / "silent"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "silent"
 
 
 def test_a_cut_unique_user_name_with_too_few_values_is_refused_up_front() -> None:

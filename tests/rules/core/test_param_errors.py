@@ -11,8 +11,7 @@ import pytest
 
 from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
-from tests.conftest import one_table
-from tests.rules.test_compile import errors_of, single_error
+from tests.conftest import errors_of, one_table, single_error
 
 
 @pytest.mark.parametrize("probability", ["x", None, [0.5], {"column": "other"}, True])

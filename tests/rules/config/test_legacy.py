@@ -12,7 +12,7 @@ from synthbeam.rules.config.legacy import infer_column_type, is_legacy_flat, upg
 from synthbeam.rules.config.loader import load_config, load_config_text
 from synthbeam.rules.core.errors import Issues
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 CONVERTED = {
     "seed": 11,

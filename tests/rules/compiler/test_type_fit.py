@@ -13,7 +13,7 @@ from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 
-FIXTURES = Path(__file__).parent / "fixtures" / "silent"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "silent"
 
 
 def errors_of(write_config, config: dict) -> list[str]:

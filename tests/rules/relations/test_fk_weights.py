@@ -16,7 +16,7 @@ from synthbeam.rules.compiler.compile import build_plan
 from synthbeam.rules.core.errors import ConfigError
 from synthbeam.rules.engine.batch import generate_batch
 
-C30 = Path(__file__).parent / "fixtures" / "silent" / "c30_fknonuniq.json"
+C30 = Path(__file__).parents[1] / "fixtures" / "silent" / "c30_fknonuniq.json"
 
 
 def test_weights_on_a_non_unique_parent_column_are_refused() -> None:

@@ -8,7 +8,7 @@ from synthbeam.rules.compiler.compile import build_plan
 from synthbeam.rules.engine.batch import generate_batch
 from tests.conftest import one_table
 
-C02 = Path(__file__).parent / "fixtures" / "silent" / "c02_dict.json"
+C02 = Path(__file__).parents[1] / "fixtures" / "silent" / "c02_dict.json"
 
 
 def test_unlisted_choices_get_their_share_said() -> None:

@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synthbeam.rules.core.errors import ConfigError
-from tests.conftest import one_table
-
-
-def errors_of(make_plan, config, **kwargs) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        make_plan(config, **kwargs)
-    return [str(issue) for issue in caught.value.issues]
-
-
-def single_error(make_plan, columns, rows=100, **extra) -> str:
-    errors = errors_of(make_plan, one_table(columns, rows=rows, **extra))
-    assert len(errors) == 1, errors
-    return errors[0]
+from tests.conftest import errors_of, one_table, single_error
 
 
 def test_unknown_faker_method_suggests_close_names(make_plan) -> None:

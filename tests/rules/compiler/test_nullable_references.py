@@ -16,7 +16,7 @@ from synthbeam.rules.engine.batch import generate_batch, generate_columns
 from synthbeam.rules.relations import foreign_keys as relations
 from tests.conftest import one_table
 
-FIXTURES = Path(__file__).parent / "fixtures" / "silent"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "silent"
 END_NULLABLE = FIXTURES / "end_nullable_parent.json"
 
 
