@@ -10,4 +10,33 @@
 - ``model``: the resolved Plan (tables, columns, keys, foreign keys) that workers receive.
 - ``values``: casting a rule's output to its column's type; length limits.
 - ``compile_cache``: what compiling Faker rules learns, kept on disk between runs.
+
+What a rule class needs, importable from here (``from synthbeam.rules.core import Rule, ...``): the
+names plugins use (docs/plugins.md). Modules may move between releases; these names stay here.
 """
+
+from __future__ import annotations
+
+from synthbeam.rules.core.conformance import RowBounds, StoredColumn, ValueCheck, bounds_offending, regex_offending
+from synthbeam.rules.core.params import per_row, read_number, read_param
+from synthbeam.rules.core.registry import ColumnRef, Domain, Param, Rows, Rule, RuleContext, register_rule
+from synthbeam.rules.core.seeding import Stream
+
+__all__ = [
+    "ColumnRef",
+    "Domain",
+    "Param",
+    "RowBounds",
+    "Rows",
+    "Rule",
+    "RuleContext",
+    "StoredColumn",
+    "Stream",
+    "ValueCheck",
+    "bounds_offending",
+    "per_row",
+    "read_number",
+    "read_param",
+    "regex_offending",
+    "register_rule",
+]

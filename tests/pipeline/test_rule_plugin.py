@@ -7,8 +7,10 @@ find it through the entry point, loaded lazily wherever a rule is looked up or a
 
 from __future__ import annotations
 
+import ast
 import json
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +136,23 @@ def test_other_runners_write_the_same_rows(cli, plugin_config, tmp_path, runner)
     assert done.returncode == 0, done.stderr
     expected = read_parquet_table(local, "games").sort_by("game_id")
     assert read_parquet_table(other, "games").sort_by("game_id").equals(expected)
+
+
+def _code_without_docstrings(source: str) -> str:
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(body, list):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def test_the_docs_example_is_the_tested_plugin() -> None:
+    """docs/plugins.md shows the plugin these tests install, comments and docstrings aside."""
+    docs = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
+    shown = re.search(r"```python\n# synthbeam_dice/__init__.py\n(.*?)```", docs, re.S)
+    assert shown is not None
+    plugin = (REPO / "tests" / "plugin" / "synthbeam_dice" / "__init__.py").read_text(encoding="utf-8")
+    assert _code_without_docstrings(shown.group(1)) == _code_without_docstrings(plugin)
+    assert "from synthbeam.rules.core import (" in shown.group(1)  # the stable names, not internal modules

@@ -13,10 +13,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from synthbeam.rules.core.conformance import StoredColumn, ValueCheck, bounds_offending
-from synthbeam.rules.core.params import read_number
-from synthbeam.rules.core.registry import Domain, Param, Rows, Rule, RuleContext, register_rule
-from synthbeam.rules.core.seeding import Stream
+from synthbeam.rules.core import (  # the names a rule class needs: they stay here when modules move
+    Domain,
+    Param,
+    Rows,
+    Rule,
+    RuleContext,
+    StoredColumn,
+    Stream,
+    ValueCheck,
+    bounds_offending,
+    read_number,
+    register_rule,
+)
 
 
 @register_rule("dice")
