@@ -332,6 +332,16 @@ def _prioritise(tasks: list[_Task]) -> None:
         task.priority = chain(task)
 
 
+def _pick(pending: list[_Task], active: list[_Task], finished: set[int]) -> _Task | None:
+    """The pending task to start now: all it waits for finished, no lock conflict with an active one, top priority."""
+    ready = [
+        task
+        for task in pending
+        if all(id(before) in finished for before in task.after) and not any(task.conflicts(o) for o in active)
+    ]
+    return max(ready, key=lambda task: task.priority, default=None)
+
+
 def _run(target: DatabaseTarget, workers: int, tasks: list[_Task]) -> None:
     """Every task, on up to ``workers`` connections: ready tasks by priority, never two whose locks conflict.
 
@@ -351,14 +361,8 @@ def _run(target: DatabaseTarget, workers: int, tasks: list[_Task]) -> None:
     def next_task(connection: Any) -> _Task | None:
         with condition:
             while pending and not failures:
-                ready = [
-                    task
-                    for task in pending
-                    if all(id(before) in finished for before in task.after)
-                    and not any(task.conflicts(other) for other in active)
-                ]
-                if ready:
-                    task = max(ready, key=lambda t: t.priority)
+                task = _pick(pending, active, finished)
+                if task is not None:
                     pending.remove(task)
                     active.append(task)
                     running[id(task)] = connection
