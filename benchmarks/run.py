@@ -9,7 +9,8 @@ orders 4N):
 4. the multi-process DirectRunner with 2 workers;
 
 5. ``generate --to`` a throwaway local PostgreSQL, keys included, beside Parquet of the same
-   rows (``--postgres-customers``, default 5M rows, run once; "skipped" when no server can start);
+   rows (``--postgres-customers``, default 5M rows, in rounds with its Parquet runs; "skipped"
+   when no server can start; ``--postgres-only`` measures this alone);
 
 plus Parquet, CSV and Avro runs at one smaller size (``--format-customers``),
 which also give the small side of the memory-flatness ratio (its large side is
