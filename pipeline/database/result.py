@@ -13,12 +13,18 @@ __all__ = ["LoadResult", "refuse_existing"]
 
 @dataclass
 class LoadResult:
-    """Rows per table and seconds per phase (the report's ``database`` section)."""
+    """Rows per table and seconds per phase (the report's ``database`` section).
+
+    ``seconds`` are wall-clock spans (a loader that overlaps its phases reports overlapping
+    spans); ``busy_seconds``, where a loader works on several connections, sum each phase's
+    statements over the connections: where the time goes.
+    """
 
     url: str  # redacted
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    busy_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -26,6 +32,7 @@ class LoadResult:
             "rows": dict(self.rows),
             "total_rows": sum(self.rows.values()),
             "seconds": {phase: round(value, 3) for phase, value in self.seconds.items()},
+            **({"busy_seconds": {k: round(v, 3) for k, v in self.busy_seconds.items()}} if self.busy_seconds else {}),
             **({"notes": list(self.notes)} if self.notes else {}),
         }
 

@@ -25,6 +25,17 @@ def test_every_stored_type_round_trips(postgres_cluster: PostgresCluster) -> Non
             ),
         }
     )
+    full = pa.record_batch(
+        {
+            "i": pa.array([7, -(2**63)], pa.int64()),
+            "f": pa.array([-0.0, 1e-300], pa.float64()),
+            "b": pa.array([False, True]),
+            "s": pa.array(["a", "ünï"]),
+            "d": pa.array([dt.date(9999, 12, 31), dt.date(1970, 1, 1)], pa.date32()),
+            "t": pa.array([dt.time(1, 2, 3), dt.time(0, 0, 0, 1)], pa.time64("us")),
+            "ts": pa.array([dt.datetime(1, 1, 1), dt.datetime(2000, 1, 1, 0, 0, 0, 1)], pa.timestamp("us")),
+        }
+    )
     dbname = postgres_cluster.create_database().rsplit("/", 1)[1]
     with postgres_cluster.connect(dbname) as connection:
         connection.execute(
@@ -35,7 +46,16 @@ def test_every_stored_type_round_trips(postgres_cluster: PostgresCluster) -> Non
             copy.write(HEADER)
             copy.write(encode_batch(batch))
             copy.write(encode_batch(batch.slice(1, 2)))  # a slice: offsets that do not start at 0
+            copy.write(encode_batch(batch.slice(3, 0)))  # no rows
+            copy.write(encode_batch(full))  # no nulls: fixed-width columns share blocks between the texts
+            copy.write(TRAILER)
+        no_text = "COPY t (i, f, b, d, t, ts) FROM STDIN (FORMAT binary)"
+        with connection.cursor() as cursor, cursor.copy(no_text) as copy:
+            copy.write(HEADER)
+            copy.write(encode_batch(full.drop_columns(["s"])))  # no text at all: one block, nothing to join
             copy.write(TRAILER)
         rows = connection.execute("SELECT * FROM t").fetchall()
     expected = [tuple(row.values()) for row in batch.to_pylist()]
-    assert rows == expected + expected[1:3]
+    no_nulls = [tuple(row.values()) for row in full.to_pylist()]
+    without_text = [(*row[:3], None, *row[4:]) for row in no_nulls]
+    assert rows == expected + expected[1:3] + no_nulls + without_text

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from synthbeam.pipeline.database.keys import FOREIGN, ConstraintRejected, Key
-from synthbeam.pipeline.database.postgres import _add_keys
+from synthbeam.pipeline.database.postgres import _add_foreign_key, _validate
 from synthbeam.pipeline.database.sqlite import _check_foreign_keys
 from synthbeam.pipeline.ddl import NAMING_CONVENTION, TableSet
 from tests.db_fixtures import PostgresCluster
@@ -25,17 +25,20 @@ MESSAGE = (
 )
 
 
-def test_postgres_names_the_orphan(postgres_cluster: PostgresCluster) -> None:
+@pytest.mark.parametrize("merge_join", [False, True])
+def test_postgres_names_the_orphan(postgres_cluster: PostgresCluster, merge_join: bool) -> None:
     dbname = postgres_cluster.create_database().rsplit("/", 1)[1]
     with postgres_cluster.connect(dbname) as connection:
         connection.execute("CREATE TABLE parent (id bigint PRIMARY KEY)")
         connection.execute("CREATE TABLE child (id bigint, parent_id bigint)")
         connection.execute("INSERT INTO parent VALUES (1), (2)")
         connection.execute("INSERT INTO child VALUES (1, 1), (2, NULL), (3, 99)")
+        _add_foreign_key(connection, ORPHAN, lambda name: f'"{name}"')  # NOT VALID: not checked yet
         with pytest.raises(ConstraintRejected) as raised:
-            _add_keys(connection, [ORPHAN], lambda name: f'"{name}"')
+            _validate(connection, ORPHAN, lambda name: f'"{name}"', merge_join=merge_join)
         assert str(raised.value) == MESSAGE
-        assert connection.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'").fetchone()[0] == 0
+        # The database refused to mark it valid (the load then drops the whole staging schema).
+        assert connection.execute("SELECT convalidated FROM pg_constraint WHERE contype = 'f'").fetchall() == [(False,)]
 
 
 def test_sqlite_names_the_orphan(tmp_path: Path) -> None:
