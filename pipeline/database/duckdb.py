@@ -22,11 +22,11 @@ from typing import Any
 
 from synthbeam.rules.core.model import Plan
 
-from ..ddl import create_statements, table_set
+from ..ddl import table_set
 from ..errors import UserError
 from . import staged
 from .keys import FOREIGN, first_row, keys_of, offender_query, quote
-from .result import LoadResult, refuse_existing
+from .result import LoadResult, refuse_existing, replace_tables
 from .target import DatabaseTarget
 
 __all__ = ["load_duckdb", "precheck_duckdb"]
@@ -83,11 +83,7 @@ def load_duckdb(target: DatabaseTarget, plan: Plan, staged_dir: Path, overwrite:
     try:
         connection.execute("BEGIN TRANSACTION")
         existing = _existing(connection, list(plan.tables))
-        refuse_existing(target, existing, overwrite)
-        for name in reversed(existing):
-            connection.execute(f"DROP TABLE {quote(name)}")
-        for statement in create_statements(plan, "duckdb", tables):
-            connection.execute(statement)
+        replace_tables(connection, target, plan, "duckdb", tables, existing, overwrite)
         started = time.perf_counter()
         for table in tables.tables:
             columns = [c.name for c in table.columns]

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthbeam.rules.core.model import Plan
+
+from ..ddl import TableSet, create_statements
 from ..errors import UserError
+from .keys import quote
 from .target import DatabaseTarget
 
 __all__ = ["LoadResult", "refuse_existing"]
@@ -42,3 +46,24 @@ def refuse_existing(target: DatabaseTarget, existing: list[str], overwrite: bool
     if existing and not overwrite:
         shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
         raise UserError(f"{target.display} already has table(s) {shown}; pass --overwrite to replace them")
+
+
+def replace_tables(
+    connection: Any,
+    target: DatabaseTarget,
+    plan: Plan,
+    dialect: str,
+    tables: TableSet,
+    existing: list[str],
+    overwrite: bool,
+) -> None:
+    """In the caller's transaction: refuse or drop the config's tables already there, then create them all.
+
+    The single-writer loaders (SQLite, DuckDB) do this inside the transaction that loads the rows,
+    so a failed run rolls the drop back with everything else.
+    """
+    refuse_existing(target, existing, overwrite)
+    for name in reversed(existing):
+        connection.execute(f"DROP TABLE {quote(name)}")
+    for statement in create_statements(plan, dialect, tables):
+        connection.execute(statement)

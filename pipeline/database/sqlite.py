@@ -20,11 +20,11 @@ from pathlib import Path
 
 from synthbeam.rules.core.model import Plan
 
-from ..ddl import create_statements, table_set
+from ..ddl import table_set
 from ..errors import UserError
 from . import staged
 from .keys import FOREIGN, Key, first_row, keys_of, offender_query, quote
-from .result import LoadResult, refuse_existing
+from .result import LoadResult, refuse_existing, replace_tables
 from .target import DatabaseTarget
 
 __all__ = ["load_sqlite", "precheck_sqlite"]
@@ -62,11 +62,7 @@ def load_sqlite(target: DatabaseTarget, plan: Plan, staged_dir: Path, overwrite:
         connection.execute("PRAGMA foreign_keys = OFF")  # checked once, after the insert
         connection.execute("BEGIN IMMEDIATE")
         existing = _existing(connection, list(plan.tables))
-        refuse_existing(target, existing, overwrite)
-        for name in reversed(existing):
-            connection.execute(f"DROP TABLE {quote(name)}")
-        for statement in create_statements(plan, "sqlite", tables):
-            connection.execute(statement)
+        replace_tables(connection, target, plan, "sqlite", tables, existing, overwrite)
         started = time.perf_counter()
         for name in plan.tables:
             rows = _insert(connection, staged_dir, name, tables)
